@@ -1,0 +1,193 @@
+/**
+ * Root-value resolvers for the fake Xledger schema. A mutation validates every input before storing
+ * any, so a rejected `addGLImportItems` never leaves a partial import behind.
+ */
+import type { ReceivedCounter } from "../state.ts";
+import { isCalendarDate } from "../dates.ts";
+import { xledgerGraphQLError } from "./errors.ts";
+import type { GLImportItem, GLImportItemStore } from "./store.ts";
+
+// Xledger returns at most 10,000 records per query (help centre "GraphQL pagination").
+const MAX_RECORDS_PER_QUERY = 10_000;
+const DECIMAL = /^-?\d{1,15}(\.\d{1,6})?$/;
+
+interface ObjectRefInput {
+  code?: string | null;
+  dbId?: number | null;
+}
+interface NodeInput {
+  extIdentifier?: string | null;
+  postedDate: string;
+  account: ObjectRefInput;
+  amount?: string | null;
+  invoiceAmount?: string | null;
+  taxAmount?: string | null;
+  currency?: ObjectRefInput | null;
+  transactionSource?: ObjectRefInput | null;
+  trRegNumber?: number | null;
+  text?: string | null;
+  yourReference?: string | null;
+  invoiceNumber?: string | null;
+}
+interface ConnectionArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+  filter?: {
+    dbId?: number | null;
+    dbId_in?: number[] | null;
+    extIdentifier?: string | null;
+    extIdentifier_in?: string[] | null;
+    modifiedAt_gte?: string | null;
+  } | null;
+}
+
+/** What the resolvers work on. */
+export interface XledgerData {
+  store: GLImportItemStore;
+  received: ReceivedCounter;
+}
+
+/**
+ * The root value for graphql-js `execute`: one function per root field.
+ *
+ * @example
+ * graphql({ schema, source, rootValue: xledgerRoot(data) });
+ */
+export function xledgerRoot(data: XledgerData) {
+  return {
+    glImportItems: (args: ConnectionArgs) => connection(select(data.store, args.filter ?? {}), args),
+    addGLImportItems: (args: { inputs: { clientId?: string | null; node: NodeInput }[] }) => {
+      for (const [i, input] of args.inputs.entries()) validateNode(input.node, i);
+      const now = new Date().toISOString();
+      const stored = args.inputs.map(({ node }) => {
+        const item = data.store.insert(toItem(node, now));
+        if (item.extIdentifier !== null) data.received.add(item.extIdentifier);
+        return item;
+      });
+      return {
+        edges: stored.map((node) => ({ cursor: String(node.dbId), node })),
+        pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+      };
+    },
+  };
+}
+
+function validateNode(node: NodeInput, index: number): void {
+  const where = { inputIndex: index };
+  if (!isCalendarDate(node.postedDate)) {
+    throw xledgerGraphQLError(
+      "BAD_REQUEST.INVALID_VALUE",
+      `inputs[${index}].node.postedDate: invalid date`,
+      where,
+    );
+  }
+  if ((node.account.code ?? "") === "" && node.account.dbId == null) {
+    throw xledgerGraphQLError(
+      "BAD_REQUEST.INVALID_VALUE",
+      `inputs[${index}].node.account: code or dbId required`,
+      where,
+    );
+  }
+  for (const field of ["amount", "invoiceAmount", "taxAmount"] as const) {
+    const value = node[field];
+    if (value != null && (typeof value !== "string" || !DECIMAL.test(value))) {
+      throw xledgerGraphQLError(
+        "BAD_REQUEST.INVALID_VALUE",
+        `inputs[${index}].node.${field}: expected a decimal string like "101.00"`,
+        where,
+      );
+    }
+  }
+  if (node.amount == null && node.invoiceAmount == null) {
+    throw xledgerGraphQLError(
+      "BAD_REQUEST.INVALID_VALUE",
+      `inputs[${index}].node: amount or invoiceAmount required`,
+      where,
+    );
+  }
+}
+
+function ref(input: ObjectRefInput | null | undefined) {
+  return input == null ? null : { dbId: input.dbId ?? null, code: input.code ?? null };
+}
+
+function toItem(node: NodeInput, now: string): Omit<GLImportItem, "dbId"> {
+  return {
+    extIdentifier: node.extIdentifier ?? null,
+    postedDate: node.postedDate,
+    account: { dbId: node.account.dbId ?? null, code: node.account.code ?? null },
+    amount: node.amount ?? null,
+    invoiceAmount: node.invoiceAmount ?? null,
+    taxAmount: node.taxAmount ?? null,
+    currency: ref(node.currency),
+    transactionSource: ref(node.transactionSource),
+    trRegNumber: node.trRegNumber ?? null,
+    text: node.text ?? null,
+    yourReference: node.yourReference ?? null,
+    invoiceNumber: node.invoiceNumber ?? null,
+    createdAt: now,
+    modifiedAt: now,
+  };
+}
+
+function select(store: GLImportItemStore, filter: NonNullable<ConnectionArgs["filter"]>): GLImportItem[] {
+  const refs = [
+    ...(filter.extIdentifier_in ?? []),
+    ...(filter.extIdentifier != null ? [filter.extIdentifier] : []),
+  ];
+  const byRef = filter.extIdentifier_in != null || filter.extIdentifier != null;
+  let items: readonly GLImportItem[] = byRef ? store.byExtIdentifiers(refs) : store.all();
+  const ids = filter.dbId_in ?? (filter.dbId != null ? [filter.dbId] : null);
+  if (ids !== null) items = items.filter((i) => ids.includes(i.dbId));
+  const since = filter.modifiedAt_gte;
+  if (since != null) items = items.filter((i) => i.modifiedAt >= since);
+  return [...items];
+}
+
+/** Relay slicing over `dbId` order; cursors are the `dbId` as text (as in real Xledger). */
+function connection(items: GLImportItem[], args: ConnectionArgs) {
+  for (const arg of ["first", "last"] as const) {
+    const n = args[arg];
+    if (n != null && (n < 0 || n > MAX_RECORDS_PER_QUERY)) {
+      throw xledgerGraphQLError(
+        "BAD_REQUEST.INVALID_VALUE",
+        `${arg} must be between 0 and ${MAX_RECORDS_PER_QUERY} (the limit of records per query)`,
+      );
+    }
+  }
+  const after = args.after == null ? null : cursorValue(args.after);
+  const before = args.before == null ? null : cursorValue(args.before);
+  let window = items.filter(
+    (i) => (after === null || i.dbId > after) && (before === null || i.dbId < before),
+  );
+  let hasNextPage = false;
+  let hasPreviousPage = false;
+  const first = args.first ?? (args.last == null ? MAX_RECORDS_PER_QUERY : null);
+  if (first != null && window.length > first) {
+    window = window.slice(0, first);
+    hasNextPage = true;
+  }
+  if (args.last != null && window.length > args.last) {
+    window = window.slice(window.length - args.last);
+    hasPreviousPage = true;
+  }
+  const edges = window.map((node) => ({ cursor: String(node.dbId), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage,
+      hasPreviousPage,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+function cursorValue(cursor: string): number {
+  const n = Number(cursor);
+  if (!Number.isInteger(n))
+    throw xledgerGraphQLError("BAD_REQUEST.INVALID_VALUE", `invalid cursor ${cursor}`);
+  return n;
+}

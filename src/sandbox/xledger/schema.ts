@@ -1,0 +1,125 @@
+/**
+ * The slice of Xledger's GraphQL schema the sandbox serves: GL import items (add + Relay lookup) and
+ * `__typename` for pings. Type and field names follow what Xledger clients send (official samples and
+ * community libraries: `addGLImportItems(inputs:[{node:{…}}])`, `glImportItems(first, after, filter)`,
+ * `{ code }` / `{ dbId }` object references, decimal amounts as strings).
+ */
+import { buildSchema, type GraphQLSchema } from "graphql";
+
+export const XLEDGER_SDL = /* GraphQL */ `
+  "Decimal number sent as a string, e.g. \\"101.00\\"."
+  scalar Decimal
+  "Calendar date, YYYY-MM-DD."
+  scalar Date
+  "ISO 8601 date-time string."
+  scalar DateTimeString
+
+  type Query {
+    glImportItems(
+      first: Int
+      after: String
+      last: Int
+      before: String
+      filter: GLImportItemFilter
+    ): GLImportItemConnection!
+  }
+
+  type Mutation {
+    addGLImportItems(inputs: [AddGLImportItemsInput!]!): GLImportItemConnection!
+  }
+
+  "Reference to an existing object by code or by dbId."
+  input ObjectRefInput {
+    code: String
+    dbId: Int
+  }
+
+  input JobLevelInput {
+    dbSubId: Int
+  }
+
+  input AddGLImportItemsInput {
+    "Echoed back so callers can match results to inputs."
+    clientId: String
+    node: AddGLImportItemsInputNode!
+  }
+
+  input AddGLImportItemsInputNode {
+    "Free identifier from the sending system (the sandbox keys received counts on it)."
+    extIdentifier: String
+    postedDate: Date!
+    account: ObjectRefInput!
+    amount: Decimal
+    invoiceAmount: Decimal
+    taxAmount: Decimal
+    currency: ObjectRefInput
+    transactionSource: ObjectRefInput
+    taxRule: ObjectRefInput
+    subledger: ObjectRefInput
+    jobLevel: JobLevelInput
+    trRegNumber: Int
+    text: String
+    yourReference: String
+    invoiceNumber: String
+    invoiceDate: Date
+    dueDate: Date
+  }
+
+  input GLImportItemFilter {
+    dbId: Int
+    dbId_in: [Int!]
+    extIdentifier: String
+    extIdentifier_in: [String!]
+    modifiedAt_gte: DateTimeString
+  }
+
+  type ObjectRef {
+    dbId: Int
+    code: String
+  }
+
+  type GLImportItem {
+    dbId: Int!
+    extIdentifier: String
+    postedDate: Date
+    account: ObjectRef
+    amount: Decimal
+    invoiceAmount: Decimal
+    taxAmount: Decimal
+    currency: ObjectRef
+    transactionSource: ObjectRef
+    trRegNumber: Int
+    text: String
+    yourReference: String
+    invoiceNumber: String
+    createdAt: DateTimeString
+    modifiedAt: DateTimeString
+  }
+
+  type GLImportItemEdge {
+    cursor: String!
+    node: GLImportItem!
+  }
+
+  type PageInfo {
+    hasNextPage: Boolean!
+    hasPreviousPage: Boolean!
+    startCursor: String
+    endCursor: String
+  }
+
+  type GLImportItemConnection {
+    edges: [GLImportItemEdge!]!
+    pageInfo: PageInfo!
+  }
+`;
+
+/**
+ * Builds the executable schema (resolvers come from the root value, see resolvers.ts).
+ *
+ * @example
+ * const schema = buildXledgerSchema();
+ */
+export function buildXledgerSchema(): GraphQLSchema {
+  return buildSchema(XLEDGER_SDL);
+}
