@@ -111,9 +111,10 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<Mig
     const [, version = "", name = ""] = MIGRATION_FILE.exec(file) ?? [];
     const sql = await readFile(join(migrationsDir, file), "utf8");
     const didApply = await locked(db, async (tx) => {
-      const { rows } = await tx.query("select 1 from supabase_migrations.schema_migrations where version = $1", [
-        version,
-      ]);
+      const { rows } = await tx.query(
+        "select 1 from supabase_migrations.schema_migrations where version = $1",
+        [version],
+      );
       if (rows.length > 0) return false;
       await runScript(tx, file, sql);
       await tx.query(

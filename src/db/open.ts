@@ -16,7 +16,10 @@ export interface OpenDbOptions {
  */
 export async function openDb(options: OpenDbOptions): Promise<Db> {
   if (options.dbUrl) {
-    return openPostgres({ connectionString: options.dbUrl, ...(options.poolSize ? { max: options.poolSize } : {}) });
+    return openPostgres({
+      connectionString: options.dbUrl,
+      ...(options.poolSize ? { max: options.poolSize } : {}),
+    });
   }
   return openPglite(options.dataDir ? { dataDir: options.dataDir } : {});
 }

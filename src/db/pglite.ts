@@ -1,6 +1,6 @@
 import { PGlite } from "@electric-sql/pglite";
 import { pgcrypto } from "@electric-sql/pglite/contrib/pgcrypto";
-import type { Db, QueryResult, Queryable } from "./types.ts";
+import type { Db, Queryable, QueryResult } from "./types.ts";
 
 export interface PgliteOptions {
   /** Directory to persist to; omit for an in-memory database. */

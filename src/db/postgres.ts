@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { Db, QueryResult, Queryable } from "./types.ts";
+import type { Db, Queryable, QueryResult } from "./types.ts";
 
 export interface PostgresOptions {
   connectionString: string;

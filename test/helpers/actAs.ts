@@ -12,7 +12,11 @@ export interface Identity {
 
 export const anon: Identity = { role: "anon" };
 export const serviceRole: Identity = { role: "service_role" };
-export const user = (userId: string, orgId?: string | null): Identity => ({ role: "authenticated", userId, orgId });
+export const user = (userId: string, orgId?: string | null): Identity => ({
+  role: "authenticated",
+  userId,
+  orgId,
+});
 
 export function claimsOf(identity: Identity): Record<string, unknown> {
   return {
@@ -42,7 +46,12 @@ export function actAs<T>(db: Db, identity: Identity, fn: (tx: Queryable) => Prom
 export type RpcResult<T> = { data: T; error: null } | { data: null; error: PostgrestErrorResponse };
 
 /** Calls a function as `identity`, mapping a failure exactly as PostgREST would. */
-export async function rpc<T>(db: Db, identity: Identity, sql: string, params: unknown[]): Promise<RpcResult<T>> {
+export async function rpc<T>(
+  db: Db,
+  identity: Identity,
+  sql: string,
+  params: unknown[],
+): Promise<RpcResult<T>> {
   try {
     const data = await actAs(db, identity, async (tx) => {
       const { rows } = await tx.query<{ result: T }>(sql, params);

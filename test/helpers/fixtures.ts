@@ -5,18 +5,26 @@ export type MemberRole = "admin" | "coordinator" | "peer_mentor" | "viewer";
 
 /** Inserts an auth user (as the owner, like GoTrue would) and returns its id. */
 export async function createUser(db: Queryable, email = `${randomUUID()}@test.local`): Promise<string> {
-  const { rows } = await db.query<{ id: string }>("insert into auth.users (email) values ($1) returning id", [email]);
-  return (rows[0] as { id: string }).id;
-}
-
-export async function createOrg(db: Queryable, name = "Test Org"): Promise<string> {
-  const { rows } = await db.query<{ id: string }>("insert into public.organizations (name) values ($1) returning id", [
-    name,
+  const { rows } = await db.query<{ id: string }>("insert into auth.users (email) values ($1) returning id", [
+    email,
   ]);
   return (rows[0] as { id: string }).id;
 }
 
-export async function addMember(db: Queryable, orgId: string, userId: string, role: MemberRole): Promise<void> {
+export async function createOrg(db: Queryable, name = "Test Org"): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    "insert into public.organizations (name) values ($1) returning id",
+    [name],
+  );
+  return (rows[0] as { id: string }).id;
+}
+
+export async function addMember(
+  db: Queryable,
+  orgId: string,
+  userId: string,
+  role: MemberRole,
+): Promise<void> {
   await db.query("insert into public.organization_members (org_id, user_id, role) values ($1, $2, $3)", [
     orgId,
     userId,
@@ -62,6 +70,9 @@ export async function createScenario(db: Queryable) {
 }
 
 export async function countRows(db: Queryable, table: string, where = "true", params: unknown[] = []) {
-  const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from ${table} where ${where}`, params);
+  const { rows } = await db.query<{ n: number }>(
+    `select count(*)::int as n from ${table} where ${where}`,
+    params,
+  );
   return (rows[0] as { n: number }).n;
 }

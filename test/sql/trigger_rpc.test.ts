@@ -2,7 +2,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
 import { anon, type Identity, serviceRole, triggerSync, user } from "../helpers/actAs.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
-import { addIntegration, addMember, countRows, createOrg, createScenario, createUser } from "../helpers/fixtures.ts";
+import {
+  addIntegration,
+  addMember,
+  countRows,
+  createOrg,
+  createScenario,
+  createUser,
+} from "../helpers/fixtures.ts";
 
 type Scenario = Awaited<ReturnType<typeof createScenario>>;
 
@@ -22,7 +29,13 @@ describe.each(testDbKinds())("trigger_integration_sync on %s", (kind) => {
   });
 
   /** Asserts a refusal with the contract's code and status, and that it wrote nothing. */
-  async function expectRefusal(identity: Identity, orgId: string | null, type: string | null, code: string, status: number) {
+  async function expectRefusal(
+    identity: Identity,
+    orgId: string | null,
+    type: string | null,
+    code: string,
+    status: number,
+  ) {
     const runsBefore = await countRows(db, "public.sync_run_log");
     const auditBefore = await countRows(db, "public.sync_trigger_audit");
     const { data, error } = await triggerSync(db, identity, orgId, type);
@@ -46,14 +59,23 @@ describe.each(testDbKinds())("trigger_integration_sync on %s", (kind) => {
       await expectRefusal(user(s.users.viewer, s.orgId), s.orgId, "xledger", "permission_denied", 403);
     });
     it("rejects a cross-org call", async () => {
-      await expectRefusal(user(s.users.outsider, s.otherOrgId), s.orgId, "xledger", "org_scope_violation", 403);
+      await expectRefusal(
+        user(s.users.outsider, s.otherOrgId),
+        s.orgId,
+        "xledger",
+        "org_scope_violation",
+        403,
+      );
     });
     it("rejects a second trigger within 5 minutes", async () => {
       const first = await triggerSync(db, coordinator(), s.orgId, "xledger");
       expect(first.error).toBeNull();
       // Finish the first run so check 6 passes and check 7 is what refuses.
       await db.query("update public.sync_run_log set status = 'running' where id = $1", [first.data]);
-      await db.query("update public.sync_run_log set status = 'succeeded', finished_at = now() where id = $1", [first.data]);
+      await db.query(
+        "update public.sync_run_log set status = 'succeeded', finished_at = now() where id = $1",
+        [first.data],
+      );
       const error = await expectRefusal(coordinator(), s.orgId, "xledger", "rate_limited", 429);
       const details = JSON.parse(error?.body.details ?? "null");
       expect(details.retry_after_seconds).toBeGreaterThan(290);
@@ -67,7 +89,10 @@ describe.each(testDbKinds())("trigger_integration_sync on %s", (kind) => {
 
   it("records the run as pending, manual, by the caller, with its audit row (integration case)", async () => {
     const { data: runId } = await triggerSync(db, user(s.users.admin, s.orgId), s.orgId, "dynamics");
-    const { rows } = await db.query<Record<string, unknown>>("select * from public.sync_run_log where id = $1", [runId]);
+    const { rows } = await db.query<Record<string, unknown>>(
+      "select * from public.sync_run_log where id = $1",
+      [runId],
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       status: "pending",
@@ -79,9 +104,10 @@ describe.each(testDbKinds())("trigger_integration_sync on %s", (kind) => {
       attempt: 0,
       max_attempts: 5,
     });
-    const audit = await db.query<Record<string, unknown>>("select * from public.sync_trigger_audit where run_id = $1", [
-      runId,
-    ]);
+    const audit = await db.query<Record<string, unknown>>(
+      "select * from public.sync_trigger_audit where run_id = $1",
+      [runId],
+    );
     expect(audit.rows).toHaveLength(1);
     expect(audit.rows[0]).toMatchObject({
       actor_user_id: s.users.admin,
@@ -93,7 +119,13 @@ describe.each(testDbKinds())("trigger_integration_sync on %s", (kind) => {
 
   describe("check 1: an authenticated user", () => {
     it("refuses claims without a subject", async () => {
-      await expectRefusal({ role: "authenticated", orgId: s.orgId }, s.orgId, "xledger", "permission_denied", 401);
+      await expectRefusal(
+        { role: "authenticated", orgId: s.orgId },
+        s.orgId,
+        "xledger",
+        "permission_denied",
+        401,
+      );
     });
     it("refuses a malformed subject without an unhandled cast error", async () => {
       const forged: Identity = { ...coordinator(), claims: { sub: "' or 1=1 --" } };
@@ -121,7 +153,12 @@ describe.each(testDbKinds())("trigger_integration_sync on %s", (kind) => {
       await expectRefusal(coordinator(), null, "xledger", "org_scope_violation", 403);
     });
     it("accepts an upper-case org_id claim for the same org", async () => {
-      const { error } = await triggerSync(db, user(s.users.coordinator, s.orgId.toUpperCase()), s.orgId, "xledger");
+      const { error } = await triggerSync(
+        db,
+        user(s.users.coordinator, s.orgId.toUpperCase()),
+        s.orgId,
+        "xledger",
+      );
       expect(error).toBeNull();
     });
     it("comes before the role check and the type check", async () => {
@@ -172,7 +209,9 @@ describe.each(testDbKinds())("trigger_integration_sync on %s", (kind) => {
       await expectRefusal(user(coord, orgId), orgId, "dynamics", "integration_not_configured", 404);
     });
     it("refuses a disabled integration (409)", async () => {
-      await db.query("update public.organization_integrations set enabled = false where id = $1", [s.xledgerId]);
+      await db.query("update public.organization_integrations set enabled = false where id = $1", [
+        s.xledgerId,
+      ]);
       await expectRefusal(coordinator(), s.orgId, "xledger", "integration_disabled", 409);
     });
   });
@@ -180,7 +219,13 @@ describe.each(testDbKinds())("trigger_integration_sync on %s", (kind) => {
   describe("check 6: one active run", () => {
     it("refuses while a run is pending and names it", async () => {
       const first = await triggerSync(db, coordinator(), s.orgId, "xledger");
-      const error = await expectRefusal(user(s.users.admin, s.orgId), s.orgId, "xledger", "sync_already_in_progress", 409);
+      const error = await expectRefusal(
+        user(s.users.admin, s.orgId),
+        s.orgId,
+        "xledger",
+        "sync_already_in_progress",
+        409,
+      );
       expect(JSON.parse(error?.body.details ?? "null")).toEqual({ run_id: first.data });
     });
     it("refuses while a scheduled run is running", async () => {
@@ -238,7 +283,8 @@ describe.each(testDbKinds())("trigger_integration_sync on %s", (kind) => {
     const received: string[] = [];
     const stop = await db.listen("sync_engine_wakeup", (payload) => received.push(payload));
     const { data } = await triggerSync(db, coordinator(), s.orgId, "xledger");
-    for (let i = 0; i < 50 && !received.includes(data as string); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && !received.includes(data as string); i++)
+      await new Promise((r) => setTimeout(r, 20));
     await stop();
     expect(received).toContain(data);
   });
@@ -256,6 +302,13 @@ describe.each(testDbKinds())("trigger_integration_sync on %s", (kind) => {
           has_function_privilege('authenticated', p.oid, 'execute') as authd,
           exists (select from aclexplode(p.proacl) a where a.grantee = 0) as pub
         from pg_proc p where p.oid = 'public.trigger_integration_sync(uuid, text)'::regprocedure`);
-    expect(rows[0]).toEqual({ secdef: true, volatile: "v", config: ['search_path=""'], anon: false, authd: true, pub: false });
+    expect(rows[0]).toEqual({
+      secdef: true,
+      volatile: "v",
+      config: ['search_path=""'],
+      anon: false,
+      authd: true,
+      pub: false,
+    });
   });
 });
