@@ -1,0 +1,107 @@
+/**
+ * The typed, validated shape of `organization_integrations.config` (non-secret) and of the stored
+ * credentials, per integration type. Every option's default is written next to it.
+ */
+import { z } from "zod";
+
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+
+/**
+ * Xledger `config`:
+ * - `base_url` (required): the Xledger host, e.g. `https://www.xledger.net` (live) or
+ *   `https://demo.xledger.net`; `/graphql` is appended unless already present. Sandbox: `http://<host>:<port>/xledger`.
+ * - `transaction_source` (default `"GL"`): transaction source code for imported GL items.
+ */
+export const xledgerConfigSchema = z.object({
+  base_url: httpUrl,
+  transaction_source: z.string().min(1).default("GL"),
+});
+
+/** Xledger credentials: `{"token":"…"}`. */
+export const xledgerCredentialsSchema = z.object({ token: z.string().min(1) });
+
+/**
+ * Business Central `config`:
+ * - `base_url` (required): the API host, e.g. `https://api.businesscentral.dynamics.com`; the API root becomes
+ *   `<base_url>/v2.0/<tenant_id>/<environment>/api/v2.0` (or `<base_url>/v2.0/<environment>/api/v2.0`
+ *   without a tenant, or `<base_url>/api/v2.0` with neither). Sandbox: `http://<host>:<port>/bc`.
+ * - `tenant_id` (optional): Entra tenant id or domain.
+ * - `environment` (optional): BC environment name, e.g. `production`.
+ * - `token_url` (default `https://login.microsoftonline.com/<tenant_id>/oauth2/v2.0/token`; required
+ *   when there is no `tenant_id`). Sandbox: `http://<host>:<port>/bc/oauth2/v2.0/token`.
+ * - `company_id` (required): the company GUID.
+ * - `journal_id` (GUID) or `journal_code` (e.g. `"GENERAL"`): the general journal receiving the lines;
+ *   one of the two is required, `journal_id` wins when both are given.
+ * - `local_currency` (optional, ISO 4217): when set, entries in another currency are refused instead of
+ *   being booked in the company's currency (BC v2.0 journal lines carry no currency).
+ */
+export const dynamicsConfigSchema = z
+  .object({
+    base_url: httpUrl,
+    tenant_id: z.string().min(1).optional(),
+    environment: z.string().min(1).optional(),
+    token_url: httpUrl.optional(),
+    company_id: z.guid(),
+    journal_id: z.guid().optional(),
+    journal_code: z.string().min(1).max(10).optional(),
+    local_currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .optional(),
+  })
+  .refine((c) => c.journal_id !== undefined || c.journal_code !== undefined, {
+    message: "journal_id or journal_code is required",
+    path: ["journal_id"],
+  })
+  .refine((c) => c.token_url !== undefined || c.tenant_id !== undefined, {
+    message: "token_url is required when tenant_id is not given",
+    path: ["token_url"],
+  });
+
+/** Business Central credentials: `{"client_id":"…","client_secret":"…"}`. */
+export const dynamicsCredentialsSchema = z.object({
+  client_id: z.string().min(1),
+  client_secret: z.string().min(1),
+});
+
+export type XledgerConfig = z.infer<typeof xledgerConfigSchema>;
+export type XledgerCredentials = z.infer<typeof xledgerCredentialsSchema>;
+export type DynamicsConfig = z.infer<typeof dynamicsConfigSchema>;
+export type DynamicsCredentials = z.infer<typeof dynamicsCredentialsSchema>;
+
+/**
+ * The Xledger GraphQL endpoint for a config.
+ *
+ * @example
+ * xledgerEndpoint({ base_url: "https://demo.xledger.net", transaction_source: "GL" }); // "https://demo.xledger.net/graphql"
+ */
+export function xledgerEndpoint(config: XledgerConfig): string {
+  const base = config.base_url.replace(/\/+$/, "");
+  return base.endsWith("/graphql") ? base : `${base}/graphql`;
+}
+
+/**
+ * The Business Central API root (ending in `/api/v2.0`) for a config.
+ *
+ * @example
+ * dynamicsApiRoot({ base_url: "https://api.businesscentral.dynamics.com", tenant_id: "t", environment: "production", … });
+ * // "https://api.businesscentral.dynamics.com/v2.0/t/production/api/v2.0"
+ */
+export function dynamicsApiRoot(config: DynamicsConfig): string {
+  const base = config.base_url.replace(/\/+$/, "");
+  if (base.endsWith("/api/v2.0")) return base;
+  const segments = [config.tenant_id, config.environment].filter((s): s is string => s !== undefined);
+  if (config.environment === undefined) return `${base}/api/v2.0`;
+  return `${base}/v2.0/${segments.map(encodeURIComponent).join("/")}/api/v2.0`;
+}
+
+/**
+ * The OAuth2 token endpoint for a config.
+ *
+ * @example
+ * dynamicsTokenUrl({ tenant_id: "contoso.onmicrosoft.com", … }); // "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+ */
+export function dynamicsTokenUrl(config: DynamicsConfig): string {
+  if (config.token_url !== undefined) return config.token_url;
+  return `https://login.microsoftonline.com/${encodeURIComponent(config.tenant_id ?? "")}/oauth2/v2.0/token`;
+}

@@ -1,0 +1,95 @@
+/**
+ * Builds the adapter for an `organization_integrations` row: validates its non-secret `config` and its
+ * credentials with zod, then wires the type's client. The engine's only entry point into integrations.
+ */
+import type { z } from "zod";
+import type { RequestBudgetOptions } from "./dynamics/budget.ts";
+import { DynamicsAdapter } from "./dynamics/client.ts";
+import {
+  dynamicsApiRoot,
+  dynamicsConfigSchema,
+  dynamicsCredentialsSchema,
+  dynamicsTokenUrl,
+  xledgerConfigSchema,
+  xledgerCredentialsSchema,
+  xledgerEndpoint,
+} from "./config.ts";
+import { IntegrationError } from "./errors.ts";
+import type { IntegrationAdapter, IntegrationType } from "./types.ts";
+import { XledgerAdapter } from "./xledger/client.ts";
+
+/** Runtime knobs that are not part of the stored config (tests, benchmarks, Edge Function budgets). */
+export interface AdapterOptions {
+  /** Per-request deadline in ms; default 30 000. */
+  timeoutMs?: number;
+  /** Lookup page size (Xledger `first`, BC `odata.maxpagesize`); defaults 500 / 1 000. */
+  pageSize?: number;
+  /** References per lookup request; defaults 500 (Xledger) / 25 (BC). */
+  lookupChunkSize?: number;
+  /** Entries per export call; default 100 for both. */
+  maxBatchSize?: number;
+  /** Business Central client-side budget; default 5,000 requests per 300 s. */
+  budget?: RequestBudgetOptions;
+  /** Clock; default `Date.now`. */
+  now?: () => number;
+}
+
+/**
+ * Creates the adapter for one integration. Throws `IntegrationError("invalid_config")` (not retryable) when
+ * the type is unknown or the config/credentials do not validate; the message names fields, never values.
+ *
+ * @example
+ * const adapter = createAdapter("xledger", { base_url: "https://demo.xledger.net" }, { token });
+ * await adapter.ping({ signal: AbortSignal.timeout(60_000) });
+ */
+export function createAdapter(
+  type: IntegrationType | string,
+  config: unknown,
+  credentials: unknown,
+  opts: AdapterOptions = {},
+): IntegrationAdapter {
+  const common = {
+    ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+    ...(opts.pageSize === undefined ? {} : { pageSize: opts.pageSize }),
+    ...(opts.lookupChunkSize === undefined ? {} : { lookupChunkSize: opts.lookupChunkSize }),
+    ...(opts.maxBatchSize === undefined ? {} : { maxBatchSize: opts.maxBatchSize }),
+    ...(opts.now === undefined ? {} : { now: opts.now }),
+  };
+  switch (type) {
+    case "xledger": {
+      const cfg = validate(xledgerConfigSchema, config, "xledger config");
+      const secret = validate(xledgerCredentialsSchema, credentials, "xledger credentials");
+      return new XledgerAdapter({
+        endpoint: xledgerEndpoint(cfg),
+        token: secret.token,
+        transactionSource: cfg.transaction_source,
+        ...common,
+      });
+    }
+    case "dynamics": {
+      const cfg = validate(dynamicsConfigSchema, config, "dynamics config");
+      const secret = validate(dynamicsCredentialsSchema, credentials, "dynamics credentials");
+      return new DynamicsAdapter({
+        apiRoot: dynamicsApiRoot(cfg),
+        tokenUrl: dynamicsTokenUrl(cfg),
+        clientId: secret.client_id,
+        clientSecret: secret.client_secret,
+        companyId: cfg.company_id,
+        journal: cfg.journal_id !== undefined ? { id: cfg.journal_id } : { code: cfg.journal_code ?? "" },
+        ...(cfg.local_currency === undefined ? {} : { localCurrency: cfg.local_currency }),
+        ...(opts.budget === undefined ? {} : { budget: opts.budget }),
+        ...common,
+      });
+    }
+    default:
+      throw new IntegrationError("invalid_config", `unknown integration type ${JSON.stringify(type)}`);
+  }
+}
+
+function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  // Paths and zod's messages only: credential values must never reach logs or sync_run_log.error_message.
+  const problems = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+  throw new IntegrationError("invalid_config", `invalid ${what}: ${problems.join("; ")}`);
+}

@@ -1,0 +1,55 @@
+/**
+ * The contract between the engine and an accounting system. The engine only ever talks to an
+ * {@link IntegrationAdapter}; everything Xledger- or Business-Central-specific lives behind it.
+ */
+
+/** The integration types the product supports (the allowlist in `trigger_integration_sync`). */
+export type IntegrationType = "xledger" | "dynamics";
+
+/** One approved ledger entry, as the engine hands it to an adapter. */
+export interface ExportEntry {
+  /** The ledger entry's id (uuid text). This is "our reference" in the external system. */
+  id: string;
+  /** Posting date, `YYYY-MM-DD`. */
+  entryDate: string;
+  /** Account number/code in the external chart of accounts. */
+  account: string;
+  /** Signed amount with two decimals, as text (`"101.00"`, `"-12.50"`) so no float ever touches money. */
+  amount: string;
+  /** ISO 4217 currency code. */
+  currency: string;
+  description: string | null;
+}
+
+/** Proof that an entry exists in the external system. */
+export interface ExportedEntry {
+  /** The ledger entry id ("our reference"). */
+  entryId: string;
+  /** The external system's id for the created record (Xledger `dbId`, Business Central journal line id). */
+  externalId: string;
+}
+
+/** Per-call context. */
+export interface AdapterContext {
+  /** Cancels the call (worker shutdown, run cancelled, lease lost). Adapters add their own timeout to it. */
+  signal: AbortSignal;
+}
+
+/**
+ * What the engine calls. Every method throws only {@link import("./errors.ts").IntegrationError}.
+ *
+ * Exactly-once protocol (DESIGN §5): before re-sending a batch that may have reached the remote
+ * system (crash, timeout, lost response), the engine calls {@link findExported} with the batch's ids
+ * and only exports the ones that are not found.
+ */
+export interface IntegrationAdapter {
+  readonly type: IntegrationType;
+  /** The most entries {@link export} should be given at once (one remote request / one atomic unit). */
+  readonly maxBatchSize: number;
+  /** A cheap health check (DESIGN §5 health monitor). Resolves when the system answers and accepts our credentials. */
+  ping(ctx: AdapterContext): Promise<void>;
+  /** Which of our references already exist externally; order is not significant, unknown ids are omitted. */
+  findExported(references: string[], ctx: AdapterContext): Promise<ExportedEntry[]>;
+  /** Sends a batch and returns one {@link ExportedEntry} per entry, in batch order. */
+  export(batch: ExportEntry[], ctx: AdapterContext): Promise<ExportedEntry[]>;
+}

@@ -1,0 +1,280 @@
+/** The Business Central adapter against the fake Business Central over real HTTP on a loopback port. */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type AdapterOptions, createAdapter } from "../../src/integrations/registry.ts";
+import type { IntegrationAdapter } from "../../src/integrations/types.ts";
+import {
+  SANDBOX_BC_JOURNAL_CODE,
+  type Sandbox,
+  sandboxIntegrationSettings,
+  startSandbox,
+} from "../../src/sandbox/index.ts";
+import { ctx, entries, integrationError } from "./fixtures.ts";
+
+let sandbox: Sandbox;
+let adapter: IntegrationAdapter;
+
+/** An adapter on `target` with small pages so lookups always span several of them. */
+function dynamics(
+  target: Sandbox = sandbox,
+  options: AdapterOptions = {},
+  config: Record<string, unknown> = {},
+  credentials: Record<string, unknown> = {},
+): IntegrationAdapter {
+  const settings = sandboxIntegrationSettings(target.url).dynamics;
+  return createAdapter(
+    "dynamics",
+    { ...settings.config, ...config },
+    { ...settings.credentials, ...credentials },
+    { pageSize: 2, timeoutMs: 10_000, ...options },
+  );
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0 });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+beforeEach(() => {
+  sandbox.reset();
+  // A fresh adapter per test: token cache and budget never leak between tests.
+  adapter = dynamics();
+});
+
+describe("Business Central adapter", () => {
+  it("pings with GET companies?$top=1", async () => {
+    await adapter.ping(ctx());
+    expect(sandbox.counters().requests.dynamics).toBe(1);
+  });
+
+  it("caches the access token across calls", async () => {
+    await adapter.ping(ctx());
+    await adapter.ping(ctx());
+    await adapter.findExported(["x"], ctx());
+    expect(sandbox.counters().tokensIssued).toBe(1);
+  });
+
+  it("does not use a token within 60 s of its expiry", async () => {
+    const shortLived = await startSandbox({ port: 0, dynamics: { tokenTtlSeconds: 30 } });
+    try {
+      const bc = dynamics(shortLived);
+      await bc.ping(ctx());
+      await bc.ping(ctx());
+      expect(shortLived.counters().tokensIssued).toBe(2);
+    } finally {
+      await shortLived.close();
+    }
+  });
+
+  it("refreshes the token once when the API answers 401, then succeeds", async () => {
+    await adapter.ping(ctx());
+    sandbox.revokeTokens();
+    await adapter.ping(ctx());
+    expect(sandbox.counters().tokensIssued).toBe(2);
+    expect(sandbox.counters().requests.dynamics).toBe(3);
+  });
+
+  it("gives up with unauthorized when a fresh token is rejected too", async () => {
+    sandbox.fault({ target: "dynamics", kind: "status", status: 401, count: 2 });
+    const error = await integrationError(adapter.ping(ctx()));
+    expect([error.code, error.retryable, error.status]).toEqual(["unauthorized", false, 401]);
+    expect(sandbox.counters().tokensIssued).toBe(2);
+  });
+
+  it("maps a wrong client secret to a non-retryable unauthorized error", async () => {
+    const error = await integrationError(dynamics(sandbox, {}, {}, { client_secret: "nope" }).ping(ctx()));
+    expect([error.code, error.retryable, error.remoteCode]).toEqual([
+      "unauthorized",
+      false,
+      "invalid_client",
+    ]);
+  });
+
+  it("exports journal lines with documentNumber = our reference", async () => {
+    const batch = entries(3);
+    const exported = await adapter.export(batch, ctx());
+    expect(exported.map((e) => e.entryId)).toEqual(batch.map((e) => e.id));
+    expect(new Set(exported.map((e) => e.externalId)).size).toBe(3);
+    expect(sandbox.state().dynamics.received).toEqual(Object.fromEntries(batch.map((e) => [e.id, 1])));
+  });
+
+  it("chunks more than 100 entries into $batch requests of at most 100 operations", async () => {
+    expect(adapter.maxBatchSize).toBe(100);
+    const batch = entries(250);
+    const exported = await adapter.export(batch, ctx());
+    expect(exported.map((e) => e.entryId)).toEqual(batch.map((e) => e.id));
+    // 250 = 100 + 100 + 50 → three $batch requests, none rejected by the sandbox's 100 cap.
+    expect(sandbox.counters().requests.dynamics).toBe(3);
+    expect(Object.keys(sandbox.state().dynamics.received)).toHaveLength(250);
+  });
+
+  it("resolves the journal by code when no journal id is configured", async () => {
+    const byCode = dynamics(sandbox, {}, { journal_id: undefined, journal_code: SANDBOX_BC_JOURNAL_CODE });
+    const batch = entries(2);
+    await byCode.export(batch, ctx());
+    expect(
+      (
+        await adapter.findExported(
+          batch.map((e) => e.id),
+          ctx(),
+        )
+      ).length,
+    ).toBe(2);
+  });
+
+  it("reports an unknown journal code as not_found", async () => {
+    const missing = dynamics(sandbox, {}, { journal_id: undefined, journal_code: "NOPE" });
+    const error = await integrationError(missing.export(entries(1), ctx()));
+    expect([error.code, error.retryable]).toEqual(["not_found", false]);
+  });
+
+  it("finds exported entries across server-driven pages, matching BC's upper-cased document numbers", async () => {
+    const batch = entries(5);
+    const exported = await adapter.export(batch, ctx());
+    const before = sandbox.counters().requests.dynamics;
+    const found = await adapter.findExported([...batch.map((e) => e.id), crypto.randomUUID()], ctx());
+    expect(sandbox.counters().requests.dynamics - before).toBe(3); // 5 lines at maxpagesize 2
+    expect(new Map(found.map((f) => [f.entryId, f.externalId]))).toEqual(
+      new Map(exported.map((f) => [f.entryId, f.externalId])),
+    );
+  });
+
+  it("looks references up in chunks so the $filter URL stays short", async () => {
+    const batch = entries(30);
+    await adapter.export(batch, ctx());
+    const before = sandbox.counters().requests.dynamics;
+    const bigPages = dynamics(sandbox, { pageSize: 1_000 });
+    const found = await bigPages.findExported(
+      batch.map((e) => e.id),
+      ctx(),
+    );
+    expect(found).toHaveLength(30);
+    expect(sandbox.counters().requests.dynamics - before).toBe(2); // 25 + 5 references
+  });
+
+  it("refuses entries in a foreign currency before sending anything", async () => {
+    const nok = dynamics(sandbox, {}, { local_currency: "NOK" });
+    const error = await integrationError(
+      nok.export([...entries(1), ...entries(1, { currency: "EUR" })], ctx()),
+    );
+    expect([error.code, error.retryable]).toEqual(["bad_request", false]);
+    expect(sandbox.counters().requests.dynamics).toBe(0);
+  });
+
+  it("gets nothing half-done when one line of a batch is invalid (snapshot isolation)", async () => {
+    const batch = [...entries(2), ...entries(1, { entryDate: "2026-13-01" })];
+    const error = await integrationError(adapter.export(batch, ctx()));
+    expect([error.code, error.retryable, error.status]).toEqual(["bad_request", false, 400]);
+    expect(sandbox.state().dynamics.received).toEqual({});
+  });
+
+  describe("faults and throttling", () => {
+    it("429 with Retry-After → retryable rate_limited carrying the delay", async () => {
+      sandbox.fault({ target: "dynamics", kind: "rate_limit", retry_after: 42 });
+      const error = await integrationError(adapter.ping(ctx()));
+      expect([error.code, error.retryable, error.retryAfterSeconds, error.status]).toEqual([
+        "rate_limited",
+        true,
+        42,
+        429,
+      ]);
+    });
+
+    it("503 with Retry-After → retryable with the delay; other 5xx retryable without a hint", async () => {
+      sandbox.fault({ target: "dynamics", kind: "status", status: 503, retry_after: 7 });
+      sandbox.fault({ target: "dynamics", kind: "status", status: 500 });
+      const unavailable = await integrationError(adapter.ping(ctx()));
+      expect([unavailable.code, unavailable.retryable, unavailable.retryAfterSeconds]).toEqual([
+        "server_error",
+        true,
+        7,
+      ]);
+      const failed = await integrationError(adapter.ping(ctx()));
+      expect([failed.code, failed.retryable, failed.retryAfterSeconds]).toEqual([
+        "server_error",
+        true,
+        undefined,
+      ]);
+    });
+
+    it.each([
+      [400, "bad_request", false],
+      [403, "forbidden", false],
+      [404, "not_found", false],
+      [408, "timeout", true],
+      [504, "timeout", true],
+    ])("HTTP %i maps to %s", async (status, code, retryable) => {
+      sandbox.fault({ target: "dynamics", kind: "status", status });
+      const error = await integrationError(adapter.ping(ctx()));
+      expect([error.code, error.retryable]).toEqual([code, retryable]);
+    });
+
+    it("latency beyond the deadline is a retryable timeout; within it, only slow", async () => {
+      sandbox.fault({ target: "dynamics", kind: "latency", ms: 20 });
+      await adapter.ping(ctx());
+      sandbox.fault({ target: "dynamics", kind: "latency", ms: 5_000 });
+      const error = await integrationError(dynamics(sandbox, { timeoutMs: 100 }).ping(ctx()));
+      expect([error.code, error.retryable]).toEqual(["timeout", true]);
+    });
+
+    it("a reset connection is a retryable network error and applies nothing", async () => {
+      sandbox.fault({ target: "dynamics", kind: "reset" });
+      const error = await integrationError(adapter.export(entries(2), ctx()));
+      expect([error.code, error.retryable]).toEqual(["network", true]);
+      expect(sandbox.state().dynamics.received).toEqual({});
+    });
+
+    it("a lost response still applied the batch; findExported proves it, so nothing is sent twice", async () => {
+      const batch = entries(3);
+      sandbox.fault({ target: "dynamics", kind: "lost_response" });
+      const error = await integrationError(adapter.export(batch, ctx()));
+      expect([error.code, error.retryable]).toEqual(["network", true]);
+      const found = await adapter.findExported(
+        batch.map((e) => e.id),
+        ctx(),
+      );
+      expect(found.map((f) => f.entryId).sort()).toEqual(batch.map((e) => e.id).sort());
+      const remaining = batch.filter((e) => !found.some((f) => f.entryId === e.id));
+      if (remaining.length > 0) await adapter.export(remaining, ctx());
+      expect(sandbox.state().dynamics.received).toEqual(Object.fromEntries(batch.map((e) => [e.id, 1])));
+    });
+
+    it("without that lookup a re-send would duplicate — the sandbox counts it twice", async () => {
+      const batch = entries(1);
+      sandbox.fault({ target: "dynamics", kind: "lost_response" });
+      await integrationError(adapter.export(batch, ctx()));
+      await adapter.export(batch, ctx());
+      expect(sandbox.state().dynamics.received).toEqual({ [batch[0]?.id as string]: 2 });
+    });
+
+    it("the sandbox's sliding-window limit surfaces as rate_limited with a delay", async () => {
+      const limited = await startSandbox({
+        port: 0,
+        dynamics: { rateLimit: { requests: 2, windowSeconds: 300 } },
+      });
+      try {
+        const bc = dynamics(limited);
+        await bc.ping(ctx());
+        await bc.ping(ctx());
+        const error = await integrationError(bc.ping(ctx()));
+        expect(error.code).toBe("rate_limited");
+        expect(error.retryAfterSeconds).toBeGreaterThan(0);
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it("the client-side budget refuses before sending and says when a slot frees", async () => {
+      let now = Date.parse("2026-03-01T12:00:00Z");
+      const bc = dynamics(sandbox, { budget: { limit: 2, windowSeconds: 300 }, now: () => now });
+      await bc.ping(ctx());
+      now += 100_000;
+      await bc.ping(ctx());
+      const error = await integrationError(bc.ping(ctx()));
+      expect([error.code, error.retryable, error.retryAfterSeconds]).toEqual(["rate_limited", true, 200]);
+      expect(sandbox.counters().requests.dynamics).toBe(2);
+      now += 200_000; // the first request leaves the window
+      await bc.ping(ctx());
+    });
+  });
+});
