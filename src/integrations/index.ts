@@ -10,8 +10,8 @@ export {
 export { type AdapterOptions, createAdapter } from "./registry.ts";
 export type {
   AdapterContext,
-  ExportedEntry,
   ExportEntry,
+  ExportedEntry,
   IntegrationAdapter,
   IntegrationType,
 } from "./types.ts";

@@ -3,8 +3,6 @@
  * credentials with zod, then wires the type's client. The engine's only entry point into integrations.
  */
 import type { z } from "zod";
-import type { RequestBudgetOptions } from "./dynamics/budget.ts";
-import { DynamicsAdapter } from "./dynamics/client.ts";
 import {
   dynamicsApiRoot,
   dynamicsConfigSchema,
@@ -14,6 +12,8 @@ import {
   xledgerCredentialsSchema,
   xledgerEndpoint,
 } from "./config.ts";
+import type { RequestBudgetOptions } from "./dynamics/budget.ts";
+import { DynamicsAdapter } from "./dynamics/client.ts";
 import { IntegrationError } from "./errors.ts";
 import type { IntegrationAdapter, IntegrationType } from "./types.ts";
 import { XledgerAdapter } from "./xledger/client.ts";

@@ -49,10 +49,23 @@ export async function readRequest(req: IncomingMessage, origin: string): Promise
   }
   return {
     method: req.method ?? "GET",
-    url: new URL(req.url ?? "/", origin),
+    // Links the sandbox writes (@odata.nextLink, Location) must work for the client that asked, so the
+    // origin comes from its Host header; the listen address is only the fallback.
+    url: requestUrl(req.url ?? "/", headers.host, origin),
     headers,
     body: Buffer.concat(chunks).toString("utf8"),
   };
+}
+
+function requestUrl(path: string, host: string | undefined, fallback: string): URL {
+  if (host !== undefined) {
+    try {
+      return new URL(path, `http://${host}`);
+    } catch {
+      // A malformed Host header: fall back to the listen address.
+    }
+  }
+  return new URL(path, fallback);
 }
 
 /**

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type DynamicsSandboxOptions, API_PATH, DynamicsSandbox, TOKEN_PATH } from "./dynamics/server.ts";
+import { API_PATH, DynamicsSandbox, type DynamicsSandboxOptions, TOKEN_PATH } from "./dynamics/server.ts";
 import { type Fault, FaultQueue, parseFault } from "./faults.ts";
 import {
   BodyTooLargeError,

@@ -278,3 +278,12 @@ describe("Business Central adapter", () => {
     });
   });
 });
+
+describe("Business Central adapter with nothing to do", () => {
+  it("sends no request for an empty batch or an empty lookup", async () => {
+    const byCode = dynamics(sandbox, {}, { journal_id: undefined, journal_code: SANDBOX_BC_JOURNAL_CODE });
+    expect(await byCode.export([], ctx())).toEqual([]);
+    expect(await byCode.findExported([], ctx())).toEqual([]);
+    expect(sandbox.counters().requests.dynamics).toBe(0);
+  });
+});

@@ -1,8 +1,8 @@
 /** createAdapter: config and credential validation (no network). */
 import { describe, expect, it } from "vitest";
-import { createAdapter } from "../../src/integrations/registry.ts";
-import { IntegrationError } from "../../src/integrations/errors.ts";
 import { dynamicsApiRoot, dynamicsConfigSchema, dynamicsTokenUrl } from "../../src/integrations/config.ts";
+import { IntegrationError } from "../../src/integrations/errors.ts";
+import { createAdapter } from "../../src/integrations/registry.ts";
 
 const bc = {
   base_url: "https://api.businesscentral.dynamics.com",

@@ -5,7 +5,7 @@
  */
 import { IntegrationError } from "../errors.ts";
 import { chunk, parseJson, type ReadResponse, send } from "../http.ts";
-import type { AdapterContext, ExportedEntry, ExportEntry, IntegrationAdapter } from "../types.ts";
+import type { AdapterContext, ExportEntry, ExportedEntry, IntegrationAdapter } from "../types.ts";
 import { DEFAULT_BUDGET, RequestBudget, type RequestBudgetOptions } from "./budget.ts";
 import { dynamicsError } from "./errors.ts";
 import { REFERENCE_FIELD, toJournalLine } from "./journalLine.ts";
@@ -101,6 +101,7 @@ export class DynamicsAdapter implements IntegrationAdapter {
   async findExported(references: string[], ctx: AdapterContext): Promise<ExportedEntry[]> {
     // "Document No." is a Code field, which BC stores upper-cased: match case-insensitively and answer
     // with the reference exactly as the engine gave it.
+    if (references.length === 0) return [];
     const wanted = new Map(references.map((ref) => [ref.toUpperCase(), ref]));
     const found = new Map<string, string>();
     const lines = `${await this.#journalPath(ctx)}/journalLines`;
@@ -129,6 +130,7 @@ export class DynamicsAdapter implements IntegrationAdapter {
 
   /** Creates one journalLine per entry through `$batch`, at most 100 operations per request. */
   async export(batch: ExportEntry[], ctx: AdapterContext): Promise<ExportedEntry[]> {
+    if (batch.length === 0) return [];
     const local = this.#options.localCurrency;
     // Convert (and so validate) everything before sending anything: a bad entry must not leave half a batch.
     const bodies = batch.map((entry) => toJournalLine(entry, local));

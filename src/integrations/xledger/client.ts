@@ -5,7 +5,7 @@
  */
 import { IntegrationError } from "../errors.ts";
 import { chunk, parseJson, parseRetryAfter, send } from "../http.ts";
-import type { AdapterContext, ExportedEntry, ExportEntry, IntegrationAdapter } from "../types.ts";
+import type { AdapterContext, ExportEntry, ExportedEntry, IntegrationAdapter } from "../types.ts";
 import {
   ADD_GL_IMPORT_ITEMS,
   GL_IMPORT_ITEMS_BY_EXT_IDENTIFIER,

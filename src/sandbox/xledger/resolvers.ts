@@ -2,8 +2,9 @@
  * Root-value resolvers for the fake Xledger schema. A mutation validates every input before storing
  * any, so a rejected `addGLImportItems` never leaves a partial import behind.
  */
-import type { ReceivedCounter } from "../state.ts";
+
 import { isCalendarDate } from "../dates.ts";
+import type { ReceivedCounter } from "../state.ts";
 import { xledgerGraphQLError } from "./errors.ts";
 import type { GLImportItem, GLImportItemStore } from "./store.ts";
 
