@@ -25,9 +25,10 @@ async function call(db: Db, claims: object, org: string, type: string): Promise<
   const t0 = performance.now();
   try {
     await db.transaction(async (tx) => {
-      await tx.query("select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)", [
-        JSON.stringify(claims),
-      ]);
+      await tx.query(
+        "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)",
+        [JSON.stringify(claims)],
+      );
       await tx.query("select public.trigger_integration_sync($1, $2)", [org, type]);
     });
   } catch {
@@ -51,12 +52,20 @@ const { rows } = await db.query<{ org: string; coord: string; viewer: string }>(
 );
 const claims = (sub: string, org: string) => ({ sub, role: "authenticated", org_id: org });
 
-const results: Record<string, number[]> = { success: [], sync_already_in_progress: [], permission_denied: [] };
+const results: Record<string, number[]> = {
+  success: [],
+  sync_already_in_progress: [],
+  permission_denied: [],
+};
 for (const r of rows) results.success?.push(await call(db, claims(r.coord, r.org), r.org, "xledger"));
-for (const r of rows) results.sync_already_in_progress?.push(await call(db, claims(r.coord, r.org), r.org, "xledger"));
-for (const r of rows) results.permission_denied?.push(await call(db, claims(r.viewer, r.org), r.org, "xledger"));
+for (const r of rows)
+  results.sync_already_in_progress?.push(await call(db, claims(r.coord, r.org), r.org, "xledger"));
+for (const r of rows)
+  results.permission_denied?.push(await call(db, claims(r.viewer, r.org), r.org, "xledger"));
 
 const version = (await db.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v;
-console.log(`trigger_integration_sync, ${db.kind} ${version}, n=${n} per case, ms per PostgREST-style transaction`);
+console.log(
+  `trigger_integration_sync, ${db.kind} ${version}, n=${n} per case, ms per PostgREST-style transaction`,
+);
 for (const [k, v] of Object.entries(results)) console.log(k.padEnd(26), JSON.stringify(percentiles(v)));
 await db.close();

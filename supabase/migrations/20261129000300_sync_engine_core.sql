@@ -99,7 +99,7 @@ begin
   perform pg_catalog.pg_notify('sync_engine_wakeup', p_run_id::text);
 
   select s.value into v_url from sync_engine.settings s where s.key = 'dispatch_url';
-  if v_url is null or not exists (select from pg_catalog.pg_extension where extname = 'pg_net') then
+  if v_url is null or to_regprocedure('net.http_post(text, jsonb, jsonb, jsonb, integer)') is null then
     return;
   end if;
   select s.value into v_token from sync_engine.settings s where s.key = 'dispatch_token';

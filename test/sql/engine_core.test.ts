@@ -113,6 +113,35 @@ describe.each(testDbKinds())("engine SQL core on %s", (kind) => {
     });
   });
 
+  it("dispatches to the worker Edge Function through pg_net when a dispatch URL is configured", async () => {
+    // A stand-in with pg_net's exact signature; pg_net itself has no Debian package or PGlite build.
+    await db.exec(`
+      create schema net;
+      create table net.calls (url text, body jsonb, headers jsonb, timeout_ms int);
+      create function net.http_post(url text, body jsonb default '{}', params jsonb default '{}',
+        headers jsonb default '{}', timeout_milliseconds integer default 5000) returns bigint
+      language sql as $$ insert into net.calls values (url, body, headers, timeout_milliseconds) returning 1::bigint $$;`);
+    try {
+      const e0 = await enqueue();
+      expect(await countRows(db, "net.calls")).toBe(0); // no URL configured: notify only
+      await db.query("update public.sync_run_log set status = 'cancelled' where id = $1", [e0.run_id]);
+      await db.query(`insert into sync_engine.settings (key, value) values
+        ('dispatch_url', 'https://project.supabase.co/functions/v1/sync-worker'), ('dispatch_token', 'tkn')`);
+      const e = await enqueue();
+      const { rows } = await db.query("select url, body, headers, timeout_ms from net.calls");
+      expect(rows).toEqual([
+        {
+          url: "https://project.supabase.co/functions/v1/sync-worker",
+          body: { run_id: e.run_id },
+          headers: { "Content-Type": "application/json", Authorization: "Bearer tkn" },
+          timeout_ms: 5000,
+        },
+      ]);
+    } finally {
+      await db.exec("drop schema net cascade; delete from sync_engine.settings;");
+    }
+  });
+
   describe("claim", () => {
     it("moves due runs to running with a lease, worker and attempt + 1", async () => {
       const e = await enqueue();
