@@ -54,16 +54,45 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
       }
     },
     async listen(channel, onNotify) {
-      // A dedicated connection: LISTEN is per session, and a pooled client would lose it.
-      const client = new pg.Client({ connectionString: options.connectionString });
-      client.on("error", () => {});
-      await client.connect();
-      client.on("notification", (n) => {
-        if (n.channel === channel) onNotify(n.payload ?? "");
-      });
-      await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+      // A dedicated connection: LISTEN is per session, and a pooled client would lose it. When
+      // the connection drops (PostgreSQL restart, network), it reconnects with backoff
+      // (0.5 s doubling to 10 s); notifications sent meanwhile are lost, which is why workers
+      // also poll.
+      let stopped = false;
+      let client: pg.Client | null = null;
+      let delay = 500;
+      const connect = async (): Promise<void> => {
+        const c = new pg.Client({ connectionString: options.connectionString });
+        c.on("notification", (n) => {
+          if (n.channel === channel) onNotify(n.payload ?? "");
+        });
+        c.on("error", () => {});
+        c.on("end", () => {
+          // Only a connection that was up reconnects here; a failed connect retries in reconnect().
+          if (stopped || client !== c) return;
+          setTimeout(() => void reconnect(), delay).unref();
+          delay = Math.min(delay * 2, 10_000);
+        });
+        await c.connect();
+        await c.query(`listen ${pg.escapeIdentifier(channel)}`);
+        client = c;
+        delay = 500;
+        // Wake the listener once: anything enqueued while disconnected is found by the caller's sweep.
+        onNotify("");
+      };
+      const reconnect = async () => {
+        if (stopped) return;
+        try {
+          await connect();
+        } catch {
+          setTimeout(() => void reconnect(), delay).unref();
+          delay = Math.min(delay * 2, 10_000);
+        }
+      };
+      await connect();
       return async () => {
-        await client.end().catch(() => {});
+        stopped = true;
+        await client?.end().catch(() => {});
       };
     },
     close: () => pool.end(),

@@ -12,6 +12,10 @@ export interface ClaimedRun {
   scheduled_for: Date | null;
   attempt: number;
   max_attempts: number;
+  /** When the run became due: enqueue time, or the retry time after a failed attempt. */
+  run_after: Date;
+  /** Set to the database's now() by the claim: with run_after, the dispatch latency on one clock. */
+  heartbeat_at: Date;
   worker_id: string;
   started_at: Date;
   lease_expires_at: Date;

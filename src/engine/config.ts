@@ -1,0 +1,67 @@
+import { z } from "zod";
+
+/**
+ * Worker settings, each with its default next to it. Every option is also a CLI flag
+ * (`--lease-seconds`) and an environment variable (`SYNC_LEASE_SECONDS`).
+ */
+export const workerConfigSchema = z
+  .object({
+    /** Runs executed at once by one worker process. */
+    concurrency: z.coerce.number().int().min(1).max(256).default(4),
+    /** A run whose holder has not heartbeated for this long is reaped. Below the Edge Function's 150 s wall clock. */
+    leaseSeconds: z.coerce.number().int().min(5).max(3600).default(60),
+    /** Four heartbeats per lease: a worker survives three lost heartbeats (e.g. a brief DB blip). */
+    heartbeatSeconds: z.coerce.number().int().min(1).max(1800).default(15),
+    /** Polling sweep: catches runs whose NOTIFY was lost (transaction poolers drop LISTEN) and due retries. */
+    pollSeconds: z.coerce.number().min(0.05).max(300).default(5),
+    /** Retry backoff: full jitter on base · 2^(attempt-1), capped. Attempt 5 waits at most 8 min. */
+    backoffBaseSeconds: z.coerce.number().min(0).max(3600).default(30),
+    backoffCapSeconds: z.coerce.number().min(1).max(86_400).default(3600),
+    /** On SIGTERM, in-flight runs get this long to finish before they are released to pending. */
+    shutdownGraceSeconds: z.coerce.number().min(0).max(3600).default(30),
+    /** Scheduler tick interval; cron has minute resolution, so 15 s keeps drift well under a minute. */
+    schedulerSeconds: z.coerce.number().min(0.05).max(300).default(15),
+    /** Integrations planned per scheduler transaction. */
+    schedulerBatch: z.coerce.number().int().min(1).max(10_000).default(500),
+    /** After downtime, the latest missed period still runs if it is at most this old; else it is skipped too. */
+    catchUpWindowSeconds: z.coerce.number().int().min(0).default(86_400),
+    /** Drift (start − scheduled time) above this raises an alert. */
+    driftAlertSeconds: z.coerce.number().min(0).default(300),
+    /** Health pings: never more often than every 15 minutes per integration (enforced minimum). */
+    healthIntervalSeconds: z.coerce.number().min(900).default(900),
+    /** Cap for the exponential backoff after consecutive failed pings. */
+    healthBackoffCapSeconds: z.coerce
+      .number()
+      .min(900)
+      .default(6 * 3600),
+    healthCheckSeconds: z.coerce.number().min(0.05).default(60),
+    /** Finished runs older than this are pruned from sync_run_log (the trigger audit is never pruned by it). */
+    retentionDays: z.coerce.number().min(1).default(90),
+    metricsPort: z.coerce.number().int().min(0).max(65_535).optional(),
+  })
+  .refine((c) => c.heartbeatSeconds * 2 <= c.leaseSeconds, {
+    message: "heartbeat must be at most half the lease, or one late heartbeat loses the run",
+    path: ["heartbeatSeconds"],
+  });
+
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+/** The environment variable for each option (CLI flags are the kebab-case names). */
+export const workerEnv: Record<keyof WorkerConfig, string> = {
+  concurrency: "SYNC_WORKER_CONCURRENCY",
+  leaseSeconds: "SYNC_LEASE_SECONDS",
+  heartbeatSeconds: "SYNC_HEARTBEAT_SECONDS",
+  pollSeconds: "SYNC_POLL_SECONDS",
+  backoffBaseSeconds: "SYNC_BACKOFF_BASE_SECONDS",
+  backoffCapSeconds: "SYNC_BACKOFF_CAP_SECONDS",
+  shutdownGraceSeconds: "SYNC_SHUTDOWN_GRACE_SECONDS",
+  schedulerSeconds: "SYNC_SCHEDULER_SECONDS",
+  schedulerBatch: "SYNC_SCHEDULER_BATCH",
+  catchUpWindowSeconds: "SYNC_CATCH_UP_WINDOW_SECONDS",
+  driftAlertSeconds: "SYNC_DRIFT_ALERT_SECONDS",
+  healthIntervalSeconds: "SYNC_HEALTH_INTERVAL_SECONDS",
+  healthBackoffCapSeconds: "SYNC_HEALTH_BACKOFF_CAP_SECONDS",
+  healthCheckSeconds: "SYNC_HEALTH_CHECK_SECONDS",
+  retentionDays: "SYNC_RETENTION_DAYS",
+  metricsPort: "SYNC_METRICS_PORT",
+};
