@@ -48,6 +48,11 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** 127.0.0.0/8, ::1 and localhost: the only binds allowed with the well-known default secret. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
 function prefixed(pathname: string, prefix: string): string | null {
   if (pathname === prefix) return "/";
   return pathname.startsWith(`${prefix}/`) ? pathname.slice(prefix.length) : null;
@@ -57,7 +62,9 @@ function prefixed(pathname: string, prefix: string): string | null {
  * Starts the Supabase-compatible local gateway (DESIGN §6) over one database: PostgREST-style
  * `/rest/v1`, GoTrue-style `/auth/v1`, Realtime at `/realtime/v1/websocket`, Edge Functions at
  * `/functions/v1`, and the dashboard at `/`. Unmodified supabase-js works against it. Applies
- * the gateway's local-only SQL (refresh tokens, change capture) first, idempotently.
+ * the gateway's local-only SQL (refresh tokens, change capture) first, idempotently; the
+ * database must already be migrated (`migrate(db)`). Refuses a non-loopback `host` while the
+ * JWT secret is the public default: anyone could mint a service_role token for it.
  * @example
  * const gw = await startGateway({ db, port: 0 });
  * const supabase = createClient(gw.url, gw.anonKey, { realtime: { transport: WebSocket } });
@@ -69,6 +76,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const host = opts.host ?? DEFAULT_HOST;
   const log = opts.logger ?? (() => {});
   const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  if (!isLoopback(host) && jwtSecret === DEFAULT_JWT_SECRET) {
+    throw new Error(
+      `Refusing to listen on ${host} with the default JWT secret; pass jwtSecret (SUPABASE_JWT_SECRET)`,
+    );
+  }
   const keys = await apiKeys(jwtSecret);
   await applyLocalSql(db);
   const realtime = await startRealtime({ db, jwtSecret, log });

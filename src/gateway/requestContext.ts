@@ -1,6 +1,18 @@
 import type { Db, Queryable } from "../db/types.ts";
 import type { JwtClaims } from "./jwt.ts";
 
+/**
+ * Roles a token may switch to: Supabase's `authenticator` is granted exactly these (plus
+ * supabase_admin, which no local token needs). The gateway's own connection is usually a
+ * superuser, so without this list a token signed with the secret could become `postgres`.
+ */
+export const SWITCHABLE_ROLES: ReadonlySet<string> = new Set(["anon", "authenticated", "service_role"]);
+
+// Supabase sets these per role (`alter role anon set statement_timeout = '3s'`, authenticated 8s;
+// supabase/postgres initial schema) and PostgREST applies them per transaction. Our bootstrap
+// does not alter roles, so the gateway applies them itself.
+const STATEMENT_TIMEOUT: Record<string, string> = { anon: "3s", authenticated: "8s" };
+
 /** What PostgREST puts into the transaction of one request (PostgREST docs, transactions.rst). */
 export interface RequestContext {
   role: string;
@@ -30,10 +42,22 @@ export function withRequestContext<T>(
   return db.transaction(async (tx) => {
     // Must be the first statement of the transaction.
     if (ctx.readOnly) await tx.query("set transaction read only");
+    if (!SWITCHABLE_ROLES.has(ctx.role)) {
+      const { rows } = await tx.query<{ exists: boolean }>(
+        "select exists (select from pg_catalog.pg_roles where rolname = $1) as exists",
+        [ctx.role],
+      );
+      // What PostgreSQL says when the authenticator is not a member of the role (42501 → 403);
+      // a role that does not exist falls through to set_config's 22023 (→ 401), as in PostgREST.
+      if (rows[0]?.exists) {
+        throw Object.assign(new Error(`permission denied to set role "${ctx.role}"`), { code: "42501" });
+      }
+    }
     await tx.query(
       `select set_config('search_path', $1, true), set_config('request.jwt.claims', $2, true),
               set_config('request.headers', $3, true), set_config('request.method', $4, true),
-              set_config('request.path', $5, true), set_config('role', $6, true)`,
+              set_config('request.path', $5, true), set_config('statement_timeout', coalesce($7, current_setting('statement_timeout')), true),
+              set_config('role', $6, true)`,
       [
         ctx.searchPath ?? "public, extensions",
         JSON.stringify(ctx.claims),
@@ -41,6 +65,7 @@ export function withRequestContext<T>(
         ctx.method ?? "",
         ctx.path ?? "",
         ctx.role,
+        STATEMENT_TIMEOUT[ctx.role] ?? null,
       ],
     );
     return fn(tx);

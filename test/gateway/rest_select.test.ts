@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway } from "../../src/gateway/index.ts";
 import { testDbKinds } from "../helpers/db.ts";
 import { DEMO, type GatewayHarness, openGatewayHarness } from "./harness.ts";
 
@@ -180,6 +181,12 @@ describe.each(testDbKinds())("gateway table reads, functions, static files on %s
   });
 
   describe("functions, static files, CORS", () => {
+    it("refuses a non-loopback bind with the default secret", async () => {
+      await expect(startGateway({ db: h.t.db, host: "0.0.0.0", port: 0 })).rejects.toThrow(
+        /default JWT secret/,
+      );
+    });
+
     it("invokes a registered function with supabase-js and 404s unknown ones", async () => {
       const { client } = await h.signedIn(DEMO.coordinator);
       const { data, error } = await client.functions.invoke("echo", { body: { hello: "world" } });

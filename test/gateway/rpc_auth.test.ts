@@ -261,6 +261,16 @@ describe.each(testDbKinds())("gateway RPC and auth on %s", (kind) => {
       expect(((await res.json()) as { code: string }).code).toBe("22023");
     });
 
+    it("refuses a token asking for a role outside anon/authenticated/service_role (42501)", async () => {
+      const token = await signJwt({ role: "postgres", exp: 4102444800 }, DEFAULT_JWT_SECRET);
+      const res = await post("trigger_integration_sync", args, { Authorization: `Bearer ${token}` });
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({
+        code: "42501",
+        message: 'permission denied to set role "postgres"',
+      });
+    });
+
     it("answers malformed JSON with PGRST102 and a wrong content type with PostgREST's message", async () => {
       const bad = await post("trigger_integration_sync", "{not json", {
         Authorization: `Bearer ${coordinatorToken}`,
