@@ -69,15 +69,35 @@ export interface Sandbox {
   revokeTokens(): void;
 }
 
+/** The sandbox as a request handler, so it can also be mounted on another server (the local gateway). */
+export interface SandboxApp extends Omit<Sandbox, "url" | "port" | "close"> {
+  /**
+   * Serves `/xledger/*`, `/bc/*` and `/__sandbox/*`; resolves false (without answering) for any
+   * other path, so a host server can route it elsewhere.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, origin: string): Promise<boolean>;
+  /** Drops pending latency timers. */
+  abort(): void;
+}
+
+/** A path the sandbox serves. */
+export function isSandboxPath(path: string): boolean {
+  return (
+    path === "/xledger/graphql" ||
+    path.startsWith("/__sandbox/") ||
+    TOKEN_PATH.test(path) ||
+    API_PATH.test(path)
+  );
+}
+
 /**
- * Starts the fake accounting servers.
+ * Creates the fake accounting servers without a listener of their own.
  *
  * @example
- * const sandbox = await startSandbox({ port: 0 });
- * await fetch(`${sandbox.url}/__sandbox/state`);
- * await sandbox.close();
+ * const sandbox = createSandboxApp();
+ * http.createServer((req, res) => void sandbox.handle(req, res, "http://127.0.0.1:8080"));
  */
-export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+export function createSandboxApp(opts: Pick<SandboxOptions, "dynamics"> = {}): SandboxApp {
   const xledger = new XledgerSandbox();
   const dynamics = new DynamicsSandbox(opts.dynamics);
   const faults = new FaultQueue();
@@ -156,25 +176,28 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     return undefined;
   };
 
-  const server = createServer((req, res) => {
-    void (async () => {
-      const host = opts.host ?? "127.0.0.1";
-      const request = await readRequest(req, `http://${host.includes(":") ? `[${host}]` : host}:${port()}`);
+  const handle = async (req: IncomingMessage, res: ServerResponse, origin: string): Promise<boolean> => {
+    const path = new URL(req.url ?? "/", origin).pathname;
+    if (!isSandboxPath(path)) return false;
+    try {
+      const request = await readRequest(req, origin);
       const controlReply = control(request);
-      if (controlReply !== undefined) return writeReply(res, controlReply);
-      const path = request.url.pathname;
+      if (controlReply !== undefined) {
+        writeReply(res, controlReply);
+        return true;
+      }
       if (path === "/xledger/graphql") {
-        return serveTarget(
+        await serveTarget(
           "xledger",
           req,
           res,
           () => xledger.handle(request),
           (f) => xledger.faultReply(f),
         );
-      }
-      if (TOKEN_PATH.test(path)) return writeReply(res, dynamics.handleToken(request));
-      if (API_PATH.test(path)) {
-        return serveTarget(
+      } else if (TOKEN_PATH.test(path)) {
+        writeReply(res, dynamics.handleToken(request));
+      } else {
+        await serveTarget(
           "dynamics",
           req,
           res,
@@ -182,36 +205,23 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           (f) => dynamics.faultReply(f),
         );
       }
-      writeReply(
-        res,
-        json(404, { error: { code: "not_found", message: `nothing at ${request.method} ${path}` } }),
-      );
-    })().catch((error: unknown) => {
-      if (closing.signal.aborted) return;
-      if (error instanceof BodyTooLargeError)
-        return writeReply(res, json(413, { error: { code: "too_large", message: error.message } }));
+    } catch (error) {
+      if (closing.signal.aborted) return true;
+      if (error instanceof BodyTooLargeError) {
+        writeReply(res, json(413, { error: { code: "too_large", message: error.message } }));
+        return true;
+      }
       // A sandbox bug must be loud in tests, but must not take the process down.
       console.error("sandbox: unhandled error", error);
       if (!res.headersSent)
         writeReply(res, json(500, { error: { code: "sandbox_bug", message: String(error) } }));
       else res.destroy();
-    });
-  });
-
-  const port = () => (server.address() as AddressInfo | null)?.port ?? 0;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const host = opts.host ?? "127.0.0.1";
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port()}`;
+    }
+    return true;
+  };
 
   return {
-    url,
-    port: port(),
+    handle,
     state,
     reset,
     counters: () => ({
@@ -225,9 +235,50 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       faults.push(parsed.fault);
     },
     revokeTokens: () => dynamics.tokens.revokeAll(),
+    abort: () => closing.abort(),
+  };
+}
+
+/**
+ * Starts the fake accounting servers on a port of their own.
+ *
+ * @example
+ * const sandbox = await startSandbox({ port: 0 });
+ * await fetch(`${sandbox.url}/__sandbox/state`);
+ * await sandbox.close();
+ */
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const app = createSandboxApp(opts);
+  const host = opts.host ?? "127.0.0.1";
+  const origin = () => `http://${host.includes(":") ? `[${host}]` : host}:${port()}`;
+  const server = createServer((req, res) => {
+    void app.handle(req, res, origin()).then((handled) => {
+      if (!handled) {
+        const path = new URL(req.url ?? "/", origin()).pathname;
+        writeReply(
+          res,
+          json(404, { error: { code: "not_found", message: `nothing at ${req.method} ${path}` } }),
+        );
+      }
+    });
+  });
+
+  const port = () => (server.address() as AddressInfo | null)?.port ?? 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { handle: _handle, abort, ...rest } = app;
+  return {
+    ...rest,
+    url: origin(),
+    port: port(),
     close: () =>
       new Promise<void>((resolve, reject) => {
-        closing.abort();
+        abort();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
