@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.{ts,tsx}"],
     // PGlite cold start is ~3 s and a template clone ~1 s (reference/toolchain.md);
     // files run in parallel on 2 cores, so give each hook generous room.
     hookTimeout: 60_000,
