@@ -57,3 +57,23 @@ select ('f0000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid,
   case when g in (13, 14) then null else timestamptz '2026-11-28 12:00:00+00' end
 from generate_series(1, 17) as g
 on conflict (id) do nothing;
+
+-- The demo Business Central integration names the sandbox's company and GENERAL journal
+-- (src/sandbox/dynamics/data.ts); rows seeded before the ids were fixed are corrected in place.
+update public.organization_integrations i
+set config = i.config || '{"company_id":"5f3c2a10-9b1e-4d2a-8c3f-0a1b2c3d4e01","journal_id":"7a4e1b20-3c5d-4e6f-9a0b-1c2d3e4f5a01"}'::jsonb
+where i.org_id = 'd0000000-0000-4000-8000-000000000001' and i.integration_type = 'dynamics'
+  and (i.config ->> 'company_id' is distinct from '5f3c2a10-9b1e-4d2a-8c3f-0a1b2c3d4e01'
+       or not (i.config ? 'journal_id' or i.config ? 'journal_code'));
+
+-- Sandbox credentials (DESIGN §9) through the one door that validates and stores them: Vault on
+-- Supabase, the owner-only table elsewhere. Re-running overwrites them with the same values.
+select sync_engine.set_integration_credentials(i.id, c.credentials)
+from (values
+  ('d0000000-0000-4000-8000-000000000001'::uuid, 'xledger', '{"token":"sandbox-xledger-token"}'::jsonb),
+  ('d0000000-0000-4000-8000-000000000001'::uuid, 'dynamics',
+   '{"client_id":"sandbox-client","client_secret":"sandbox-secret"}'::jsonb),
+  ('d0000000-0000-4000-8000-000000000002'::uuid, 'xledger', '{"token":"sandbox-xledger-token"}'::jsonb)
+) as c (org_id, integration_type, credentials)
+join public.organization_integrations i
+  on i.org_id = c.org_id and i.integration_type = c.integration_type;

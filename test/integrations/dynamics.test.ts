@@ -1,9 +1,14 @@
 /** The Business Central adapter against the fake Business Central over real HTTP on a loopback port. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { documentNumberFor } from "../../src/integrations/dynamics/journalLine.ts";
 import { type AdapterOptions, createAdapter } from "../../src/integrations/registry.ts";
 import type { IntegrationAdapter } from "../../src/integrations/types.ts";
 import {
+  SANDBOX_BC_CLIENT_ID,
+  SANDBOX_BC_CLIENT_SECRET,
+  SANDBOX_BC_COMPANY_ID,
   SANDBOX_BC_JOURNAL_CODE,
+  SANDBOX_BC_JOURNAL_ID,
   type Sandbox,
   sandboxIntegrationSettings,
   startSandbox,
@@ -27,6 +32,20 @@ function dynamics(
     { ...settings.credentials, ...credentials },
     { pageSize: 2, timeoutMs: 10_000, ...options },
   );
+}
+
+/** A bearer token straight from the sandbox's token endpoint, to read journal lines as BC stored them. */
+async function sandboxBearer(): Promise<string> {
+  const res = await fetch(`${sandbox.url}/bc/oauth2/v2.0/token`, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: SANDBOX_BC_CLIENT_ID,
+      client_secret: SANDBOX_BC_CLIENT_SECRET,
+      scope: "https://api.businesscentral.dynamics.com/.default",
+    }),
+  });
+  return `Bearer ${((await res.json()) as { access_token: string }).access_token}`;
 }
 
 beforeAll(async () => {
@@ -90,12 +109,40 @@ describe("Business Central adapter", () => {
     ]);
   });
 
-  it("exports journal lines with documentNumber = our reference", async () => {
+  it("exports journal lines with our reference in externalDocumentNumber and a Code[20] documentNumber", async () => {
     const batch = entries(3);
     const exported = await adapter.export(batch, ctx());
     expect(exported.map((e) => e.entryId)).toEqual(batch.map((e) => e.id));
     expect(new Set(exported.map((e) => e.externalId)).size).toBe(3);
     expect(sandbox.state().dynamics.received).toEqual(Object.fromEntries(batch.map((e) => [e.id, 1])));
+    const res = await fetch(
+      `${sandbox.url}/bc/api/v2.0/companies(${SANDBOX_BC_COMPANY_ID})/journals(${SANDBOX_BC_JOURNAL_ID})/journalLines`,
+      { headers: { Authorization: await sandboxBearer() } },
+    );
+    const lines = (
+      (await res.json()) as { value: { documentNumber: string; externalDocumentNumber: string }[] }
+    ).value;
+    expect(lines.map((l) => l.externalDocumentNumber)).toEqual(
+      batch.map((e) => e.id.replaceAll("-", "").toUpperCase()),
+    );
+    for (const [i, l] of lines.entries()) {
+      expect(l.documentNumber).toMatch(/^SYNC-[0-9A-F]{15}$/);
+      expect(l.documentNumber).toBe(documentNumberFor(batch[i]?.id ?? ""));
+    }
+  });
+
+  it("finds references whatever their case, answering with the reference as asked", async () => {
+    const batch = entries(2);
+    await adapter.export(batch, ctx());
+    const asked = batch.map((e) => e.id.toUpperCase());
+    const found = await adapter.findExported([...asked, "not-a-uuid"], ctx());
+    expect(found.map((f) => f.entryId).sort()).toEqual([...asked].sort());
+  });
+
+  it("refuses an entry whose id is not a uuid before sending anything", async () => {
+    const error = await integrationError(adapter.export(entries(1, { id: "entry-1" }), ctx()));
+    expect([error.code, error.retryable]).toEqual(["bad_request", false]);
+    expect(sandbox.counters().requests.dynamics).toBe(0);
   });
 
   it("chunks more than 100 entries into $batch requests of at most 100 operations", async () => {
@@ -128,7 +175,7 @@ describe("Business Central adapter", () => {
     expect([error.code, error.retryable]).toEqual(["not_found", false]);
   });
 
-  it("finds exported entries across server-driven pages, matching BC's upper-cased document numbers", async () => {
+  it("finds exported entries across server-driven pages, matching BC's upper-cased external document numbers", async () => {
     const batch = entries(5);
     const exported = await adapter.export(batch, ctx());
     const before = sandbox.counters().requests.dynamics;

@@ -58,8 +58,10 @@ async function call(method: string, url: string, body?: unknown, headers: Record
 
 const linesUrl = () =>
   `${api}/companies(${SANDBOX_BC_COMPANY_ID})/journals(${SANDBOX_BC_JOURNAL_ID})/journalLines`;
+/** A journal line the way the adapter writes one: our reference as 32 hex digits in externalDocumentNumber. */
 const line = (ref: string) => ({
-  documentNumber: ref,
+  documentNumber: `SYNC-${ref.replaceAll("-", "").slice(-15)}`,
+  externalDocumentNumber: ref.replaceAll("-", ""),
   postingDate: "2026-01-31",
   accountType: "G/L Account",
   accountNumber: "1010",
@@ -136,24 +138,63 @@ describe("fake Business Central API", () => {
     expect((missing.body.error as { code: string }).code).toBe("Internal_CompanyNotFound");
   });
 
-  it("creates journal lines and finds them by documentNumber with eq, or and in", async () => {
+  it("creates journal lines and finds them by externalDocumentNumber with eq, or and in", async () => {
     const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const hex = (ref: string | undefined) => (ref ?? "").replaceAll("-", "");
     for (const ref of [a, b, c]) {
       const created = await call("POST", linesUrl(), line(ref));
       expect(created.status).toBe(201);
       expect(created.headers.get("location")).toContain("/journalLines(");
-      // "Document No." is a Code field: stored upper-cased, as BC does.
-      expect(created.body.documentNumber).toBe(ref.toUpperCase());
+      // Code fields are stored upper-cased, as BC does.
+      expect(created.body.externalDocumentNumber).toBe(hex(ref).toUpperCase());
+      expect(created.body.documentNumber).toBe(line(ref).documentNumber.toUpperCase());
     }
-    const eq = await call("GET", `${linesUrl()}?$filter=${encodeURIComponent(`documentNumber eq '${a}'`)}`);
+    // Lower-case literals match the upper-cased values (case-insensitive, like the adapter relies on).
+    const eq = await call(
+      "GET",
+      `${linesUrl()}?$filter=${encodeURIComponent(`externalDocumentNumber eq '${hex(a)}'`)}`,
+    );
     expect(eq.body.value).toHaveLength(1);
-    const or = `documentNumber eq '${a}' or documentNumber eq '${b}'`;
+    const or = `externalDocumentNumber eq '${hex(a)}' or externalDocumentNumber eq '${hex(b)}'`;
     expect((await call("GET", `${linesUrl()}?$filter=${encodeURIComponent(or)}`)).body.value).toHaveLength(2);
-    const inList = `documentNumber in ('${b}', '${c}', 'other')`;
+    const inList = `externalDocumentNumber in ('${hex(b)}', '${hex(c)}', 'other')`;
     expect(
       (await call("GET", `${linesUrl()}?$filter=${encodeURIComponent(inList)}`)).body.value,
     ).toHaveLength(2);
-    expect(sandbox.state().dynamics.received).toEqual({ [a]: 1, [b]: 1, [c]: 1 });
+    // /__sandbox/state keys "our reference" as the canonical lower-case uuid with dashes (DESIGN §9).
+    expect(sandbox.state().dynamics.received).toEqual({
+      [a as string]: 1,
+      [b as string]: 1,
+      [c as string]: 1,
+    });
+  });
+
+  it("counts 32-hex references in either case under the canonical uuid, anything else as sent", async () => {
+    const ref = randomUUID();
+    await call("POST", linesUrl(), line(ref));
+    await call("POST", linesUrl(), {
+      ...line(ref),
+      externalDocumentNumber: ref.replaceAll("-", "").toUpperCase(),
+    });
+    await call("POST", linesUrl(), {
+      ...line(ref),
+      externalDocumentNumber: "",
+      documentNumber: "INV-2026-001",
+    });
+    expect(sandbox.state().dynamics.received).toEqual({ [ref]: 2, "INV-2026-001": 1 });
+  });
+
+  it("enforces BC's Code lengths: documentNumber Code[20], externalDocumentNumber Code[35]", async () => {
+    const ref = randomUUID();
+    const longDoc = await call("POST", linesUrl(), { ...line(ref), documentNumber: "X".repeat(21) });
+    expect([longDoc.status, (longDoc.body.error as { code: string }).code]).toEqual([
+      400,
+      "Application_StringExceededLength",
+    ]);
+    // A dashed uuid (36 characters) does not fit External Document No. either: hence the 32-hex form.
+    const dashed = await call("POST", linesUrl(), { ...line(ref), externalDocumentNumber: ref });
+    expect(dashed.status).toBe(400);
+    expect(sandbox.state().dynamics.received).toEqual({});
   });
 
   it("rejects unknown properties, bad filters and too-long descriptions with 400", async () => {
@@ -161,14 +202,17 @@ describe("fake Business Central API", () => {
     expect(unknown.status).toBe(400);
     const longText = await call("POST", linesUrl(), { ...line(randomUUID()), description: "x".repeat(101) });
     expect((longText.body.error as { code: string }).code).toBe("Application_StringExceededLength");
-    const badFilter = await call("GET", `${linesUrl()}?$filter=${encodeURIComponent("documentNumber eq")}`);
+    const badFilter = await call(
+      "GET",
+      `${linesUrl()}?$filter=${encodeURIComponent("externalDocumentNumber eq")}`,
+    );
     expect(badFilter.status).toBe(400);
     expect(sandbox.state().dynamics.received).toEqual({});
   });
 
   it("pages with Prefer: odata.maxpagesize and @odata.nextLink", async () => {
     for (let i = 0; i < 5; i++) await call("POST", linesUrl(), line(randomUUID()));
-    let url: string | undefined = `${linesUrl()}?$select=id,documentNumber`;
+    let url: string | undefined = `${linesUrl()}?$select=id,externalDocumentNumber`;
     const sizes: number[] = [];
     while (url !== undefined) {
       const page = await call("GET", url, undefined, { Prefer: "odata.maxpagesize=2" });
@@ -192,7 +236,7 @@ describe("fake Business Central API", () => {
     const responses = res.body.responses as {
       id: string;
       status: number;
-      body: { documentNumber: string };
+      body: { externalDocumentNumber: string };
     }[];
     expect(responses.map((r) => [r.id, r.status])).toEqual([
       ["0", 201],

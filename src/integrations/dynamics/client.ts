@@ -8,7 +8,7 @@ import { chunk, parseJson, type ReadResponse, send } from "../http.ts";
 import type { AdapterContext, ExportEntry, ExportedEntry, IntegrationAdapter } from "../types.ts";
 import { DEFAULT_BUDGET, RequestBudget, type RequestBudgetOptions } from "./budget.ts";
 import { dynamicsError } from "./errors.ts";
-import { REFERENCE_FIELD, toJournalLine } from "./journalLine.ts";
+import { REFERENCE_FIELD, toExternalReference, toJournalLine } from "./journalLine.ts";
 import { anyOf, odataString, query } from "./odata.ts";
 import { TokenProvider } from "./token.ts";
 
@@ -46,7 +46,7 @@ const MAX_BATCH_OPERATIONS = 100;
 // Same reasoning as Xledger: 150 s Edge Function wall clock leaves room for a batch, a lookup and a retry.
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_PAGE_SIZE = 1_000;
-// ~70 URL-encoded characters per `documentNumber eq '<uuid>' or` clause × 25 ≈ 1.8 KB of query string,
+// ~72 URL-encoded characters per `externalDocumentNumber eq '<32 hex>' or` clause × 25 ≈ 1.8 KB of query string,
 // under the 2,048 characters that proxies and IIS defaults reliably pass.
 const DEFAULT_LOOKUP_CHUNK = 25;
 
@@ -99,14 +99,19 @@ export class DynamicsAdapter implements IntegrationAdapter {
 
   /** Looks our references up among the journal's lines, following server-driven paging. */
   async findExported(references: string[], ctx: AdapterContext): Promise<ExportedEntry[]> {
-    // "Document No." is a Code field, which BC stores upper-cased: match case-insensitively and answer
-    // with the reference exactly as the engine gave it.
-    if (references.length === 0) return [];
-    const wanted = new Map(references.map((ref) => [ref.toUpperCase(), ref]));
+    // "External Document No." is a Code field, which BC stores upper-cased: filter and match on the
+    // upper-case 32-hex form and answer with the reference exactly as the engine gave it. A reference that
+    // is not a uuid can never have been exported (toJournalLine refuses it), so it is not looked up.
+    const wanted = new Map<string, string>();
+    for (const ref of references) {
+      const stored = toExternalReference(ref);
+      if (stored !== undefined) wanted.set(stored, ref);
+    }
+    if (wanted.size === 0) return [];
     const found = new Map<string, string>();
     const lines = `${await this.#journalPath(ctx)}/journalLines`;
     const pageSize = this.#options.pageSize ?? DEFAULT_PAGE_SIZE;
-    for (const refs of chunk([...wanted.values()], this.#options.lookupChunkSize ?? DEFAULT_LOOKUP_CHUNK)) {
+    for (const refs of chunk([...wanted.keys()], this.#options.lookupChunkSize ?? DEFAULT_LOOKUP_CHUNK)) {
       let url: string | undefined =
         `${lines}${query({ $filter: anyOf(REFERENCE_FIELD, refs), $select: `id,${REFERENCE_FIELD}` })}`;
       while (url !== undefined) {
@@ -119,7 +124,7 @@ export class DynamicsAdapter implements IntegrationAdapter {
         }
         for (const line of page.value) {
           const stored = line[REFERENCE_FIELD];
-          const ref = typeof stored === "string" ? wanted.get(stored.toUpperCase()) : undefined;
+          const ref = typeof stored === "string" ? wanted.get(stored.trim().toUpperCase()) : undefined;
           if (ref !== undefined && typeof line.id === "string" && !found.has(ref)) found.set(ref, line.id);
         }
         url = page["@odata.nextLink"];

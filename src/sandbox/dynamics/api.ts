@@ -36,6 +36,8 @@ const MAX_PAGE_SIZE = 20_000;
 const DESCRIPTION_MAX = 100;
 
 const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+// A uuid with or without dashes (our reference as the adapter sends it, or as a person might).
+const UUID_TEXT = new RegExp(`^(?:[0-9a-fA-F]{32}|${GUID})$`);
 const ROUTE = new RegExp(
   `^companies(?:\\((${GUID})\\)(?:/journals(?:\\((${GUID})\\)(?:/journalLines(?:\\((${GUID})\\))?)?)?)?)?$`,
 );
@@ -64,6 +66,11 @@ const ACCOUNT_TYPES = new Set([
   "Employee",
 ]);
 const EMPTY_GUID = "00000000-0000-0000-0000-000000000000";
+// BC's Code field lengths: "Document No." Code[20], "External Document No." Code[35].
+const CODE_FIELDS: readonly [string, number][] = [
+  ["documentNumber", 20],
+  ["externalDocumentNumber", 35],
+];
 
 const LINE_PROPERTIES: ReadonlySet<string> = new Set([
   "id",
@@ -189,7 +196,18 @@ function createLine(
       `The length of the string is ${description.length}, but it must be less than or equal to ${DESCRIPTION_MAX} characters. Value: ${description}`,
     );
   }
-  const reference = str("documentNumber");
+  // "Document No." is Code[20] and "External Document No." Code[35] in BC; longer values are refused,
+  // and BC stores Code fields upper-cased (so clients must match case-insensitively).
+  for (const [name, max] of CODE_FIELDS) {
+    const value = str(name);
+    if (value.length > max) {
+      return odataError(
+        400,
+        "Application_StringExceededLength",
+        `The length of the string is ${value.length}, but it must be less than or equal to ${max} characters. Value: ${value}`,
+      );
+    }
+  }
   const line = data.lines.create(
     journal.id,
     journal.displayName,
@@ -198,10 +216,7 @@ function createLine(
       accountId: str("accountId") || EMPTY_GUID,
       accountNumber: str("accountNumber"),
       postingDate,
-      // "Document No." is a Code field: BC stores it upper-cased (so clients must match case-insensitively).
-      // Real BC also caps it at 20 characters; the sandbox does not, because the contract puts a 36-char
-      // uuid here (see src/integrations/dynamics/journalLine.ts).
-      documentNumber: reference.toUpperCase(),
+      documentNumber: str("documentNumber").toUpperCase(),
       externalDocumentNumber: str("externalDocumentNumber").toUpperCase(),
       amount: typeof fields.amount === "number" ? fields.amount : 0,
       description,
@@ -211,7 +226,7 @@ function createLine(
       balancingAccountId: str("balancingAccountId") || EMPTY_GUID,
       balancingAccountNumber: str("balancingAccountNumber"),
     },
-    reference,
+    ourReference(str("externalDocumentNumber"), str("documentNumber")),
     data.received,
     tx,
   );
@@ -221,6 +236,18 @@ function createLine(
     headers: { Location: location, ETag: etag(line) },
     body: { "@odata.context": `${request.apiRoot}/$metadata#journalLines/$entity`, ...withEtag(line) },
   };
+}
+
+/**
+ * "Our reference" for `/__sandbox/state` (DESIGN §9: the ledger entry id as canonical lower-case uuid text):
+ * the adapter sends it as 32 upper-case hex digits in `externalDocumentNumber`; a dashed uuid is accepted
+ * too, and a line without one falls back to `documentNumber`. Anything else counts under its own text.
+ */
+export function ourReference(externalDocumentNumber: string, documentNumber: string): string {
+  const raw = externalDocumentNumber.trim() || documentNumber.trim();
+  if (!UUID_TEXT.test(raw)) return raw;
+  const h = raw.replaceAll("-", "").toLowerCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 type Row = Company | Journal | (JournalLine & { "@odata.etag": string });
