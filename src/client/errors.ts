@@ -1,0 +1,195 @@
+import { syncErrorMessage } from "./messages.ts";
+import type { Locale, RunStatus } from "./types.ts";
+
+/** The codes `trigger_integration_sync` raises (DESIGN §4), plus the two the client adds. */
+export const TRIGGER_ERROR_CODES = [
+  "permission_denied",
+  "org_scope_violation",
+  "unknown_integration_type",
+  "integration_not_configured",
+  "integration_disabled",
+  "sync_already_in_progress",
+  "rate_limited",
+  "network_error",
+  "unknown",
+] as const;
+
+/** Why a manual trigger was refused. `network_error`: no answer; `unknown`: an answer with no known code. */
+export type SyncTriggerErrorCode = (typeof TRIGGER_ERROR_CODES)[number];
+
+/** The codes `cancel_integration_sync` raises beyond the trigger's. */
+export const RUN_ERROR_CODES = ["run_not_found", "run_not_active"] as const;
+
+/** Every code an SDK call can reject with. */
+export type SyncErrorCode = SyncTriggerErrorCode | (typeof RUN_ERROR_CODES)[number];
+
+/** The structured part of an error, parsed from PostgREST's `details` (JSON text). */
+export interface SyncErrorDetails {
+  /** `sync_already_in_progress`: the run that is pending or running. */
+  activeRunId?: string;
+  /** `rate_limited`: seconds until a manual trigger is accepted again. */
+  retryAfterSeconds?: number;
+  /** `rate_limited`: when a manual trigger is accepted again (client clock + retryAfterSeconds). */
+  retryAt?: Date;
+  /** `unknown_integration_type`: the accepted types. */
+  allowedTypes?: string[];
+  /** `run_not_active`: the status the run already has. */
+  runStatus?: RunStatus;
+}
+
+/** The error body supabase-js hands back (`{ error }`): PostgREST's `{code,message,details,hint}`. */
+export interface PostgrestErrorLike {
+  code?: string | null;
+  message?: string | null;
+  details?: string | null;
+  hint?: string | null;
+}
+
+/**
+ * Any refused or failed SDK call: a `code` to branch on, the HTTP `status` (0 when the request got
+ * no answer), parsed `details`, and {@link SyncError.userMessage} for people. `message` is the
+ * server's (English, for logs); never branch on it.
+ */
+export class SyncError extends Error {
+  override readonly name: string = "SyncError";
+  readonly code: SyncErrorCode;
+  readonly status: number;
+  readonly details: SyncErrorDetails;
+  readonly hint: string | null;
+
+  constructor(
+    code: SyncErrorCode,
+    init: {
+      status?: number;
+      message?: string;
+      details?: SyncErrorDetails;
+      hint?: string | null;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(init.message || code, init.cause === undefined ? undefined : { cause: init.cause });
+    this.code = code;
+    this.status = init.status ?? 0;
+    this.details = init.details ?? {};
+    this.hint = init.hint ?? null;
+  }
+
+  /**
+   * The text to show a user, looked up from the code (never from the server's message).
+   * @example toast(error.userMessage("nb")); // "Du har ikke tilgang til å starte en synkronisering."
+   */
+  userMessage(locale: Locale = "en"): string {
+    return syncErrorMessage(this.code, locale, this.details);
+  }
+}
+
+/** A refused `triggerManualSync`; `code` is one of DESIGN §4's or `network_error` / `unknown`. */
+export class SyncTriggerError extends SyncError {
+  override readonly name = "SyncTriggerError";
+  declare readonly code: SyncTriggerErrorCode;
+
+  constructor(
+    code: SyncTriggerErrorCode,
+    init: {
+      status?: number;
+      message?: string;
+      details?: SyncErrorDetails;
+      hint?: string | null;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(code, init);
+  }
+}
+
+/**
+ * Narrows an unknown rejection to a {@link SyncTriggerError}.
+ * @example catch (e) { if (isSyncTriggerError(e) && e.code === "rate_limited") … }
+ */
+export function isSyncTriggerError(value: unknown): value is SyncTriggerError {
+  return value instanceof SyncTriggerError;
+}
+
+/**
+ * Parses PostgREST's `details` text: the RPCs JSON-encode structured details into it
+ * (`{"run_id":…}`, `{"retry_after_seconds":N}`, `{"allowed":[…]}`, `{"status":…}`).
+ * Anything unparseable yields `{}`; a code is still a code without its details.
+ * @example parseDetails('{"retry_after_seconds":299}') // → { retryAfterSeconds: 299, retryAt: Date }
+ */
+export function parseDetails(details: unknown, now: number = Date.now()): SyncErrorDetails {
+  let value: unknown = details;
+  if (typeof details === "string") {
+    try {
+      value = JSON.parse(details);
+    } catch {
+      return {};
+    }
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  const v = value as Record<string, unknown>;
+  const out: SyncErrorDetails = {};
+  if (typeof v.run_id === "string") out.activeRunId = v.run_id;
+  const retry =
+    typeof v.retry_after_seconds === "string" ? Number(v.retry_after_seconds) : v.retry_after_seconds;
+  if (typeof retry === "number" && Number.isFinite(retry) && retry >= 0) {
+    out.retryAfterSeconds = retry;
+    out.retryAt = new Date(now + retry * 1000);
+  }
+  if (Array.isArray(v.allowed))
+    out.allowedTypes = v.allowed.filter((a): a is string => typeof a === "string");
+  if (typeof v.status === "string") out.runStatus = v.status as RunStatus;
+  return out;
+}
+
+/**
+ * The code for a supabase-js `{ error, status }` pair. `status === 0` is supabase-js's "fetch threw"
+ * (no answer). PostgREST's own refusal of a role without EXECUTE (`42501`, 401 for anon) and its
+ * JWT errors (`PGRST301`/`PGRST302`/`PGRST303`, all 401) mean the caller is not signed in.
+ * @example codeFor({ code: "rate_limited" }, 429, TRIGGER_ERROR_CODES) // → "rate_limited"
+ */
+export function codeFor<C extends SyncErrorCode>(
+  error: PostgrestErrorLike | null | undefined,
+  status: number,
+  known: readonly C[],
+): C | "permission_denied" | "network_error" | "unknown" {
+  if (status === 0) return "network_error";
+  const code = error?.code ?? "";
+  if ((known as readonly string[]).includes(code)) return code as C;
+  if (code === "42501" || status === 401) return "permission_denied";
+  return "unknown";
+}
+
+/**
+ * Builds the typed error for a failed `trigger_integration_sync` call.
+ * @example
+ * const { data, error, status } = await supabase.rpc("trigger_integration_sync", args);
+ * if (error) throw toSyncTriggerError(error, status);
+ */
+export function toSyncTriggerError(
+  error: PostgrestErrorLike | null | undefined,
+  status: number,
+): SyncTriggerError {
+  const code = codeFor(error, status, TRIGGER_ERROR_CODES);
+  return new SyncTriggerError(code, {
+    status,
+    message: error?.message ?? code,
+    details: parseDetails(error?.details),
+    hint: error?.hint ?? null,
+    cause: error,
+  });
+}
+
+/**
+ * Builds the typed error for any other failed SDK call (reads, `cancel_integration_sync`).
+ * @example if (error) throw toSyncError(error, status);
+ */
+export function toSyncError(error: PostgrestErrorLike | null | undefined, status: number): SyncError {
+  const code = codeFor(error, status, [...TRIGGER_ERROR_CODES, ...RUN_ERROR_CODES]);
+  return new SyncError(code, {
+    status,
+    message: error?.message ?? code,
+    details: parseDetails(error?.details),
+    hint: error?.hint ?? null,
+    cause: error,
+  });
+}

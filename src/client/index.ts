@@ -1,0 +1,40 @@
+/**
+ * Sync Scheduler client SDK over supabase-js (DESIGN §7): the manual trigger with typed errors,
+ * run reads, cancel, and live run status. See docs/client.md.
+ * @example
+ * import { SyncSchedulerRepository, SyncTriggerError } from "sync-scheduler/client";
+ * const repo = new SyncSchedulerRepository(supabase);
+ * const runId = await repo.triggerManualSync(orgId, "xledger");
+ */
+export {
+  codeFor,
+  isSyncTriggerError,
+  type PostgrestErrorLike,
+  parseDetails,
+  RUN_ERROR_CODES,
+  SyncError,
+  type SyncErrorCode,
+  type SyncErrorDetails,
+  SyncTriggerError,
+  type SyncTriggerErrorCode,
+  TRIGGER_ERROR_CODES,
+  toSyncError,
+  toSyncTriggerError,
+} from "./errors.ts";
+export { formatWait, syncErrorMessage } from "./messages.ts";
+export { type SyncRunSource, SyncSchedulerRepository } from "./repository.ts";
+export { type SessionScope, sessionScope } from "./session.ts";
+export {
+  ACTIVE_STATUSES,
+  type Integration,
+  type IntegrationType,
+  isTerminal,
+  type Locale,
+  type OrgMember,
+  type RunStatus,
+  runFromRow,
+  type SyncAlert,
+  type SyncRun,
+  TERMINAL_STATUSES,
+} from "./types.ts";
+export { type WatchMode, type WatchRunOptions, watchRun } from "./watchRun.ts";

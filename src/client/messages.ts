@@ -1,0 +1,70 @@
+import type { SyncErrorCode, SyncErrorDetails } from "./errors.ts";
+import type { Locale } from "./types.ts";
+
+type Texts = Record<SyncErrorCode, (d: SyncErrorDetails, locale: Locale) => string>;
+
+/** "4 minutes" / "45 seconds", rounded up so a user never comes back too early. */
+export function formatWait(seconds: number, locale: Locale): string {
+  if (seconds >= 60) {
+    const minutes = Math.ceil(seconds / 60);
+    if (locale === "nb") return minutes === 1 ? "1 minutt" : `${minutes} minutter`;
+    return minutes === 1 ? "1 minute" : `${minutes} minutes`;
+  }
+  const s = Math.max(1, Math.ceil(seconds));
+  if (locale === "nb") return s === 1 ? "1 sekund" : `${s} sekunder`;
+  return s === 1 ? "1 second" : `${s} seconds`;
+}
+
+const EN: Texts = {
+  permission_denied: () =>
+    "You don't have permission to start a sync. Only administrators and coordinators can.",
+  org_scope_violation: () =>
+    "Your session belongs to another organization. Sign in to this organization and try again.",
+  unknown_integration_type: () => "This accounting system is not supported.",
+  integration_not_configured: () => "This accounting system is not set up for your organization.",
+  integration_disabled: () => "This integration is turned off for your organization.",
+  sync_already_in_progress: () => "A sync is already running. Showing its progress.",
+  rate_limited: (d, l) =>
+    d.retryAfterSeconds === undefined
+      ? "A sync was started less than 5 minutes ago. Try again later."
+      : `A sync was started less than 5 minutes ago. Try again in ${formatWait(d.retryAfterSeconds, l)}.`,
+  network_error: () => "Could not reach the server. Check your connection and try again.",
+  unknown: () => "Something went wrong. Try again, and contact support if it keeps happening.",
+  run_not_found: () => "That sync run was not found in your organization.",
+  run_not_active: () => "That sync has already finished.",
+};
+
+const NB: Texts = {
+  permission_denied: () =>
+    "Du har ikke tilgang til å starte en synkronisering. Bare administratorer og koordinatorer kan det.",
+  org_scope_violation: () =>
+    "Økten din tilhører en annen organisasjon. Logg inn i denne organisasjonen og prøv igjen.",
+  unknown_integration_type: () => "Dette regnskapssystemet støttes ikke.",
+  integration_not_configured: () => "Dette regnskapssystemet er ikke satt opp for organisasjonen din.",
+  integration_disabled: () => "Denne integrasjonen er slått av for organisasjonen din.",
+  sync_already_in_progress: () => "En synkronisering pågår allerede. Viser fremdriften.",
+  rate_limited: (d, l) =>
+    d.retryAfterSeconds === undefined
+      ? "En synkronisering ble startet for mindre enn 5 minutter siden. Prøv igjen senere."
+      : `En synkronisering ble startet for mindre enn 5 minutter siden. Prøv igjen om ${formatWait(d.retryAfterSeconds, l)}.`,
+  network_error: () => "Fikk ikke kontakt med serveren. Sjekk tilkoblingen og prøv igjen.",
+  unknown: () => "Noe gikk galt. Prøv igjen, og kontakt brukerstøtte hvis det fortsetter.",
+  run_not_found: () => "Fant ikke denne synkroniseringen i organisasjonen din.",
+  run_not_active: () => "Denne synkroniseringen er allerede ferdig.",
+};
+
+const TEXTS: Record<Locale, Texts> = { en: EN, nb: NB };
+
+/**
+ * The user-facing text for an error code in a locale (English or Norwegian bokmål).
+ * @example syncErrorMessage("rate_limited", "nb", { retryAfterSeconds: 240 })
+ * // → "En synkronisering ble startet for mindre enn 5 minutter siden. Prøv igjen om 4 minutter."
+ */
+export function syncErrorMessage(
+  code: SyncErrorCode,
+  locale: Locale,
+  details: SyncErrorDetails = {},
+): string {
+  const texts = TEXTS[locale] ?? EN;
+  return (texts[code] ?? texts.unknown)(details, locale);
+}
