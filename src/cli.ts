@@ -1,83 +1,36 @@
-import { parseArgs } from "node:util";
-import { z } from "zod";
-import { describeIssues, flagOrEnv } from "./config/env.ts";
-import { MigrationError, migrate } from "./db/migrate.ts";
-import { openDb } from "./db/open.ts";
+import { migrateCommand } from "./cli/migrate.ts";
+import { startCommand } from "./cli/start.ts";
+import { workerCommand } from "./cli/worker.ts";
 
 const usage = `Usage: sync-scheduler <command> [options]
 
 Commands:
   start     Run the whole product locally (embedded PostgreSQL, gateway, worker, sandbox, dashboard)
+            --port N (54321)  --host H (127.0.0.1)  --data-dir DIR (.sync-scheduler)  --db-url URL
+            --jwt-secret S    (SUPABASE_JWT_SECRET; required for a non-loopback host)
   migrate   Apply the bootstrap and migrations to a database
             --db-url URL      PostgreSQL URL (default: $DATABASE_URL)
             --data-dir DIR    PGlite data directory instead of a URL
             --seed            also apply supabase/seed.sql (demo data)
+  worker    Execute runs, tick the scheduler, monitor health (any number, on any machines)
+            --db-url URL               (DATABASE_URL)
+            --concurrency N            (SYNC_WORKER_CONCURRENCY, default 4)
+            --lease-seconds S          (SYNC_LEASE_SECONDS, default 60)
+            --heartbeat-seconds S      (SYNC_HEARTBEAT_SECONDS, default 15)
+            --poll-seconds S           (SYNC_POLL_SECONDS, default 5)
+            --metrics-port P           (SYNC_METRICS_PORT; serves /metrics and /healthz)
+            --shutdown-grace-seconds S (SYNC_SHUTDOWN_GRACE_SECONDS, default 30)
 `;
-
-/** One JSON object per line on stdout: the log format every command uses. */
-function logLine(event: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
-}
-
-const migrateOptions = z
-  .object({
-    "db-url": z.string().url().optional(),
-    "data-dir": z.string().min(1).optional(),
-    seed: z.boolean().default(false),
-  })
-  .refine((o) => o["db-url"] || o["data-dir"], {
-    message: "needs a database: pass --db-url, set DATABASE_URL, or pass --data-dir for PGlite",
-    path: ["db-url"],
-  });
-
-async function runMigrate(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { "db-url": { type: "string" }, "data-dir": { type: "string" }, seed: { type: "boolean" } },
-  });
-  const parsed = migrateOptions.safeParse({
-    "db-url": flagOrEnv(values, "db-url", "DATABASE_URL"),
-    "data-dir": values["data-dir"],
-    seed: values.seed,
-  });
-  if (!parsed.success) {
-    process.stderr.write(`sync-scheduler migrate: invalid options\n${describeIssues(parsed.error)}\n`);
-    return 2;
-  }
-  const db = await openDb({ dbUrl: parsed.data["db-url"], dataDir: parsed.data["data-dir"], poolSize: 2 });
-  try {
-    const result = await migrate(db, { seed: parsed.data.seed, log: logLine });
-    logLine({
-      event: "migrate_done",
-      applied: result.applied.length,
-      already_applied: result.alreadyApplied.length,
-    });
-    return 0;
-  } catch (error) {
-    if (error instanceof MigrationError) {
-      logLine({ event: "migrate_failed", file: error.file, code: error.code, message: error.message });
-      process.stderr.write(
-        `sync-scheduler migrate: ${error.message}\n(rolled back; nothing from this file was applied)\n`,
-      );
-      return 1;
-    }
-    throw error;
-  } finally {
-    await db.close();
-  }
-}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "migrate":
-      return runMigrate(rest);
+      return migrateCommand(rest);
+    case "worker":
+      return workerCommand(rest);
     case "start":
-      process.stdout.write(
-        "sync-scheduler start: the embedded stack (gateway, worker, sandbox, dashboard) is not built yet.\n" +
-          "Today you can run `npm test`, or `sync-scheduler migrate --db-url postgres://…` against PostgreSQL.\n",
-      );
-      return 0;
+      return startCommand(rest);
     case undefined:
     case "help":
     case "--help":

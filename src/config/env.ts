@@ -6,7 +6,8 @@ export function flagOrEnv(flags: Record<string, unknown>, flag: string, env: str
   return value !== undefined ? value : process.env[env];
 }
 
-/** Formats zod issues as one line per bad option, naming the option. */
+/** Formats zod issues as one line per bad option, naming the option as its flag (`leaseSeconds` → `--lease-seconds`). */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `  --${i.path.join(".")}: ${i.message}`).join("\n");
+  const flag = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return error.issues.map((i) => `  --${flag(i.path.join("."))}: ${i.message}`).join("\n");
 }

@@ -1,0 +1,97 @@
+import { spawn } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createClient } from "@supabase/supabase-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { silentLogger } from "../../src/engine/logger.ts";
+import { type Stack, startStack } from "../../src/stack/startStack.ts";
+import { until } from "../engine/testExecutors.ts";
+
+const DEMO_ORG = "d0000000-0000-4000-8000-000000000001";
+const bin = fileURLToPath(new URL("../../bin/sync-scheduler.js", import.meta.url));
+
+describe("the embedded stack (PGlite in memory)", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ port: 0, inMemory: true, log: silentLogger, worker: { pollSeconds: 0.5 } });
+  });
+  afterAll(() => stack.close());
+
+  it("lets a coordinator trigger a sync with supabase-js and watch it succeed over Realtime", async () => {
+    const supabase = createClient(stack.url, stack.anonKey, {
+      auth: { persistSession: false },
+      realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
+    });
+    const { error: signInError } = await supabase.auth.signInWithPassword({
+      email: "coordinator@demo.test",
+      password: "demo-password",
+    });
+    expect(signInError).toBeNull();
+    // Subscribe first (to the org's runs, RLS-filtered), then trigger: no update can be missed.
+    const updates: Array<{ id: string; status: string }> = [];
+    const channel = supabase
+      .channel("org-runs")
+      .on("postgres_changes", { event: "UPDATE", schema: "public", table: "sync_run_log" }, (p) =>
+        updates.push(p.new as { id: string; status: string }),
+      );
+    await new Promise<void>((resolve) => channel.subscribe((s) => s === "SUBSCRIBED" && resolve()));
+    const { data: runId, error } = await supabase.rpc("trigger_integration_sync", {
+      org_id: DEMO_ORG,
+      integration_type: "dynamics",
+    });
+    expect(error).toBeNull();
+    const statuses = () => updates.filter((u) => u.id === runId).map((u) => u.status);
+    const { data: row } = await until(
+      async () =>
+        await supabase.from("sync_run_log").select("status, records_exported").eq("id", runId).single(),
+      (r) => r.data?.status === "succeeded" || r.data?.status === "failed",
+    );
+    expect(row).toEqual({ status: "succeeded", records_exported: 12 });
+    const seen = await until(statuses, (s) => s.includes("succeeded"));
+    // Claimed, progress updates while running (one per batch), then the final state.
+    expect(seen[0]).toBe("running");
+    expect(seen.at(-1)).toBe("succeeded");
+    await supabase.removeAllChannels();
+    const received = stack.sandbox.state().dynamics.received;
+    expect(Object.keys(received)).toHaveLength(12);
+    expect(Object.values(received).every((n) => n === 1)).toBe(true);
+  });
+
+  it("refuses a non-loopback bind with the default JWT secret", async () => {
+    await expect(startStack({ port: 0, host: "0.0.0.0", inMemory: true, log: silentLogger })).rejects.toThrow(
+      /default JWT secret/,
+    );
+  });
+});
+
+describe("sync-scheduler start (child process)", () => {
+  it("prints the URL, anon key and demo users, persists its data dir, and stops cleanly on Ctrl-C", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "sync-start-"));
+    for (const round of ["cold", "warm"]) {
+      const proc = spawn(process.execPath, [bin, "start", "--port", "0", "--data-dir", dataDir], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let out = "";
+      proc.stdout?.on("data", (c: Buffer) => {
+        out += c.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => proc.on("exit", resolve));
+      await until(
+        () => out,
+        (o) => o.includes("Press Ctrl-C to stop."),
+        60_000,
+      );
+      const url = /Dashboard\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
+      expect(url, round).toBeDefined();
+      expect(out).toMatch(/anon key\s+eyJ/);
+      expect(out).toContain("coordinator@demo.test");
+      const state = await fetch(`${url}/__sandbox/state`);
+      expect(state.status).toBe(200);
+      proc.kill("SIGINT");
+      expect(await exited).toBe(0);
+    }
+  });
+});
