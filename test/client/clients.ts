@@ -43,7 +43,7 @@ export class ClientPool {
     readonly anonKey: string,
   ) {}
 
-  client(options: { fetch?: typeof fetch; transport?: typeof WebSocket; url?: string } = {}): SupabaseClient {
+  client(options: { fetch?: typeof fetch; transport?: unknown; url?: string } = {}): SupabaseClient {
     const c = createClient(options.url ?? this.url, this.anonKey, {
       realtime: { transport: (options.transport ?? WebSocket) as never },
       auth: { persistSession: false, autoRefreshToken: false },
@@ -55,7 +55,7 @@ export class ClientPool {
 
   async signedIn(
     email: string,
-    options: { fetch?: typeof fetch; transport?: typeof WebSocket } = {},
+    options: { fetch?: typeof fetch; transport?: unknown } = {},
   ): Promise<SupabaseClient> {
     const c = this.client(options);
     const { error } = await c.auth.signInWithPassword({ email, password: DEMO.password });
