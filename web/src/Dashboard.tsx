@@ -1,0 +1,102 @@
+import type { Session } from "@supabase/supabase-js";
+import { useQuery } from "@tanstack/react-query";
+import {
+  type Locale,
+  type SyncRun,
+  type SyncSchedulerRepository,
+  sessionScope,
+} from "../../src/client/index.ts";
+import { syncRunsKey } from "../../src/react/index.ts";
+import { AlertList } from "./AlertList.tsx";
+import { IntegrationCard } from "./IntegrationCard.tsx";
+import { dashboardStrings } from "./i18n.ts";
+import { RunHistory } from "./RunHistory.tsx";
+
+// Background refresh of the lists (the run being watched is live over Realtime). Cheap reads of
+// a few rows; 10 s keeps a scheduled run's appearance prompt without hammering the API.
+const LIST_REFRESH_MS = 10_000;
+
+export function Dashboard(props: { repository: SyncSchedulerRepository; session: Session; locale: Locale }) {
+  const { repository, session, locale } = props;
+  const t = dashboardStrings(locale);
+  const scope = sessionScope(session.access_token);
+  const orgId = scope.orgId ?? "";
+  const enabled = Boolean(scope.orgId);
+
+  const org = useQuery({
+    queryKey: ["sync-scheduler", "org", orgId],
+    queryFn: () => repository.getOrganization(orgId),
+    enabled,
+  });
+  const members = useQuery({
+    queryKey: ["sync-scheduler", "members", orgId],
+    queryFn: () => repository.listMembers(orgId),
+    enabled,
+  });
+  const integrations = useQuery({
+    queryKey: ["sync-scheduler", "integrations", orgId],
+    queryFn: () => repository.listIntegrations(orgId),
+    enabled,
+    refetchInterval: LIST_REFRESH_MS,
+  });
+  const runs = useQuery({
+    queryKey: [...syncRunsKey(orgId), "history"],
+    queryFn: () => repository.listRuns(orgId, { limit: 25 }),
+    enabled,
+    refetchInterval: LIST_REFRESH_MS,
+  });
+  const alerts = useQuery({
+    queryKey: ["sync-scheduler", "alerts", orgId],
+    queryFn: () => repository.listAlerts(orgId, { limit: 20 }),
+    enabled,
+    refetchInterval: LIST_REFRESH_MS * 3,
+  });
+
+  if (!scope.orgId) return <p role="alert">{t.noOrg}</p>;
+  const me = members.data?.find((m) => m.userId === scope.userId);
+  const canTrigger = me?.role === "admin" || me?.role === "coordinator";
+  const latestByType = new Map<string, SyncRun>();
+  for (const run of runs.data ?? [])
+    if (!latestByType.has(run.integrationType)) latestByType.set(run.integrationType, run);
+  const failed = [org, members, integrations, runs].find((q) => q.status === "error");
+
+  return (
+    <div className="dashboard">
+      <div className="dashboard__head">
+        <h1>{org.data?.name ?? t.appName}</h1>
+        {me && <p className="muted">{t.signedInAs(session.user.email ?? "", t.role[me.role])}</p>}
+      </div>
+      {failed?.error && (
+        <p role="alert" className="error">
+          {t.loadFailed}
+        </p>
+      )}
+
+      <section aria-labelledby="integrations-heading">
+        <h2 id="integrations-heading">{t.integrations}</h2>
+        {integrations.status === "pending" && <p aria-busy="true">{t.loading}</p>}
+        <div className="cards">
+          {(integrations.data ?? []).map((integration) => (
+            <IntegrationCard
+              key={integration.id}
+              integration={integration}
+              latestRun={latestByType.get(integration.integrationType) ?? null}
+              canTrigger={canTrigger && members.status === "success"}
+              locale={locale}
+            />
+          ))}
+        </div>
+      </section>
+
+      <AlertList alerts={alerts.data ?? []} integrations={integrations.data ?? []} locale={locale} />
+
+      <RunHistory
+        runs={runs.data ?? []}
+        members={members.data ?? []}
+        myUserId={scope.userId}
+        locale={locale}
+        loading={runs.status === "pending"}
+      />
+    </div>
+  );
+}
