@@ -123,7 +123,14 @@ describe("dashboard in chromium", () => {
     const syncNow = xledger.getByRole("button", { name: "Sync now" });
     await syncNow.click();
     const progress = xledger.getByRole("progressbar", { name: "Sync in progress" });
-    await progress.waitFor({ state: "attached" });
+    // The observer's record, not the live DOM: the indicator may already be gone when we look.
+    await page.waitForFunction(
+      () => (window as unknown as { __seen: { progress: boolean } }).__seen.progress,
+      null,
+      {
+        timeout: WAIT_MS,
+      },
+    );
     await shot(page, "02-coordinator-sync-in-progress");
 
     const banner = xledger.getByRole("status", { name: "Xledger sync status" });
