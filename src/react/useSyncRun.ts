@@ -1,6 +1,6 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { type QueryClient, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { isTerminal, type SyncError, type SyncRun } from "../client/index.ts";
+import { isTerminal, type SyncError, type SyncRun, type SyncRunSource } from "../client/index.ts";
 import type { AsyncValue } from "./asyncValue.ts";
 import { useSyncScheduler } from "./context.tsx";
 
@@ -18,6 +18,35 @@ export function syncRunKey(runId: string): readonly unknown[] {
  */
 export function syncRunsKey(orgId: string): readonly unknown[] {
   return ["sync-scheduler", "runs", orgId];
+}
+
+// One watch per (query cache, repository, run), however many components show the run: a button
+// and its banner would otherwise open two Realtime channels for the same row.
+const shared = new WeakMap<
+  QueryClient,
+  WeakMap<SyncRunSource, Map<string, { count: number; stop: () => void }>>
+>();
+
+function retainWatch(queryClient: QueryClient, repository: SyncRunSource, runId: string): () => void {
+  const byRepo = shared.get(queryClient) ?? new WeakMap();
+  shared.set(queryClient, byRepo);
+  const runs = byRepo.get(repository) ?? new Map();
+  byRepo.set(repository, runs);
+  let entry = runs.get(runId);
+  if (!entry) {
+    const stop = repository.watchRun(runId, (run) => queryClient.setQueryData(syncRunKey(runId), run));
+    entry = { count: 0, stop };
+    runs.set(runId, entry);
+  }
+  entry.count++;
+  const held = entry;
+  return () => {
+    held.count--;
+    if (held.count === 0 && runs.get(runId) === held) {
+      runs.delete(runId);
+      held.stop();
+    }
+  };
 }
 
 /**
@@ -43,7 +72,7 @@ export function useSyncRun(runId: string | null | undefined): AsyncValue<SyncRun
 
   useEffect(() => {
     if (!runId || finished) return;
-    return repository.watchRun(runId, (run) => queryClient.setQueryData(syncRunKey(runId), run));
+    return retainWatch(queryClient, repository, runId);
   }, [repository, queryClient, runId, finished]);
 
   if (!runId) return { status: "idle" };
