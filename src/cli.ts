@@ -1,4 +1,5 @@
 import { migrateCommand } from "./cli/migrate.ts";
+import { sandboxCommand } from "./cli/sandbox.ts";
 import { startCommand } from "./cli/start.ts";
 import { workerCommand } from "./cli/worker.ts";
 
@@ -20,6 +21,9 @@ Commands:
             --poll-seconds S           (SYNC_POLL_SECONDS, default 5)
             --metrics-port P           (SYNC_METRICS_PORT; serves /metrics and /healthz)
             --shutdown-grace-seconds S (SYNC_SHUTDOWN_GRACE_SECONDS, default 30)
+  sandbox   Serve the fake Xledger and Business Central APIs (demo, tests)
+            --port N (SYNC_SANDBOX_PORT, default 4010; 0 picks a free one)
+            --host H (SYNC_SANDBOX_HOST, default 127.0.0.1)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -31,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
       return workerCommand(rest);
     case "start":
       return startCommand(rest);
+    case "sandbox":
+      return sandboxCommand(rest);
     case undefined:
     case "help":
     case "--help":

@@ -1,3 +1,5 @@
+// Deno (the worker Edge Function) takes the types from here; tsc reads @types/pg as usual.
+// @ts-types="npm:@types/pg@8.23.1"
 import pg from "pg";
 import type { Db, Queryable, QueryResult } from "./types.ts";
 

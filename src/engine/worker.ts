@@ -1,6 +1,7 @@
 import type { Db } from "../db/types.ts";
 import { Completer } from "./completer.ts";
 import { type WorkerConfig, workerConfigSchema } from "./config.ts";
+import { checkDrift } from "./driftCheck.ts";
 import { type AbortReason, type AttemptResult, executeRun } from "./executeRun.ts";
 import { type HealthMonitorDeps, runHealthChecks } from "./healthMonitor.ts";
 import { type EngineLogger, silentLogger } from "./logger.ts";
@@ -168,7 +169,8 @@ export class Worker {
     const controller = new AbortController();
     const dispatchLatency = (new Date(run.heartbeat_at).getTime() - new Date(run.run_after).getTime()) / 1000;
     this.#metrics.runClaimed(run.integration_type, run.triggered_by, Math.max(0, dispatchLatency));
-    if (run.attempt === 1 && run.drift_ms !== null) void this.#driftCheck(run);
+    if (run.attempt === 1 && run.drift_ms !== null)
+      void checkDrift({ db: this.#db, log: this.#log, metrics: this.#metrics, config: this.config }, run);
     const done = executeRun(
       {
         db: this.#db,
@@ -194,29 +196,6 @@ export class Worker {
         this.wake();
       });
     this.#inFlight.set(run.id, { run, controller, done });
-  }
-
-  async #driftCheck(run: ClaimedRun): Promise<void> {
-    const driftSeconds = (run.drift_ms ?? 0) / 1000;
-    const alerted = driftSeconds > this.config.driftAlertSeconds;
-    this.#metrics.drift(run.integration_type, driftSeconds, alerted);
-    if (!alerted) return;
-    this.#log.warn({
-      event: "drift_alert",
-      run_id: run.id,
-      org_id: run.org_id,
-      integration: run.integration_type,
-      drift_ms: run.drift_ms,
-      threshold_ms: this.config.driftAlertSeconds * 1000,
-    });
-    try {
-      await this.#db.query("select sync_engine.raise_drift_alert($1, $2)", [
-        run.id,
-        Math.round(this.config.driftAlertSeconds * 1000),
-      ]);
-    } catch (error) {
-      this.#log.error({ event: "drift_alert_failed", run_id: run.id, error: String(error) });
-    }
   }
 
   async #heartbeat(): Promise<void> {

@@ -7,12 +7,13 @@ import { openPglite } from "../db/pglite.ts";
 import { openPostgres } from "../db/postgres.ts";
 import type { Db } from "../db/types.ts";
 import type { WorkerConfig } from "../engine/config.ts";
+import { createWorkerHandler, type WorkerHandler } from "../engine/edge/workerHandler.ts";
 import { exportRun } from "../engine/exportRun.ts";
 import type { EngineLogger } from "../engine/logger.ts";
 import type { EngineMetrics } from "../engine/metrics.ts";
 import { pingIntegration } from "../engine/pingIntegration.ts";
 import { Worker } from "../engine/worker.ts";
-import { DEFAULT_JWT_SECRET, type Gateway, isLoopback, startGateway } from "../gateway/index.ts";
+import { apiKeys, DEFAULT_JWT_SECRET, type Gateway, isLoopback, startGateway } from "../gateway/index.ts";
 import { createSandboxApp, type SandboxApp, sandboxIntegrationSettings } from "../sandbox/index.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -51,6 +52,8 @@ export interface Stack {
   gateway: Gateway;
   worker: Worker;
   sandbox: SandboxApp;
+  /** The worker Edge Function's handler, served at `/functions/v1/sync-worker` (bearer: the service-role key). */
+  edgeWorker: WorkerHandler;
   close(): Promise<void>;
 }
 
@@ -84,6 +87,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await migrate(db, { seed: true, log: (e) => log.info(e) });
 
     const sandbox = createSandboxApp();
+    // The same handler the Supabase Edge Function serves (supabase/functions/sync-worker), so the
+    // local gateway answers /functions/v1/sync-worker like a project would. Its secret is the
+    // service-role key: a JWT, so the gateway's verify_jwt passes it, and the handler refuses
+    // every other token (the anon key included). Wall clock per request: this process is long-lived.
+    const edgeWorker = createWorkerHandler({
+      db,
+      secrets: [(await apiKeys(jwtSecret)).serviceRoleKey],
+      clock: "request",
+      log,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.worker ? { config: options.worker } : {}),
+      ping: (integration, signal) => pingIntegration(db, integration, signal),
+    });
     let origin = "";
     const staticDir = options.staticDir ?? join(repoRoot, "web", "dist");
     const gateway = await startGateway({
@@ -92,6 +108,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: options.port ?? 54321,
       jwtSecret,
       ...(existsSync(staticDir) ? { staticDir } : {}),
+      functions: { "sync-worker": edgeWorker },
       extraHandler: (req, res) => sandbox.handle(req, res, origin),
       logger: (e) => log.info(e),
     });
@@ -100,6 +117,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       sandbox.abort();
       await gateway.close();
     });
+    closers.unshift(() => edgeWorker.close());
     await pointDemoIntegrationsAt(db, gateway.url);
 
     const worker = new Worker({
@@ -121,6 +139,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       gateway,
       worker,
       sandbox,
+      edgeWorker,
       async close() {
         for (const close of closers.splice(0)) await close();
       },

@@ -1,0 +1,74 @@
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { describeIssues, flagOrEnv } from "../config/env.ts";
+import { isLoopback } from "../gateway/index.ts";
+import { sandboxIntegrationSettings, startSandbox } from "../sandbox/index.ts";
+
+/** Default port of the standalone sandbox (the embedded stack serves it on the gateway's port instead). */
+export const DEFAULT_SANDBOX_PORT = 4010;
+
+const options = z.object({
+  port: z.coerce.number().int().min(0).max(65_535).default(DEFAULT_SANDBOX_PORT),
+  host: z.string().min(1).default("127.0.0.1"),
+});
+
+/** `sync-scheduler sandbox [--port 4010] [--host 127.0.0.1]` — the fake Xledger and Business Central (DESIGN §9). */
+export async function sandboxCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { port: { type: "string" }, host: { type: "string" } },
+  });
+  const parsed = options.safeParse({
+    port: flagOrEnv(values, "port", "SYNC_SANDBOX_PORT"),
+    host: flagOrEnv(values, "host", "SYNC_SANDBOX_HOST"),
+  });
+  if (!parsed.success) {
+    process.stderr.write(`sync-scheduler sandbox: invalid options\n${describeIssues(parsed.error)}\n`);
+    return 2;
+  }
+  const { port, host } = parsed.data;
+  if (!isLoopback(host)) {
+    process.stderr.write(
+      `sync-scheduler sandbox: listening on ${host}; its credentials are public, so anyone who can reach it can use it.\n`,
+    );
+  }
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  try {
+    sandbox = await startSandbox({ port, host });
+  } catch (error) {
+    process.stderr.write(
+      `sync-scheduler sandbox: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+  const u = sandbox.url;
+  const settings = sandboxIntegrationSettings(u);
+  process.stdout.write(
+    [
+      "",
+      "Sandbox accounting servers are running.",
+      "",
+      `  URL               ${u}`,
+      `  Xledger           POST ${u}/xledger/graphql   (Authorization: token ${settings.xledger.credentials.token})`,
+      `  Business Central  POST ${u}/bc/oauth2/v2.0/token   (client ${settings.dynamics.credentials.client_id} / ${settings.dynamics.credentials.client_secret})`,
+      `                    API  ${u}/bc/api/v2.0`,
+      `  State             GET  ${u}/__sandbox/state`,
+      `  Faults            POST ${u}/__sandbox/faults   {"target":"xledger"|"dynamics","kind":…,"count":N}`,
+      `  Reset             POST ${u}/__sandbox/reset`,
+      "",
+      "Integration settings: `config` goes in public.organization_integrations.config, `credentials`",
+      "through sync_engine.set_integration_credentials(integration_id, credentials):",
+      "",
+      JSON.stringify(settings, null, 2),
+      "",
+      "Press Ctrl-C to stop.",
+      "",
+    ].join("\n"),
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  await sandbox.close();
+  return 0;
+}
