@@ -47,11 +47,14 @@ export function withRequestContext<T>(
         "select exists (select from pg_catalog.pg_roles where rolname = $1) as exists",
         [ctx.role],
       );
-      // What PostgreSQL says when the authenticator is not a member of the role (42501 → 403);
-      // a role that does not exist falls through to set_config's 22023 (→ 401), as in PostgREST.
+      // What PostgreSQL says when the authenticator is not a member of the role (42501 → 403).
       if (rows[0]?.exists) {
         throw Object.assign(new Error(`permission denied to set role "${ctx.role}"`), { code: "42501" });
       }
+      // Never hand any other name to set_config('role'): PostgreSQL reads "none" as RESET ROLE,
+      // which on the gateway's (usually superuser) connection would drop every grant and RLS.
+      // The error is the one set_config gives for a missing role (22023 → 401, as in PostgREST).
+      throw Object.assign(new Error(`role "${ctx.role}" does not exist`), { code: "22023" });
     }
     await tx.query(
       `select set_config('search_path', $1, true), set_config('request.jwt.claims', $2, true),

@@ -1,7 +1,7 @@
 import type { Db } from "../../db/types.ts";
 import type { JwtClaims } from "../jwt.ts";
 import { CHANGE_CHANNEL } from "../localSql.ts";
-import { withRequestContext } from "../requestContext.ts";
+import { SWITCHABLE_ROLES, withRequestContext } from "../requestContext.ts";
 import { quoteIdent } from "../rest/catalog.ts";
 import { type ChangeFilter, matchesChangeFilter } from "./filters.ts";
 
@@ -206,6 +206,13 @@ export class ChangeFeed {
     const hit = this.roles.get(key);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.view;
     let view: RoleView | null = null;
+    // Only the roles a REST request may switch to receive changes: a token whose role claim
+    // names a superuser (`postgres`) would otherwise count as bypassing RLS and get every
+    // tenant's DELETEs.
+    if (!SWITCHABLE_ROLES.has(role)) {
+      this.roles.set(key, { at: Date.now(), view });
+      return view;
+    }
     try {
       const { rows } = await this.db.query<{ attname: string; typname: string; bypass: boolean }>(
         `select a.attname, t.typname, (r.rolbypassrls or r.rolsuper) as bypass
