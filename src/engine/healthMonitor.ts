@@ -49,7 +49,7 @@ export async function runHealthChecks(deps: HealthMonitorDeps): Promise<number> 
          and not exists (select from public.sync_run_log r where r.integration_id = c.id and r.status = 'running')
        order by c.health_next_check_at nulls first
        limit $2
-       for update skip locked)
+       for no key update skip locked)
      returning i.id, i.org_id, i.integration_type, i.health_consecutive_failures`,
     [now, deps.batch ?? 20, MIN_HEALTH_INTERVAL_MS / 1000],
   );

@@ -25,6 +25,10 @@ export interface TickResult {
 const PARKED = "infinity";
 
 /**
+ * Rows are locked FOR NO KEY UPDATE (what an UPDATE of next_run_at needs): FOR UPDATE would also
+ * block the foreign-key checks of runs being inserted for these integrations, and a manual
+ * trigger holding its advisory lock while waiting for that check deadlocked with the tick.
+ *
  * One scheduler tick: every due integration (enabled, with a cron, next_run_at ≤ now or unset)
  * is planned in TypeScript and applied by `sync_engine.schedule_periods` — under the integration
  * rows' locks taken with SKIP LOCKED, so concurrent ticks from any number of workers split the
@@ -45,7 +49,7 @@ export async function schedulerTick(
          where i.enabled and i.schedule_cron is not null and (i.next_run_at is null or i.next_run_at <= $1)
          order by i.next_run_at nulls first
          limit $2
-         for update skip locked`,
+         for no key update skip locked`,
         [now, config.schedulerBatch],
       );
       for (const integration of rows) {

@@ -98,6 +98,10 @@ export class Worker {
     if (this.#options.health) every(this.config.healthCheckSeconds, () => this.#healthChecks());
     this.#log.info({ event: "worker_started", config: this.config });
     this.wake();
+    // First scheduler tick and health round now, not one interval after start: a fresh stack
+    // shows next runs and health at once.
+    if (this.#options.scheduler !== false) void this.#schedule();
+    if (this.#options.health) void this.#healthChecks();
   }
 
   /** Claims and starts runs now (also called on NOTIFY and by the polling sweep). */

@@ -2,6 +2,8 @@
  * The sandbox: fake Xledger and Business Central on one node:http server (DESIGN §9), plus the control
  * endpoints `GET /__sandbox/state`, `POST /__sandbox/faults` and `POST /__sandbox/reset`.
  */
+
+import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -103,6 +105,8 @@ export function createSandboxApp(opts: Pick<SandboxOptions, "dynamics"> = {}): S
   const faults = new FaultQueue();
   const requests: Record<SandboxTarget, number> = { xledger: 0, dynamics: 0 };
   const closing = new AbortController();
+  // Every delayed (latency-faulted) request listens on this signal; dozens at once are normal.
+  setMaxListeners(10_000, closing.signal);
 
   const state = (): SandboxState => ({
     xledger: { received: xledger.received.snapshot() },

@@ -91,9 +91,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // local gateway answers /functions/v1/sync-worker like a project would. Its secret is the
     // service-role key: a JWT, so the gateway's verify_jwt passes it, and the handler refuses
     // every other token (the anon key included). Wall clock per request: this process is long-lived.
+    const keys = await apiKeys(jwtSecret);
     const edgeWorker = createWorkerHandler({
       db,
-      secrets: [(await apiKeys(jwtSecret)).serviceRoleKey],
+      secrets: [keys.serviceRoleKey],
       clock: "request",
       log,
       ...(options.metrics ? { metrics: options.metrics } : {}),
@@ -109,7 +110,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       jwtSecret,
       ...(existsSync(staticDir) ? { staticDir } : {}),
       functions: { "sync-worker": edgeWorker },
-      extraHandler: (req, res) => sandbox.handle(req, res, origin),
+      extraHandler: (req, res) => {
+        // The dashboard reads its anon key here, so a custom JWT secret needs no rebuild.
+        if (req.method === "GET" && req.url === "/config.json") {
+          res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+          res.end(JSON.stringify({ anonKey: keys.anonKey }));
+          return true;
+        }
+        return sandbox.handle(req, res, origin);
+      },
       logger: (e) => log.info(e),
     });
     origin = gateway.url;

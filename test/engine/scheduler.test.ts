@@ -113,6 +113,15 @@ describe.each(testDbKinds())("scheduler on %s", (kind) => {
     ]);
   });
 
+  it("runs a period whose next_run_at was written with microseconds (e.g. set to now() by hand)", async () => {
+    await setSchedule("0 2 * * *", null);
+    await db.query("update public.organization_integrations set next_run_at = now() - interval '1.234567 seconds' where id = $1", [
+      s.xledgerId,
+    ]);
+    expect((await tick(new Date())).enqueued).toBe(1);
+    expect((await nextRunAt())?.getTime()).toBeGreaterThan(Date.now());
+  });
+
   it("parks an integration whose cron cannot be parsed until its schedule changes", async () => {
     await setSchedule("61 * * * *", null);
     await tick(new Date());

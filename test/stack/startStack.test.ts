@@ -60,6 +60,12 @@ describe("the embedded stack (PGlite in memory)", () => {
     expect(Object.values(received).every((n) => n === 1)).toBe(true);
   });
 
+  it("serves the dashboard's runtime config (the anon key for this JWT secret)", async () => {
+    const res = await fetch(`${stack.url}/config.json`);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(await res.json()).toEqual({ anonKey: stack.anonKey });
+  });
+
   it("refuses a non-loopback bind with the default JWT secret", async () => {
     await expect(startStack({ port: 0, host: "0.0.0.0", inMemory: true, log: silentLogger })).rejects.toThrow(
       /default JWT secret/,
