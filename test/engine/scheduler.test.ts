@@ -115,9 +115,10 @@ describe.each(testDbKinds())("scheduler on %s", (kind) => {
 
   it("runs a period whose next_run_at was written with microseconds (e.g. set to now() by hand)", async () => {
     await setSchedule("0 2 * * *", null);
-    await db.query("update public.organization_integrations set next_run_at = now() - interval '1.234567 seconds' where id = $1", [
-      s.xledgerId,
-    ]);
+    await db.query(
+      "update public.organization_integrations set next_run_at = now() - interval '1.234567 seconds' where id = $1",
+      [s.xledgerId],
+    );
     expect((await tick(new Date())).enqueued).toBe(1);
     expect((await nextRunAt())?.getTime()).toBeGreaterThan(Date.now());
   });
