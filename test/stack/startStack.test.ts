@@ -96,6 +96,26 @@ describe("sync-scheduler start (child process)", () => {
       expect(out).toContain("coordinator@demo.test");
       const state = await fetch(`${url}/__sandbox/state`);
       expect(state.status).toBe(200);
+      if (round === "cold") {
+        // As a new user would: supabase-js against the printed URL and anon key.
+        const anonKey = /anon key\s+(\S+)/.exec(out)?.[1] as string;
+        const supabase = createClient(url as string, anonKey, {
+          auth: { persistSession: false },
+          realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
+        });
+        await supabase.auth.signInWithPassword({ email: "coordinator@demo.test", password: "demo-password" });
+        const { data: runId, error } = await supabase.rpc("trigger_integration_sync", {
+          org_id: DEMO_ORG,
+          integration_type: "xledger",
+        });
+        expect(error).toBeNull();
+        const run = await until(
+          async () => (await supabase.from("sync_run_log").select("status").eq("id", runId).single()).data,
+          (r) => r?.status === "succeeded" || r?.status === "failed",
+          60_000,
+        );
+        expect(run?.status).toBe("succeeded");
+      }
       proc.kill("SIGINT");
       expect(await exited).toBe(0);
     }
