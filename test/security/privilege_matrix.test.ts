@@ -119,6 +119,8 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
     ENGINE,
   "sync_engine.record_snooze(uuid,text,integer,text)": ENGINE,
   "sync_engine.release_runs(text,uuid[])": ENGINE,
+  "sync_engine.schedule_due_periods(uuid[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[])":
+    ENGINE,
   "sync_engine.schedule_periods(uuid,timestamp with time zone,timestamp with time zone,timestamp with time zone[],timestamp with time zone)":
     ENGINE,
   "sync_engine.set_integration_credentials(uuid,jsonb)": ENGINE,
