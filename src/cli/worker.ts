@@ -20,6 +20,9 @@ const flagNames: Record<string, keyof WorkerConfig> = {
   "scheduler-seconds": "schedulerSeconds",
   "drift-alert-seconds": "driftAlertSeconds",
   "retention-days": "retentionDays",
+  "backoff-base-seconds": "backoffBaseSeconds",
+  "backoff-cap-seconds": "backoffCapSeconds",
+  "health-interval-seconds": "healthIntervalSeconds",
 };
 
 /**

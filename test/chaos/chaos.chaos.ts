@@ -75,7 +75,10 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
       "10",
       ...(steady ? ["--metrics-port", "0"] : []),
     ];
-    const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    // Retry backoff of 1 s doubling to 5 s (defaults: 30 s to 1 h): runs cycle through failures
+    // many times within the test instead of waiting out minutes of backoff with idle workers.
+    const env = { ...process.env, SYNC_BACKOFF_BASE_SECONDS: "1", SYNC_BACKOFF_CAP_SECONDS: "5" };
+    const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
     const p: Proc = { proc, workerId: null, lines: [], killedAt: null, steady, metricsPort: null };
     let buffer = "";
     proc.stdout?.on("data", (chunk: Buffer) => {
@@ -106,7 +109,8 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
     }
     await cluster.init();
     await cluster.start();
-    db = openPostgres({ connectionString: cluster.url, max: 6 });
+    // Load generator, kill loop and recovery watchers each wait on their own connections.
+    db = openPostgres({ connectionString: cluster.url, max: 24 });
     await migrate(db);
 
     sandbox = createSandboxApp();
@@ -228,8 +232,20 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
   it("loses nothing, exports nothing twice, leaves nothing stuck", async () => {
     const orgIds = [...coordinators.keys()];
     const loadEnds = Date.now() + LOAD_SECONDS * 1000;
-    const restartAt = Date.now() + (LOAD_SECONDS * 1000) / 2;
-    let nextKill = Date.now() + KILL_EVERY_MS;
+    // Kills and the restart run on their own loops, so a load tick slowed by lock waits or the
+    // restart cannot starve them.
+    let loadDone = false;
+    const killer = (async () => {
+      while (!loadDone) {
+        await sleep(KILL_EVERY_MS);
+        while (!loadDone && !(await killOneMidExport())) await sleep(100);
+      }
+    })();
+    const restarter = (async () => {
+      await sleep((LOAD_SECONDS * 1000) / 2);
+      await cluster.restart();
+      stats.restarts++;
+    })();
     let tick = 0;
     // The load phase ends after LOAD_SECONDS, or later if fewer than 20 mid-export kills have
     // happened by then (bounded: at most 90 s more).
@@ -271,12 +287,10 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
         // The PostgreSQL restart drops connections: the load generator retries on its next tick.
         if (!String(error).match(/terminat|connect|ECONNREFUSED|shutting down|Connection/i)) throw error;
       }
-      if (Date.now() >= nextKill && (await killOneMidExport())) nextKill = Date.now() + KILL_EVERY_MS;
-      if (stats.restarts === 0 && Date.now() >= restartAt) {
-        await cluster.restart();
-        stats.restarts++;
-      }
     }
+    loadDone = true;
+    await killer;
+    await restarter;
 
     // Drain: let faults run out and every run end.
     const drainStarted = Date.now();
