@@ -63,13 +63,18 @@ const wanted = values.only ? values.only.split(",").map((s) => s.trim()) : Objec
 for (const w of wanted)
   if (!(w in sections)) throw new Error(`unknown section ${w}; one of ${Object.keys(sections)}`);
 
-// An interrupted run (Ctrl-C, a CI timeout) still drops its bench_* databases.
+// An interrupted run (Ctrl-C, a CI timeout) or a library's unhandled error still drops its
+// bench_* databases.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     console.error(`\n${signal}: dropping bench databases`);
     void dropAll().finally(() => process.exit(130));
   });
 }
+process.once("uncaughtException", (error) => {
+  console.error("uncaught:", error);
+  void dropAll().finally(() => process.exit(1));
+});
 
 const started = Date.now();
 const env = await environment("0.5.17");
