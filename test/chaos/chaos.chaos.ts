@@ -54,6 +54,8 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
     recoveries: [] as number[],
   };
   const coordinators = new Map<string, string>();
+  const crashes: Array<{ code: number | null; signal: string | null; stderr: string }> = [];
+  let stopping = false;
 
   function spawnWorker(steady = false): Proc {
     const args = [
@@ -96,7 +98,14 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
         if (event.event === "metrics_listening") p.metricsPort = event.port as number;
       }
     });
-    proc.stderr?.on("data", () => {});
+    let stderr = "";
+    proc.stderr?.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
+    proc.on("exit", (code, signal) => {
+      // A worker that dies on its own (not our SIGKILL) is a defect: report what it said.
+      if (signal !== "SIGKILL" && !stopping) crashes.push({ code, signal, stderr });
+    });
     procs.push(p);
     return p;
   }
@@ -211,6 +220,20 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
     }
   }
 
+  /**
+   * Fast-forwards retry and snooze waits (run_after in the future → now), like a clock moving on:
+   * under a fault every 1.75 s, rate-limit snoozes grow to minutes and would leave the workers
+   * idle behind pending runs, so kills could not land mid-export. The wait policy itself is
+   * covered by test/engine and test/sql; here what matters is what happens when runs do run.
+   */
+  async function fastForwardWaits(): Promise<void> {
+    await db
+      .query(
+        "update public.sync_run_log set run_after = now() where status = 'pending' and run_after > now()",
+      )
+      .catch(() => {});
+  }
+
   function injectFault(): void {
     const faults = [
       { target: "xledger", kind: "latency", ms: 1500, count: 4 },
@@ -279,6 +302,7 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
           // Pull every integration's next period to now: a wave of scheduled runs every 4 s.
           await db.query("update public.organization_integrations set next_run_at = now()");
         }
+        if (tick % 8 === 4) await fastForwardWaits();
         if (tick % 7 === 0) injectFault();
         // Slow exports keep runs in flight, so kills land mid-export.
         if (tick % 2 === 0)
@@ -300,7 +324,10 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
           "select count(*)::int as n from public.sync_run_log where status in ('pending', 'running') and run_after <= now() + interval '5 minutes'",
         )
       ).rows[0]?.n ?? 0;
-    while ((await active()) > 0 && Date.now() - drainStarted < 180_000) await sleep(500);
+    while ((await active()) > 0 && Date.now() - drainStarted < 180_000) {
+      await fastForwardWaits();
+      await sleep(500);
+    }
     const drainMs = Date.now() - drainStarted;
 
     // Final pass: one more run per integration so that entries of runs that failed (attempts
@@ -312,7 +339,10 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
         [round],
       );
       const started = Date.now();
-      while ((await active()) > 0 && Date.now() - started < 120_000) await sleep(500);
+      while ((await active()) > 0 && Date.now() - started < 120_000) {
+        await fastForwardWaits();
+        await sleep(500);
+      }
       const failed = await db.query<{ n: number }>(
         "select count(*)::int as n from public.sync_run_log where idempotency_key like '%:final:' || $1 and status <> 'succeeded'",
         [String(round)],
@@ -395,7 +425,9 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
         (s, m) => s + Number(m[1]),
         0,
       );
+    stopping = true;
     const summary = {
+      worker_crashes: crashes.length,
       runs: Object.fromEntries(runs.rows.map((r) => [r.status, r.n])),
       kills: stats.kills,
       restarts: stats.restarts,
@@ -417,6 +449,8 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
     };
     console.log(`CHAOS SUMMARY ${JSON.stringify(summary, null, 2)}`);
 
+    if (crashes.length > 0) console.log(`WORKER CRASHES ${JSON.stringify(crashes, null, 2)}`);
+    expect(crashes).toEqual([]);
     expect(stats.kills).toBeGreaterThanOrEqual(20);
     expect(stats.restarts).toBe(1);
     expect(summary.stuck).toBe(0);
