@@ -99,6 +99,11 @@ export async function workerCommand(argv: string[]): Promise<number> {
   }
 
   await worker.start();
+  // The Worker's timers are unref'd (a library must not keep its host alive), so with the
+  // database gone — every pooled socket closed during a PostgreSQL restart — the event loop could
+  // empty and Node would end the process (exit 13, an unsettled top-level await; seen in the
+  // chaos suite). The command itself keeps the process alive until a signal.
+  const keepAlive = setInterval(() => {}, 60_000);
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       log.info({ event: "shutdown_requested", signal });
@@ -108,6 +113,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     process.once("SIGINT", () => shutdown("SIGINT"));
   });
   healthy = false;
+  clearInterval(keepAlive);
   await worker.stop();
   server?.close();
   await db.close();

@@ -1,7 +1,7 @@
 // Deno (the worker Edge Function) takes the types from here; tsc reads @types/pg as usual.
 // @ts-types="npm:@types/pg@8.23.1"
 import pg from "pg";
-import type { Db, Queryable, QueryResult } from "./types.ts";
+import { type Db, pgError, type Queryable, type QueryResult } from "./types.ts";
 
 export interface PostgresOptions {
   connectionString: string;
@@ -43,16 +43,31 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
     ...base,
     async transaction(fn) {
       const client = await pool.connect();
+      // pg-pool removes its error listener from a checked-out client; if the server goes away
+      // while we hold it (a PostgreSQL restart), the client emits 'error' and, with no listener,
+      // Node ends the process. The error still reaches us through the failing query.
+      const onError = () => {};
+      client.on("error", onError);
+      let failure: unknown;
       try {
         await client.query("begin");
         const result = await fn(wrap(client));
         await client.query("commit");
         return result;
       } catch (error) {
+        failure = error;
         await client.query("rollback").catch(() => {});
         throw error;
       } finally {
-        client.release();
+        client.off("error", onError);
+        // A connection-level failure (no SQLSTATE, or class 08 / 57P: the server went away) leaves
+        // the client broken: destroy it rather than pool it. An ordinary SQL error (a coded refusal
+        // from an RPC, say) leaves a healthy connection that goes back to the pool.
+        const code = pgError(failure)?.code;
+        const broken = failure !== undefined && (code === undefined || /^(08|57P)/.test(code));
+        client.release(
+          broken ? (failure instanceof Error ? failure : new Error(String(failure))) : undefined,
+        );
       }
     },
     async listen(channel, onNotify) {
