@@ -4,7 +4,7 @@ import { z } from "zod";
 import { describeIssues, flagOrEnv } from "../config/env.ts";
 import { openPostgres } from "../db/postgres.ts";
 import { type WorkerConfig, workerConfigSchema, workerEnv } from "../engine/config.ts";
-import { exportRun } from "../engine/exportRun.ts";
+import { createExportRun } from "../engine/exportRun.ts";
 import { pingIntegration } from "../engine/pingIntegration.ts";
 import { createPromMetrics } from "../engine/promMetrics.ts";
 import { Worker } from "../engine/worker.ts";
@@ -23,6 +23,7 @@ const flagNames: Record<string, keyof WorkerConfig> = {
   "backoff-base-seconds": "backoffBaseSeconds",
   "backoff-cap-seconds": "backoffCapSeconds",
   "health-interval-seconds": "healthIntervalSeconds",
+  "send-deadline-seconds": "sendDeadlineSeconds",
 };
 
 /**
@@ -64,7 +65,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const { metrics, registry } = createPromMetrics();
   const worker = new Worker({
     db,
-    executor: exportRun,
+    executor: createExportRun({ sendDeadlineMs: config.data.sendDeadlineSeconds * 1000 }),
     config: config.data,
     log,
     metrics,

@@ -37,6 +37,13 @@ export const workerConfigSchema = z
     healthCheckSeconds: z.coerce.number().min(0.05).default(60),
     /** Finished runs older than this are pruned from sync_run_log (the trigger audit is never pruned by it). */
     retentionDays: z.coerce.number().min(1).default(90),
+    /**
+     * Deadline for one export call (lookups + send). While a batch is in flight the run's lease is
+     * stretched to this + 15 s, so no other worker can look the batch up while the send may still be
+     * landing; it is therefore also how long a run killed mid-send stays `running` before it is
+     * reaped. 60 s fits Business Central's token + lookup + `$batch` at its 30 s request timeout.
+     */
+    sendDeadlineSeconds: z.coerce.number().min(1).max(3600).default(60),
     metricsPort: z.coerce.number().int().min(0).max(65_535).optional(),
   })
   .refine((c) => c.heartbeatSeconds * 2 <= c.leaseSeconds, {
@@ -63,5 +70,6 @@ export const workerEnv: Record<keyof WorkerConfig, string> = {
   healthBackoffCapSeconds: "SYNC_HEALTH_BACKOFF_CAP_SECONDS",
   healthCheckSeconds: "SYNC_HEALTH_CHECK_SECONDS",
   retentionDays: "SYNC_RETENTION_DAYS",
+  sendDeadlineSeconds: "SYNC_SEND_DEADLINE_SECONDS",
   metricsPort: "SYNC_METRICS_PORT",
 };

@@ -46,6 +46,8 @@ describe.runIf(testDbKinds().includes("postgres"))(
           "0",
           "--concurrency",
           "2",
+          "--send-deadline-seconds",
+          "20",
         ],
         { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, SYNC_LEASE_SECONDS: "30" } },
       );
@@ -69,6 +71,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
         pollSeconds: 0.2,
         leaseSeconds: 30,
         heartbeatSeconds: 15,
+        sendDeadlineSeconds: 20,
       });
     });
 

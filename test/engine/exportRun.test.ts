@@ -239,6 +239,35 @@ describe.each(kinds)("export executor on %s → %s", (kind, type) => {
     );
   });
 
+  it("stretches the lease to the send deadline + 15 s while a batch is in flight (the crash-recovery bound)", async () => {
+    const runId = await enqueue(db, integrationId);
+    const run = await claim(db, "w1", runId);
+    const leaseLeft: number[] = [];
+    const observing: Queryable & Pick<Db, "transaction"> = {
+      async query<T>(sql: string, params?: readonly unknown[]) {
+        const result = await db.query<T>(sql, params);
+        if (sql.includes("mark_batch_in_flight")) {
+          const { rows } = await db.query<{ s: number }>(
+            "select extract(epoch from lease_expires_at - now())::float8 as s from public.sync_run_log where id = $1",
+            [runId],
+          );
+          leaseLeft.push(Number(rows[0]?.s));
+        }
+        return result;
+      },
+      exec: (sql) => db.exec(sql),
+      transaction: (fn) => db.transaction(fn),
+    };
+    const outcome = await execute(run, { db: observing, executor: { sendDeadlineMs: 90_000 } });
+    expect(outcome).toEqual({ kind: "succeeded", recordsExported: 250 });
+    expect(leaseLeft).toHaveLength(3);
+    // 90 s deadline + 15 s margin = 105 s (beyond the 60 s claim lease), less the ms between statements.
+    for (const s of leaseLeft) {
+      expect(s).toBeGreaterThan(100);
+      expect(s).toBeLessThanOrEqual(105);
+    }
+  });
+
   it("HTTP 429 with Retry-After → a snooze carrying the server's delay", async () => {
     const runId = await enqueue(db, integrationId);
     const run = await claim(db, "w1", runId);
