@@ -123,6 +123,71 @@ describe.each(testDbKinds())("scheduler on %s", (kind) => {
     expect((await nextRunAt())?.getTime()).toBeGreaterThan(Date.now());
   });
 
+  it("one tick applies each rule to its own integrations when new, due, missed and broken schedules mix", async () => {
+    // The tick plans once per distinct (cron, zone, next_run_at): due plans are applied in bulk,
+    // plans with missed periods and unparseable schedules one by one.
+    const T = new Date("2026-11-29T10:00:00Z");
+    const hour = 3_600_000;
+    const spec: Array<[kind: string, cron: string, next: Date | null]> = [
+      ["due", "0 * * * *", T],
+      ["due", "0 * * * *", T],
+      ["due", "0 * * * *", T],
+      ["new", "0 * * * *", null],
+      ["new", "30 * * * *", null],
+      ["missed", "0 * * * *", new Date(T.getTime() - 3 * hour)],
+      ["missed", "0 * * * *", new Date(T.getTime() - 3 * hour)],
+      ["broken", "99 * * * *", T],
+    ];
+    const ids: Array<{ id: string; kind: string }> = [];
+    for (const [kind, cron, next] of spec) {
+      const { rows } = await db.query<{ id: string }>(
+        `with o as (insert into public.organizations (name) values ('Mix') returning id)
+         insert into public.organization_integrations (org_id, integration_type, schedule_cron, schedule_timezone)
+         select id, 'xledger', $1, 'UTC' from o returning id`,
+        [cron],
+      );
+      const id = rows[0]?.id as string;
+      await db.query("update public.organization_integrations set next_run_at = $2 where id = $1", [
+        id,
+        next,
+      ]);
+      ids.push({ id, kind });
+    }
+    const result = await tick(new Date(T.getTime() + 30_000));
+    expect(result).toEqual({ enqueued: 5, duplicate: 0, skipped: 0, missed: 6, planned: 7 });
+    const { rows } = await db.query<{ id: string; next: Date | null; runs: string[] | null }>(
+      `select i.id, i.next_run_at as next,
+              array_agg(r.status || ':' || coalesce(r.skip_reason, '') || ':' || to_char(r.scheduled_for at time zone 'UTC', 'HH24:MI')
+                        order by r.scheduled_for) filter (where r.id is not null) as runs
+       from public.organization_integrations i left join public.sync_run_log r on r.integration_id = i.id
+       where i.id = any ($1::uuid[]) group by i.id`,
+      [ids.map((i) => i.id)],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const { id, kind } of ids) {
+      const r = byId.get(id);
+      if (kind === "due") {
+        expect(r?.runs).toEqual(["pending::10:00"]);
+        expect(r?.next).toEqual(new Date(T.getTime() + hour));
+      } else if (kind === "new") {
+        expect(r?.runs).toBeNull();
+        expect(r?.next?.getTime()).toBeGreaterThan(T.getTime());
+      } else if (kind === "missed") {
+        expect(r?.runs).toEqual([
+          "skipped:missed:07:00",
+          "skipped:missed:08:00",
+          "skipped:missed:09:00",
+          "pending::10:00",
+        ]);
+        expect(r?.next).toEqual(new Date(T.getTime() + hour));
+      } else {
+        expect(r?.runs).toBeNull();
+        expect(r?.next).toEqual(Number.POSITIVE_INFINITY);
+      }
+    }
+    expect((await tick(new Date(T.getTime() + 30_000))).planned).toBe(0);
+  });
+
   it("parks an integration whose cron cannot be parsed until its schedule changes", async () => {
     await setSchedule("61 * * * *", null);
     await tick(new Date());

@@ -121,6 +121,8 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.release_runs(text,uuid[])": ENGINE,
   "sync_engine.schedule_due_periods(uuid[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[])":
     ENGINE,
+  "sync_engine.schedule_due_plans(timestamp with time zone,integer,text[],text[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[])":
+    ENGINE,
   "sync_engine.schedule_periods(uuid,timestamp with time zone,timestamp with time zone,timestamp with time zone[],timestamp with time zone)":
     ENGINE,
   "sync_engine.set_integration_credentials(uuid,jsonb)": ENGINE,
