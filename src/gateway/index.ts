@@ -8,6 +8,7 @@ import { apiKeys, DEFAULT_JWT_SECRET } from "./jwt.ts";
 import { applyLocalSql } from "./localSql.ts";
 import { REALTIME_PATH, startRealtime } from "./realtime/server.ts";
 import { handleRest } from "./rest/router.ts";
+import { SCHEMA_CACHE_CHANNEL, SchemaCache } from "./rest/schemaCache.ts";
 import { serveStatic } from "./static.ts";
 
 export type { FunctionHandler } from "./functions.ts";
@@ -83,7 +84,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   }
   const keys = await apiKeys(jwtSecret);
   await applyLocalSql(db);
-  const realtime = await startRealtime({ db, jwtSecret, log });
+  const schemaCache = new SchemaCache();
+  // PostgREST's reload signal; the listener also calls back once on every (re)connect, which
+  // empties the cache after a gap in which notifications may have been lost.
+  const unlistenSchema = await db.listen(SCHEMA_CACHE_CHANNEL, () => schemaCache.clear());
+  const realtime = await startRealtime({ db, jwtSecret, log }).catch(async (error: unknown) => {
+    await unlistenSchema();
+    throw error;
+  });
 
   let url = "";
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -97,7 +105,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (api !== null && req.method === "OPTIONS") return answerPreflight(req, res);
 
     let sub = prefixed(path, "/rest/v1");
-    if (sub !== null) return handleRest(req, res, sub, parsed.searchParams, { db, jwtSecret, bodyLimit });
+    if (sub !== null) {
+      return handleRest(req, res, sub, parsed.searchParams, { db, jwtSecret, bodyLimit, schemaCache });
+    }
     sub = prefixed(path, "/auth/v1");
     if (sub !== null) {
       return handleAuth(req, res, sub, parsed.searchParams, {
@@ -162,6 +172,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     serviceRoleKey: keys.serviceRoleKey,
     async close() {
       await realtime.close();
+      await unlistenSchema();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

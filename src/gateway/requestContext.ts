@@ -40,8 +40,6 @@ export function withRequestContext<T>(
   fn: (tx: Queryable) => Promise<T>,
 ): Promise<T> {
   return db.transaction(async (tx) => {
-    // Must be the first statement of the transaction.
-    if (ctx.readOnly) await tx.query("set transaction read only");
     if (!SWITCHABLE_ROLES.has(ctx.role)) {
       const { rows } = await tx.query<{ exists: boolean }>(
         "select exists (select from pg_catalog.pg_roles where rolname = $1) as exists",
@@ -56,8 +54,11 @@ export function withRequestContext<T>(
       // The error is the one set_config gives for a missing role (22023 → 401, as in PostgREST).
       throw Object.assign(new Error(`role "${ctx.role}" does not exist`), { code: "22023" });
     }
+    // One statement, one round trip: `set_config('transaction_read_only', 'on', true)` is
+    // `SET TRANSACTION READ ONLY` (turning read-only ON is allowed at any point of a transaction;
+    // only turning it off must come first), so a STABLE call no longer pays a statement of its own.
     await tx.query(
-      `select set_config('search_path', $1, true), set_config('request.jwt.claims', $2, true),
+      `select ${ctx.readOnly ? "set_config('transaction_read_only', 'on', true), " : ""}set_config('search_path', $1, true), set_config('request.jwt.claims', $2, true),
               set_config('request.headers', $3, true), set_config('request.method', $4, true),
               set_config('request.path', $5, true), set_config('statement_timeout', coalesce($7, current_setting('statement_timeout')), true),
               set_config('role', $6, true)`,

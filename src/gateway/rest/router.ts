@@ -4,6 +4,7 @@ import { header } from "../http.ts";
 import { pgrstError, sendPostgrestError } from "./errors.ts";
 import { identityFromToken, requestToken } from "./identity.ts";
 import { handleRpc } from "./rpc.ts";
+import type { SchemaCache } from "./schemaCache.ts";
 import { handleMutation, handleSelect } from "./select.ts";
 import { EXPOSED_SCHEMAS, type RestRequest } from "./types.ts";
 
@@ -11,6 +12,8 @@ export interface RestOptions {
   db: Db;
   jwtSecret: string;
   bodyLimit: number;
+  /** Function signatures, shared by every request of one gateway. */
+  schemaCache: SchemaCache;
 }
 
 /**
@@ -62,6 +65,7 @@ export async function handleRest(
     path,
     query,
     bodyLimit: options.bodyLimit,
+    schemaCache: options.schemaCache,
   };
 
   if (segments.length === 0) {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Db } from "../../db/types.ts";
 import type { Identity } from "./identity.ts";
+import type { SchemaCache } from "./schemaCache.ts";
 
 /** Everything a REST handler needs about one request, resolved by the router. */
 export interface RestRequest {
@@ -14,6 +15,7 @@ export interface RestRequest {
   path: string;
   query: URLSearchParams;
   bodyLimit: number;
+  schemaCache: SchemaCache;
 }
 
 /** Schemas the API exposes (Supabase CLI `[api] schemas`, minus graphql_public which we do not serve). */
