@@ -227,7 +227,18 @@ describe.each(testDbKinds())("gateway realtime on %s", (kind) => {
     });
     expect((await s.reply(join)).payload.status).toBe("ok");
     await s.next((f) => f.event === "system", "first subscribe");
+    // A coordinator's socket on the same table shows when the feed has dealt with the first change
+    // (each change is checked for every subscriber before the next): swapping the token earlier
+    // would have the first change judged with the new token.
+    const witness = await open(h.gw.anonKey, "2.0.0");
+    const witnessJoin = witness.push("realtime:witness", "phx_join", {
+      config: { postgres_changes: [{ event: "UPDATE", schema: "public", table: "sync_run_log" }] },
+      access_token: accessToken,
+    });
+    expect((await witness.reply(witnessJoin)).payload.status).toBe("ok");
+    await witness.next((f) => f.event === "system", "witness subscribed");
     await touch(runId, 100); // anon cannot SELECT sync_run_log: not delivered
+    await witness.next((f) => f.event === "postgres_changes", "first change processed");
 
     s.push(topic, "access_token", { access_token: accessToken }, join);
     await waitFor(() => s.frames.filter((f) => f.event === "system").length === 2, { what: "re-subscribe" });
