@@ -128,7 +128,7 @@ export async function schedulerSection(opts: {
     title: "5. Scheduler scale (integrations due in the same minute)",
     method:
       `N integrations (one org each, cron \`0 * * * *\` UTC) whose next period is the same instant T. At T one ` +
-      `\`schedulerTick\` (batches of 500, FOR UPDATE SKIP LOCKED) enqueues them through the production path while ` +
+      `\`schedulerTick\` (\`schedule_due_plans\`, batches of 500 FOR NO KEY UPDATE SKIP LOCKED, 2 at once) enqueues them through the production path while ` +
       `${opts.workers} worker processes (concurrency 10 each, bench-only no-op executor) drain them. Enqueue lag = ` +
       `triggered_at − T; drift = first start − T (the engine's drift_ms). One round per scale.`,
     header: [
