@@ -76,9 +76,15 @@ describe("the embedded stack (PGlite in memory)", () => {
 describe("sync-scheduler start (child process)", () => {
   it("prints the URL, anon key and demo users, persists its data dir, and stops cleanly on Ctrl-C", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "sync-start-"));
+    // The embedded default, as `npm start` runs it: without DATABASE_URL (the suite's own, when set,
+    // would make `start` use that PostgreSQL database instead of PGlite in the data dir).
+    const env = { ...process.env };
+    delete env.DATABASE_URL;
+    let coldRunId: string | null = null;
     for (const round of ["cold", "warm"]) {
       const proc = spawn(process.execPath, [bin, "start", "--port", "0", "--data-dir", dataDir], {
         stdio: ["ignore", "pipe", "inherit"],
+        env,
       });
       let out = "";
       proc.stdout?.on("data", (c: Buffer) => {
@@ -94,16 +100,22 @@ describe("sync-scheduler start (child process)", () => {
       expect(url, round).toBeDefined();
       expect(out).toMatch(/anon key\s+eyJ/);
       expect(out).toContain("coordinator@demo.test");
+      expect(out).toContain(`PGlite in ${dataDir}/pgdata`);
       const state = await fetch(`${url}/__sandbox/state`);
       expect(state.status).toBe(200);
+      // As a new user would: supabase-js against the printed URL and anon key.
+      const anonKey = /anon key\s+(\S+)/.exec(out)?.[1] as string;
+      const supabase = createClient(url as string, anonKey, {
+        auth: { persistSession: false },
+        realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
+      });
+      await supabase.auth.signInWithPassword({ email: "coordinator@demo.test", password: "demo-password" });
+      if (round === "warm") {
+        // The cold round's run is still there: the data dir persisted.
+        const { data } = await supabase.from("sync_run_log").select("status").eq("id", coldRunId).single();
+        expect(data?.status).toBe("succeeded");
+      }
       if (round === "cold") {
-        // As a new user would: supabase-js against the printed URL and anon key.
-        const anonKey = /anon key\s+(\S+)/.exec(out)?.[1] as string;
-        const supabase = createClient(url as string, anonKey, {
-          auth: { persistSession: false },
-          realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
-        });
-        await supabase.auth.signInWithPassword({ email: "coordinator@demo.test", password: "demo-password" });
         const { data: runId, error } = await supabase.rpc("trigger_integration_sync", {
           org_id: DEMO_ORG,
           integration_type: "xledger",
@@ -115,6 +127,7 @@ describe("sync-scheduler start (child process)", () => {
           60_000,
         );
         expect(run?.status).toBe("succeeded");
+        coldRunId = runId as string;
       }
       proc.kill("SIGINT");
       expect(await exited).toBe(0);
