@@ -4,7 +4,6 @@ import { z } from "zod";
 import { describeIssues, flagOrEnv } from "../config/env.ts";
 import { openPostgres } from "../db/postgres.ts";
 import { type WorkerConfig, workerConfigSchema, workerEnv } from "../engine/config.ts";
-import { createExportRun } from "../engine/exportRun.ts";
 import { pingIntegration } from "../engine/pingIntegration.ts";
 import { createPromMetrics } from "../engine/promMetrics.ts";
 import { Worker } from "../engine/worker.ts";
@@ -65,7 +64,6 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const { metrics, registry } = createPromMetrics();
   const worker = new Worker({
     db,
-    executor: createExportRun({ sendDeadlineMs: config.data.sendDeadlineSeconds * 1000 }),
     config: config.data,
     log,
     metrics,

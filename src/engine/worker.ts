@@ -3,6 +3,7 @@ import { Completer } from "./completer.ts";
 import { type WorkerConfig, workerConfigSchema } from "./config.ts";
 import { checkDrift } from "./driftCheck.ts";
 import { type AbortReason, type AttemptResult, executeRun } from "./executeRun.ts";
+import { createExportRun } from "./exportRun.ts";
 import { type HealthMonitorDeps, runHealthChecks } from "./healthMonitor.ts";
 import { type EngineLogger, silentLogger } from "./logger.ts";
 import { type EngineMetrics, noMetrics } from "./metrics.ts";
@@ -15,7 +16,8 @@ export const WAKEUP_CHANNEL = "sync_engine_wakeup";
 
 export interface WorkerOptions {
   db: Db;
-  executor: RunExecutor;
+  /** Default: the export executor with this worker's `sendDeadlineSeconds`. */
+  executor?: RunExecutor;
   config?: Partial<WorkerConfig>;
   workerId?: string;
   log?: EngineLogger;
@@ -40,7 +42,7 @@ interface InFlight {
  * number of machines, may run against one database: they coordinate only through row locks.
  *
  * @example
- * const worker = new Worker({ db, executor: exportRun, config: { concurrency: 4 } });
+ * const worker = new Worker({ db, config: { concurrency: 4 } });
  * await worker.start();
  * process.on("SIGTERM", () => worker.stop());
  */
@@ -68,7 +70,8 @@ export class Worker {
     this.config = workerConfigSchema.parse(options.config ?? {});
     this.id = options.workerId ?? `worker-${crypto.randomUUID().slice(0, 8)}`;
     this.#db = options.db;
-    this.#executor = options.executor;
+    this.#executor =
+      options.executor ?? createExportRun({ sendDeadlineMs: this.config.sendDeadlineSeconds * 1000 });
     this.#log = (options.log ?? silentLogger).child({ worker_id: this.id });
     this.#metrics = options.metrics ?? noMetrics;
     this.#completer = new Completer(options.db, this.id);

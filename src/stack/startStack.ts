@@ -6,9 +6,8 @@ import { migrate } from "../db/migrate.ts";
 import { openPglite } from "../db/pglite.ts";
 import { openPostgres } from "../db/postgres.ts";
 import type { Db } from "../db/types.ts";
-import { type WorkerConfig, workerConfigSchema } from "../engine/config.ts";
+import type { WorkerConfig } from "../engine/config.ts";
 import { createWorkerHandler, type WorkerHandler } from "../engine/edge/workerHandler.ts";
-import { createExportRun } from "../engine/exportRun.ts";
 import type { EngineLogger } from "../engine/logger.ts";
 import type { EngineMetrics } from "../engine/metrics.ts";
 import { pingIntegration } from "../engine/pingIntegration.ts";
@@ -129,11 +128,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     closers.unshift(() => edgeWorker.close());
     await pointDemoIntegrationsAt(db, gateway.url);
 
-    const workerConfig = workerConfigSchema.parse(options.worker ?? {});
     const worker = new Worker({
       db,
-      executor: createExportRun({ sendDeadlineMs: workerConfig.sendDeadlineSeconds * 1000 }),
-      config: workerConfig,
+      config: options.worker ?? {},
       log,
       ...(options.metrics ? { metrics: options.metrics } : {}),
       health: { ping: (integration, signal) => pingIntegration(db, integration, signal) },

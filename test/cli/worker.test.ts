@@ -76,18 +76,29 @@ describe.runIf(testDbKinds().includes("postgres"))(
     });
 
     it("runs a manual sync to completion and exports to the sandbox exactly once", async () => {
+      // A slow send, so the in-flight lease (--send-deadline-seconds 20 + 15 s, above the 30 s
+      // lease) can be seen while the batch is out.
+      sandbox.fault({ target: "xledger", kind: "latency", ms: 1500, count: 1 });
       const { data: runId } = await triggerSync(t.db, user(COORDINATOR, DEMO_ORG), DEMO_ORG, "xledger");
+      let longestLease = 0;
       const row = await until(
-        async () =>
-          (
-            await t.db.query<{ status: string; records_exported: number }>(
-              "select status, records_exported from public.sync_run_log where id = $1",
+        async () => {
+          const r = (
+            await t.db.query<{ status: string; records_exported: number; lease_left: number | null }>(
+              `select status, records_exported,
+                      extract(epoch from lease_expires_at - now())::float8 as lease_left
+               from public.sync_run_log where id = $1`,
               [runId],
             )
-          ).rows[0],
+          ).rows[0];
+          if (r?.status === "running") longestLease = Math.max(longestLease, Number(r.lease_left));
+          return r && { status: r.status, records_exported: r.records_exported };
+        },
         (r) => r?.status === "succeeded" || r?.status === "failed",
       );
       expect(row).toEqual({ status: "succeeded", records_exported: 12 });
+      expect(longestLease).toBeGreaterThan(31);
+      expect(longestLease).toBeLessThanOrEqual(35);
       const received = Object.values(sandbox.state().xledger.received);
       expect(received).toHaveLength(12);
       expect(received.every((n) => n === 1)).toBe(true);
