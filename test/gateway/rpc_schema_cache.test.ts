@@ -92,6 +92,31 @@ describe.each(testDbKinds())("gateway RPC schema cache and response GUCs on %s",
   });
 
   // Last: it removes the event triggers from this file's database.
+  it("caches tables too: a table created after a 404 is readable at once, a new column after DDL", async () => {
+    const client = h.client();
+    const missing = await client.from("cache_tab").select("*");
+    expect(missing.status).toBe(404);
+    expect(missing.error?.code).toBe("PGRST205");
+    await h.t.db.exec(
+      `create table public.cache_tab (id int primary key, a int);
+       alter table public.cache_tab enable row level security;
+       create policy cache_tab_read on public.cache_tab for select to anon using (true);
+       grant select on public.cache_tab to anon;
+       insert into public.cache_tab values (1, 2);`,
+    );
+    expect((await client.from("cache_tab").select("*")).data).toEqual([{ id: 1, a: 2 }]);
+    await h.t.db.exec("alter table public.cache_tab add column b int not null default 7");
+    const data = await waitFor(
+      async () => {
+        const r = await client.from("cache_tab").select("b");
+        return r.error === null && r.data;
+      },
+      { what: "the new column" },
+    );
+    expect(data).toEqual([{ b: 7 }]);
+  });
+
+  // Last in this file: it drops the gateway's DDL event triggers.
   it("reloads on NOTIFY pgrst alone, as PostgREST does, when DDL does not notify", async () => {
     const client = h.client();
     await h.t.db.exec(

@@ -2,7 +2,7 @@ import { pgError } from "../../db/types.ts";
 import { BodyTooLargeError, header, headersObject, readBody, sendText } from "../http.ts";
 import { type PostgrestErrorResponse, toPostgrestError } from "../postgrestError.ts";
 import { withRequestContext } from "../requestContext.ts";
-import { findRelation, quoteIdent, type Relation } from "./catalog.ts";
+import { quoteIdent, type Relation } from "./catalog.ts";
 import { notImplemented, pgrstError, queryParamError, sendPostgrestError } from "./errors.ts";
 import { type Filter, filtersSql, parseFilter, splitList } from "./filters.ts";
 import { isAuthenticated } from "./identity.ts";
@@ -91,6 +91,19 @@ function plan(rel: Relation, query: URLSearchParams): SelectPlan | PostgrestErro
   return { columns, filters, order, limit: Math.min(limit ?? MAX_ROWS, MAX_ROWS), offset: offset ?? 0 };
 }
 
+/** The requested table from the schema cache, or PostgREST's 404 PGRST205 sent and null. */
+async function relationOr404(r: RestRequest, table: string): Promise<Relation | null> {
+  const rel = await r.schemaCache.relation(r.db, r.schema, table);
+  if (!rel) {
+    sendPostgrestError(
+      r.req,
+      r.res,
+      pgrstError(404, "PGRST205", `Could not find the table '${r.schema}.${table}' in the schema cache`),
+    );
+  }
+  return rel;
+}
+
 /**
  * `GET|HEAD /rest/v1/<table>` under RLS: the subset of PostgREST the SDK and dashboard use
  * (`select=`, eq/neq/gt/gte/lt/lte/like/ilike/in/is filters, `order=`, `limit=`, `offset=`,
@@ -99,14 +112,8 @@ function plan(rel: Relation, query: URLSearchParams): SelectPlan | PostgrestErro
  * @example await handleSelect(restRequest, "sync_run_log");
  */
 export async function handleSelect(r: RestRequest, table: string): Promise<void> {
-  const rel = await findRelation(r.db, r.schema, table);
-  if (!rel) {
-    return sendPostgrestError(
-      r.req,
-      r.res,
-      pgrstError(404, "PGRST205", `Could not find the table '${r.schema}.${table}' in the schema cache`),
-    );
-  }
+  const rel = await relationOr404(r, table);
+  if (!rel) return;
   const media = parseAccept(header(r.req, "accept"));
   if (!media) {
     return sendPostgrestError(
@@ -237,14 +244,8 @@ export async function handleMutation(r: RestRequest, table: string): Promise<voi
     }
     throw error;
   }
-  const rel = await findRelation(r.db, r.schema, table);
-  if (!rel) {
-    return sendPostgrestError(
-      r.req,
-      r.res,
-      pgrstError(404, "PGRST205", `Could not find the table '${r.schema}.${table}' in the schema cache`),
-    );
-  }
+  const rel = await relationOr404(r, table);
+  if (!rel) return;
   const privilege = PRIVILEGE_FOR[r.req.method ?? ""] ?? "INSERT";
   try {
     const allowed = await withRequestContext(
