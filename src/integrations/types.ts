@@ -19,6 +19,11 @@ export interface ExportEntry {
   /** ISO 4217 currency code. */
   currency: string;
   description: string | null;
+  /**
+   * The voucher (document) this line belongs to, when the entry has one (`ledger_entries.voucher_number`).
+   * Xledger sends it as `trRegNumber`; optional so callers that do not know vouchers yet still compile.
+   */
+  voucherNumber?: string | null;
 }
 
 /** Proof that an entry exists in the external system. */
@@ -29,10 +34,30 @@ export interface ExportedEntry {
   externalId: string;
 }
 
+/**
+ * Why a request to an accounting API was made. Xledger bills every GraphQL request against a monthly
+ * allowance, so each one is counted under one of these (docs/engine.md "API request tally").
+ */
+export type RequestPurpose = "export" | "lookup" | "ping" | "token";
+
 /** Per-call context. */
 export interface AdapterContext {
   /** Cancels the call (worker shutdown, run cancelled, lease lost). Adapters add their own timeout to it. */
   signal: AbortSignal;
+  /**
+   * Called once for every HTTP request the call makes, just before it leaves (a request whose answer is lost
+   * still counted against the allowance), with the purpose it serves.
+   */
+  onRequest?: ((purpose: RequestPurpose) => void) | undefined;
+}
+
+/** Context of a look-up. */
+export interface LookupContext extends AdapterContext {
+  /**
+   * The earliest moment any of the looked-up entries may have been sent (when its batch was first marked in
+   * flight). Adapters whose look-up scans by modification time start there; `undefined` means "any time".
+   */
+  since?: Date | undefined;
 }
 
 /**
@@ -49,7 +74,7 @@ export interface IntegrationAdapter {
   /** A cheap health check (DESIGN §5 health monitor). Resolves when the system answers and accepts our credentials. */
   ping(ctx: AdapterContext): Promise<void>;
   /** Which of our references already exist externally; order is not significant, unknown ids are omitted. */
-  findExported(references: string[], ctx: AdapterContext): Promise<ExportedEntry[]>;
+  findExported(references: string[], ctx: LookupContext): Promise<ExportedEntry[]>;
   /** Sends a batch and returns one {@link ExportedEntry} per entry, in batch order. */
   export(batch: ExportEntry[], ctx: AdapterContext): Promise<ExportedEntry[]>;
 }
