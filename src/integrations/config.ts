@@ -127,3 +127,19 @@ export function dynamicsTokenUrl(config: DynamicsConfig): string {
   if (config.token_url !== undefined) return config.token_url;
   return `https://login.microsoftonline.com/${encodeURIComponent(config.tenant_id ?? "")}/oauth2/v2.0/token`;
 }
+
+/**
+ * The monthly request allowance health pings take their share of: Xledger's `monthly_request_allowance`
+ * (default 5,000), `null` for Business Central (a rate limit, not a monthly allowance). A config that does
+ * not validate gets the default: it cannot export either, and its pings must still stay within budget.
+ *
+ * @example
+ * monthlyRequestAllowance("xledger", { base_url: "https://demo.xledger.net" }); // 5000
+ */
+export function monthlyRequestAllowance(type: string, config: unknown): number | null {
+  if (type !== "xledger") return null;
+  const parsed = xledgerConfigSchema.safeParse(config);
+  return parsed.success
+    ? parsed.data.monthly_request_allowance
+    : xledgerConfigSchema.shape.monthly_request_allowance.parse(undefined);
+}
