@@ -40,9 +40,11 @@ export interface PingSpacing {
 
 /**
  * Spreads this month's remaining ping budget over the rest of the month. Budget = ⌊allowance · share⌋
- * (5,000 · 5 % = 250); with L pings left and T until the month ends the spacing is max(interval, T / L),
- * so however the month started — new integration, pings spent by an earlier release — the month's
- * total can never exceed the budget. Months are UTC calendar months, as the tally counts them.
+ * (5,000 · 5 % = 250); with L pings left and T until the month ends the spacing is
+ * max(interval, month length / budget, T / L): never faster than the month's fair share, and slower when
+ * more was spent than pro rata, so however the month started — new integration, failures, pings spent by
+ * an earlier release — its total can never exceed the budget. Months are UTC calendar months, as the
+ * tally counts them.
  * @example pingSpacing({ now, intervalMs: 900_000, monthlyAllowance: 5000, share: 0.05, pingsThisMonth: 0 })
  */
 export function pingSpacing(input: {
@@ -58,8 +60,11 @@ export function pingSpacing(input: {
   const left = budget - input.pingsThisMonth;
   const monthEnd = nextMonthUtc(input.now);
   if (left <= 0) return { spacingMs: interval, exhaustedUntil: monthEnd, budget };
+  // The month's fair share (31 days / 250 = 2 h 58.6 min) is a floor: budget a busy integration did not
+  // need is not saved up and spent in a burst at the month's end.
+  const fair = Math.ceil((monthEnd.getTime() - monthStartUtc(input.now).getTime()) / budget);
   const spread = Math.ceil((monthEnd.getTime() - input.now.getTime()) / left);
-  return { spacingMs: Math.max(interval, spread), exhaustedUntil: null, budget };
+  return { spacingMs: Math.max(interval, fair, spread), exhaustedUntil: null, budget };
 }
 
 /** Ping now, or not before `nextCheckAt` (fresh evidence of health, or the month's budget is spent). */
@@ -137,6 +142,10 @@ export function decideHealth(input: {
 /** In passive mode health follows sync outcomes instead of pings. */
 export function healthFromRun(result: "succeeded" | "failed"): HealthStatus {
   return result === "succeeded" ? "healthy" : "unhealthy";
+}
+
+function monthStartUtc(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 }
 
 function nextMonthUtc(now: Date): Date {
