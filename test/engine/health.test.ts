@@ -184,7 +184,9 @@ describe.each(testDbKinds())("health monitor on %s", (kind) => {
       [s.xledgerId],
     );
     await db.query("select sync_engine.claim_runs('hw', 10, 60)");
-    await db.query("select sync_engine.complete_runs('hw', $1::uuid[], array[1], array[7])", [[rows[0]?.run_id]]);
+    await db.query("select sync_engine.complete_runs('hw', $1::uuid[], array[1], array[7])", [
+      [rows[0]?.run_id],
+    ]);
     const finished = (
       await db.query<{ finished_at: Date }>("select finished_at from public.sync_run_log where id = $1", [
         rows[0]?.run_id,

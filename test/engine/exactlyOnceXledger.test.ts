@@ -1,0 +1,154 @@
+/**
+ * Exactly once against the fake Xledger when it has no `extIdentifier_in` filter: real worker processes
+ * with the real export executor, one SIGKILLed while its send is held up in the sandbox (the send lands
+ * after the sender died), another SIGKILLed the same way later, and a lost response on top. Every look-up
+ * after a crash is refused on the fast path and must fall back to `modifiedAt_gte`; every approved entry
+ * must reach Xledger exactly once and the run must end `succeeded`.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/local/sandbox/index.ts";
+import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
+import { enqueue, seedEntries } from "../helpers/exports.ts";
+import { addIntegration, countRows, createOrg } from "../helpers/fixtures.ts";
+import { until } from "./testExecutors.ts";
+
+const child = fileURLToPath(new URL("./fixtures/exportWorker.ts", import.meta.url));
+
+interface Proc {
+  proc: ChildProcess;
+  out: () => string;
+  exited: Promise<unknown>;
+}
+
+describe.runIf(testDbKinds().includes("postgres"))(
+  "exactly once to Xledger without extIdentifier_in, across SIGKILLed workers and a lost response",
+  () => {
+    let t: TestDb;
+    let sandbox: Sandbox;
+    const procs: Proc[] = [];
+
+    beforeAll(async () => {
+      t = await openTestDb("postgres");
+      sandbox = await startSandbox({ port: 0 });
+    });
+    afterAll(async () => {
+      for (const p of procs) p.proc.kill("SIGKILL");
+      await Promise.all(procs.map((p) => p.exited));
+      await sandbox.close();
+      await t.close();
+    });
+
+    async function startWorker(id: string): Promise<Proc> {
+      const proc = spawn(process.execPath, ["--import", "tsx", child, t.url as string, id], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let out = "";
+      proc.stdout?.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      const p = { proc, out: () => out, exited: new Promise((resolve) => proc.on("exit", resolve)) };
+      procs.push(p);
+      await until(p.out, (o) => o.includes("ready"), 30_000);
+      return p;
+    }
+
+    const received = () => sandbox.state().xledger.received;
+    const receivedCount = () => Object.keys(received()).length;
+
+    /**
+     * Once `whenReceived` entries have landed, holds the next Xledger request 1.5 s in the sandbox (it still
+     * takes effect afterwards) and SIGKILLs `p` while it waits: the send lands after its sender died.
+     */
+    async function killMidSend(p: Proc, whenReceived: number): Promise<void> {
+      await until(receivedCount, (n) => n >= whenReceived, 90_000);
+      const before = sandbox.counters().requests.xledger;
+      sandbox.fault({ target: "xledger", kind: "latency", ms: 1_500 });
+      await until(
+        () => sandbox.counters().requests.xledger,
+        (n) => n > before,
+        30_000,
+      );
+      p.proc.kill("SIGKILL");
+      await p.exited;
+    }
+    const refusals = 10_000;
+
+    it("every approved entry reaches Xledger once, none twice, and the run ends succeeded", async () => {
+      const orgId = await createOrg(t.db);
+      const integrationId = await addIntegration(t.db, orgId, "xledger", { maxAttempts: 10 });
+      const settings = sandboxIntegrationSettings(sandbox.url).xledger;
+      await t.db.query("update public.organization_integrations set config = $2 where id = $1", [
+        integrationId,
+        JSON.stringify(settings.config),
+      ]);
+      await t.db.query("select sync_engine.set_integration_credentials($1, $2)", [
+        integrationId,
+        JSON.stringify(settings.credentials),
+      ]);
+      // 700 entries = 7 batches of 100.
+      const approved = await seedEntries(t.db, orgId, { approved: 700 });
+      // This Xledger has no extIdentifier_in: every look-up's fast path is refused.
+      sandbox.fault({
+        target: "xledger",
+        kind: "unsupported_filter",
+        field: "extIdentifier_in",
+        count: refusals,
+      });
+
+      const a = await startWorker("worker-a");
+      const runId = await enqueue(t.db, integrationId);
+      // A dies while batch 3 is held in the sandbox; the batch lands after it died.
+      await killMidSend(a, 200);
+      const b = await startWorker("worker-b");
+      // B reaps the run after the in-flight lease, finds batch 3 by modifiedAt_gte, goes on, and dies in batch 5.
+      await killMidSend(b, 400);
+      // C's attempt asks: the refused fast path, one modifiedAt_gte page (batch 5 found), the send of batch 6,
+      // then the send of batch 7 — whose answer is lost (it takes effect). Three no-op faults hold the FIFO's
+      // place; queued before C starts, so they cannot hit B.
+      for (let i = 0; i < 3; i++) sandbox.fault({ target: "xledger", kind: "latency", ms: 0 });
+      sandbox.fault({ target: "xledger", kind: "lost_response" });
+      const c = await startWorker("worker-c");
+      const run = await until(
+        async () =>
+          (
+            await t.db.query<{ status: string; attempt: number; records_exported: number }>(
+              "select status, attempt, records_exported from public.sync_run_log where id = $1",
+              [runId],
+            )
+          ).rows[0],
+        (r) => r?.status === "succeeded" || r?.status === "failed",
+        120_000,
+      );
+      expect(run).toMatchObject({ status: "succeeded", records_exported: 700 });
+      expect(run?.attempt).toBeGreaterThanOrEqual(4);
+      expect(received()).toEqual(Object.fromEntries(approved.map((id) => [id, 1])));
+      expect(
+        await countRows(t.db, "public.ledger_entry_exports", "integration_id = $1", [integrationId]),
+      ).toBe(700);
+
+      // The look-ups really went the modifiedAt_gte way: fast paths were refused, batches found remotely.
+      const events = [a, b, c]
+        .flatMap((p) => p.out().split("\n"))
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as { event: string; found_remotely?: number; sent?: number });
+      const found = events.filter((e) => e.event === "export_batch_recorded" && (e.found_remotely ?? 0) > 0);
+      // Batch 3 (A killed), batch 5 (B killed), batch 7 (response lost): each found, none re-sent.
+      expect(found.map((e) => [e.found_remotely, e.sent])).toEqual([
+        [100, 0],
+        [100, 0],
+        [100, 0],
+      ]);
+      expect(sandbox.counters().pendingFaults.xledger).toBeLessThan(refusals);
+      const { rows } = await t.db.query<{ purpose: string; requests: number }>(
+        "select purpose, requests::int from public.api_request_tally where integration_id = $1 order by purpose",
+        [integrationId],
+      );
+      console.log(
+        `exactly-once (Xledger, extIdentifier_in refused): run ${run?.attempt} attempts, ${found.length} batches found remotely, refusals used ${refusals - sandbox.counters().pendingFaults.xledger}; tally ${JSON.stringify(rows)}`,
+      );
+      expect(rows.find((r) => r.purpose === "lookup")?.requests ?? 0).toBeGreaterThanOrEqual(6);
+    }, 300_000);
+  },
+);
