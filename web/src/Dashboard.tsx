@@ -8,6 +8,7 @@ import {
 } from "../../src/client/index.ts";
 import { syncRunsKey } from "../../src/react/index.ts";
 import { AlertList } from "./AlertList.tsx";
+import { ApiUsage } from "./ApiUsage.tsx";
 import { IntegrationCard } from "./IntegrationCard.tsx";
 import { dashboardStrings } from "./i18n.ts";
 import { RunHistory } from "./RunHistory.tsx";
@@ -52,6 +53,13 @@ export function Dashboard(props: { repository: SyncSchedulerRepository; session:
     refetchInterval: LIST_REFRESH_MS * 3,
   });
 
+  const apiUsage = useQuery({
+    queryKey: ["sync-scheduler", "api-usage", orgId],
+    queryFn: () => repository.listApiUsage(orgId),
+    enabled,
+    refetchInterval: LIST_REFRESH_MS * 6,
+  });
+
   if (!scope.orgId) return <p role="alert">{t.noOrg}</p>;
   const me = members.data?.find((m) => m.userId === scope.userId);
   const canTrigger = me?.role === "admin" || me?.role === "coordinator";
@@ -89,6 +97,8 @@ export function Dashboard(props: { repository: SyncSchedulerRepository; session:
       </section>
 
       <AlertList alerts={alerts.data ?? []} integrations={integrations.data ?? []} locale={locale} />
+
+      <ApiUsage usage={apiUsage.data ?? []} integrations={integrations.data ?? []} locale={locale} />
 
       <RunHistory
         runs={runs.data ?? []}
