@@ -1487,7 +1487,7 @@ begin
       'No integration with this id.', pg_catalog.jsonb_build_object('integration_id', v_id));
   end if;
 
-  -- The shapes of DESIGN §9. Problems name keys, never values: a secret must not reach a log.
+  -- The shapes of docs/architecture.md §9. Problems name keys, never values: a secret must not reach a log.
   v_required := case v_type
     when 'xledger' then array['token']
     when 'dynamics' then array['client_id', 'client_secret']
