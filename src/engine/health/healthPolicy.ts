@@ -1,6 +1,7 @@
 /**
  * Health-check policy, pure and runtime-neutral: whether to ping at all, how often, how to back off,
- * what a result means, when to stop pinging and when to start again (docs/engine.md "Health monitor").
+ * what a result means, when to stop pinging and when to start again (docs/engine.md "Health monitor",
+ * docs/architecture.md §5.4).
  *
  * Pings cost quota. Xledger includes 5,000 GraphQL requests a month and charges for each one beyond
  * (UK help centre "How to Use the Xledger GraphQL API Economically"); a ping every 15 minutes would be
