@@ -354,6 +354,53 @@ begin
 end;
 $$;
 
+--
+-- Name: claim_health_checks(timestamp with time zone, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) RETURNS TABLE(id uuid, org_id uuid, integration_type text, config jsonb, health_status text, health_consecutive_failures integer, evidence_at timestamp with time zone, pings_this_month bigint)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  update public.organization_integrations i set
+    health_mode = 'active',
+    health_passive_until = null,
+    health_next_check_at = p_now
+  where i.health_mode = 'passive'
+    and i.health_passive_until <= p_now
+    and i.health_status <> 'unhealthy';
+
+  return query
+  with due as (
+    select c.id from public.organization_integrations c
+    where c.enabled and c.health_mode = 'active'
+      and (c.health_next_check_at is null or c.health_next_check_at <= p_now)
+      and not exists (select from public.sync_run_log r where r.integration_id = c.id and r.status = 'running')
+    order by c.health_next_check_at nulls first
+    limit greatest(p_limit, 0)
+    for no key update skip locked
+  ), claimed as (
+    update public.organization_integrations i
+    set health_next_check_at = p_now + make_interval(secs => p_lease_seconds)
+    from due where i.id = due.id
+    returning i.id, i.org_id, i.integration_type, i.config, i.health_status, i.health_consecutive_failures,
+      i.health_checked_at
+  )
+  select c.id, c.org_id, c.integration_type, c.config, c.health_status, c.health_consecutive_failures,
+    greatest(
+      case when c.health_status = 'healthy' and c.health_consecutive_failures = 0 then c.health_checked_at end,
+      (select r.finished_at from public.sync_run_log r
+       where r.integration_id = c.id and r.status = 'succeeded' and r.records_exported > 0
+         and r.triggered_at > p_now - interval '32 days'
+       order by r.triggered_at desc limit 1)),
+    coalesce((select t.requests from public.api_request_tally t
+              where t.integration_id = c.id and t.purpose = 'ping'
+                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0)
+  from claimed c;
+end;
+$$;
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -455,6 +502,74 @@ begin
     as x (id, attempt, records)
   where r.id = x.id and r.attempt = x.attempt and r.worker_id = p_worker_id and r.status = 'running'
   returning r.id;
+end;
+$$;
+
+--
+-- Name: count_api_requests(uuid, jsonb, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.count_api_requests(p_integration_id uuid, p_counts jsonb, p_at timestamp with time zone DEFAULT now()) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_org uuid;
+  v_bad text;
+begin
+  if p_counts is null or pg_catalog.jsonb_typeof(p_counts) <> 'object' then
+    perform sync_engine.raise_api_error('invalid_request_counts', 400,
+      'Request counts must be a JSON object of purpose → count.', null);
+  end if;
+  select k into v_bad from pg_catalog.jsonb_each(p_counts) as e(k, v)
+  where k not in ('export', 'lookup', 'ping', 'token')
+     or pg_catalog.jsonb_typeof(v) <> 'number' or v::text !~ '^[0-9]+$'
+  limit 1;
+  if v_bad is not null then
+    perform sync_engine.raise_api_error('invalid_request_counts', 400,
+      'Purposes are export, lookup, ping and token; counts are whole numbers ≥ 0.',
+      pg_catalog.jsonb_build_object('purpose', v_bad));
+  end if;
+  select i.org_id into v_org from public.organization_integrations i where i.id = p_integration_id;
+  if v_org is null then
+    return; -- deleted meanwhile: nothing to bill it to
+  end if;
+  insert into public.api_request_tally as t (integration_id, org_id, month, purpose, requests)
+  select p_integration_id, v_org, pg_catalog.date_trunc('month', p_at at time zone 'UTC')::date, e.k, e.v::text::bigint
+  from pg_catalog.jsonb_each(p_counts) as e(k, v)
+  where e.v::text::bigint > 0
+  on conflict (integration_id, month, purpose) do update
+    set requests = t.requests + excluded.requests, updated_at = now();
+end;
+$_$;
+
+--
+-- Name: defer_health_check(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.defer_health_check(p_integration_id uuid, p_next_check_at timestamp with time zone, p_evidence_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_recovered boolean;
+begin
+  update public.organization_integrations i set health_next_check_at = p_next_check_at
+  where i.id = p_integration_id;
+  update public.organization_integrations i set
+    health_status = 'healthy',
+    health_checked_at = p_evidence_at,
+    health_consecutive_failures = 0,
+    health_last_error = null
+  where i.id = p_integration_id
+    and p_evidence_at is not null
+    and p_evidence_at > coalesce(i.health_checked_at, '-infinity'::timestamptz)
+    and i.health_status <> 'healthy';
+  get diagnostics v_recovered = row_count;
+  if v_recovered then
+    update public.sync_alerts a set resolved_at = now()
+    where a.integration_id = p_integration_id and a.kind = 'health' and a.resolved_at is null;
+  end if;
 end;
 $$;
 
@@ -641,6 +756,31 @@ CREATE FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p
     lease_expires_at = now() + make_interval(secs => p_lease_seconds)
   where r.id = any (p_run_ids) and r.worker_id = p_worker_id and r.status = 'running'
   returning r.id, r.cancel_requested_at is not null
+$$;
+
+--
+-- Name: in_flight_since(uuid, text, integer, uuid[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype;
+  v_marked timestamptz;
+begin
+  select * into v_run from public.sync_run_log r
+  where r.id = p_run_id and r.worker_id = p_worker_id and r.attempt = p_attempt and r.status = 'running';
+  if not found then
+    perform sync_engine.raise_run_not_held(p_run_id, p_worker_id, p_attempt);
+  end if;
+  select min(f.first_marked_at) into v_marked
+  from sync_engine.export_in_flight f
+  where f.integration_id = v_run.integration_id and f.entry_id = any (p_entry_ids);
+  -- least() ignores nulls: no marker → the run's start; markers of an earlier run → that mark.
+  return least(v_marked, v_run.started_at);
+end;
 $$;
 
 --
@@ -1196,6 +1336,23 @@ end;
 $$;
 
 --
+-- Name: record_health_check(uuid, boolean, integer, text, text, text, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform sync_engine.record_health_check(p_integration_id, p_ok, p_latency_ms, p_error_code, p_error_message,
+    p_status, p_mode, p_next_check_at);
+  update public.organization_integrations i
+  set health_passive_until = case when p_mode = 'passive' then p_passive_until end
+  where i.id = p_integration_id;
+end;
+$$;
+
+--
 -- Name: record_snooze(uuid, text, integer, text); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1658,6 +1815,22 @@ $$;
 COMMENT ON FUNCTION sync_engine.wake_workers(p_payload text) IS 'NOTIFY sync_engine_wakeup: listening workers claim at once instead of at their next poll.';
 
 --
+-- Name: api_request_tally; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.api_request_tally (
+    integration_id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    month date NOT NULL,
+    purpose text NOT NULL,
+    requests bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT api_request_tally_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric)),
+    CONSTRAINT api_request_tally_purpose_check CHECK ((purpose = ANY (ARRAY['export'::text, 'lookup'::text, 'ping'::text, 'token'::text]))),
+    CONSTRAINT api_request_tally_requests_check CHECK ((requests >= 0))
+);
+
+--
 -- Name: integration_health_checks; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1739,6 +1912,7 @@ CREATE TABLE public.organization_integrations (
     max_attempts integer DEFAULT 5 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    health_passive_until timestamp with time zone,
     CONSTRAINT organization_integrations_config_check CHECK ((jsonb_typeof(config) = 'object'::text)),
     CONSTRAINT organization_integrations_health_consecutive_failures_check CHECK ((health_consecutive_failures >= 0)),
     CONSTRAINT organization_integrations_health_mode_check CHECK ((health_mode = ANY (ARRAY['active'::text, 'passive'::text]))),
@@ -1840,7 +2014,8 @@ CREATE TABLE sync_engine.export_in_flight (
     entry_id uuid NOT NULL,
     run_id uuid NOT NULL,
     attempt integer NOT NULL,
-    marked_at timestamp with time zone DEFAULT now() NOT NULL
+    marked_at timestamp with time zone DEFAULT now() NOT NULL,
+    first_marked_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -1871,6 +2046,13 @@ CREATE TABLE sync_engine.settings (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT settings_key_check CHECK ((key = ANY (ARRAY['dispatch_url'::text, 'dispatch_token'::text, 'dispatch_token_vault_name'::text])))
 );
+
+--
+-- Name: api_request_tally api_request_tally_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_request_tally
+    ADD CONSTRAINT api_request_tally_pkey PRIMARY KEY (integration_id, month, purpose);
 
 --
 -- Name: integration_health_checks integration_health_checks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1969,6 +2151,12 @@ ALTER TABLE ONLY sync_engine.integration_credentials
 
 ALTER TABLE ONLY sync_engine.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+--
+-- Name: api_request_tally_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX api_request_tally_org_idx ON public.api_request_tally USING btree (org_id, month DESC);
 
 --
 -- Name: integration_health_checks_idx; Type: INDEX; Schema: public; Owner: -
@@ -2091,6 +2279,20 @@ CREATE TRIGGER sync_trigger_audit_append_only BEFORE DELETE OR UPDATE ON public.
 CREATE TRIGGER sync_trigger_audit_no_truncate BEFORE TRUNCATE ON public.sync_trigger_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.audit_is_append_only();
 
 --
+-- Name: api_request_tally api_request_tally_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_request_tally
+    ADD CONSTRAINT api_request_tally_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
+
+--
+-- Name: api_request_tally api_request_tally_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_request_tally
+    ADD CONSTRAINT api_request_tally_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
 -- Name: integration_health_checks integration_health_checks_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2209,6 +2411,12 @@ ALTER TABLE ONLY sync_engine.integration_credentials
 CREATE POLICY "admins and coordinators read their org's trigger audit" ON public.sync_trigger_audit FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_admin_org_ids() AS user_admin_org_ids)));
 
 --
+-- Name: api_request_tally; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.api_request_tally ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: organization_members auth admin reads memberships for the token hook; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -2231,6 +2439,12 @@ ALTER TABLE public.ledger_entries ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.ledger_entry_exports ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: api_request_tally members read their org's API request tally; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "members read their org's API request tally" ON public.api_request_tally FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
 
 --
 -- Name: sync_alerts members read their org's alerts; Type: POLICY; Schema: public; Owner: -
@@ -2423,6 +2637,13 @@ REVOKE ALL ON FUNCTION sync_engine.cancel_run(p_run_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.cancel_run(p_run_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) TO service_role;
+
+--
 -- Name: TABLE sync_run_log; Type: ACL; Schema: public; Owner: -
 --
 
@@ -2442,6 +2663,20 @@ GRANT ALL ON FUNCTION sync_engine.claim_runs(p_worker_id text, p_limit integer, 
 
 REVOKE ALL ON FUNCTION sync_engine.complete_runs(p_worker_id text, p_run_ids uuid[], p_attempts integer[], p_records_exported integer[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.complete_runs(p_worker_id text, p_run_ids uuid[], p_attempts integer[], p_records_exported integer[]) TO service_role;
+
+--
+-- Name: FUNCTION count_api_requests(p_integration_id uuid, p_counts jsonb, p_at timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.count_api_requests(p_integration_id uuid, p_counts jsonb, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.count_api_requests(p_integration_id uuid, p_counts jsonb, p_at timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION defer_health_check(p_integration_id uuid, p_next_check_at timestamp with time zone, p_evidence_at timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.defer_health_check(p_integration_id uuid, p_next_check_at timestamp with time zone, p_evidence_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.defer_health_check(p_integration_id uuid, p_next_check_at timestamp with time zone, p_evidence_at timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION dispatch_run(p_run_id uuid); Type: ACL; Schema: sync_engine; Owner: -
@@ -2484,6 +2719,13 @@ GRANT ALL ON FUNCTION sync_engine.guard_run_transition() TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p_lease_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p_lease_seconds integer) TO service_role;
+
+--
+-- Name: FUNCTION in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) TO service_role;
 
 --
 -- Name: FUNCTION install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text); Type: ACL; Schema: sync_engine; Owner: -
@@ -2591,6 +2833,13 @@ REVOKE ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_
 GRANT ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION record_snooze(p_run_id uuid, p_worker_id text, p_attempt integer, p_code text); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -2673,6 +2922,13 @@ GRANT ALL ON FUNCTION sync_engine.vault_available() TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.wake_workers(p_payload text) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.wake_workers(p_payload text) TO service_role;
+
+--
+-- Name: TABLE api_request_tally; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.api_request_tally TO authenticated;
+GRANT ALL ON TABLE public.api_request_tally TO service_role;
 
 --
 -- Name: TABLE integration_health_checks; Type: ACL; Schema: public; Owner: -
