@@ -50,34 +50,37 @@ export function ApiUsage({
       {shown.length === 0 ? (
         <p className="muted">{s.empty}</p>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t.col.integration}</th>
-              {PURPOSES.map((p) => (
-                <th scope="col" key={p}>
-                  {s.purpose[p]}
-                </th>
-              ))}
-              <th scope="col">{s.total}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((integration) => {
-              const counts = byIntegration.get(integration.id) ?? new Map<string, number>();
-              const total = [...counts.values()].reduce((a, b) => a + b, 0);
-              return (
-                <tr key={integration.id}>
-                  <th scope="row">{t.integrationName[integration.integrationType]}</th>
-                  {PURPOSES.map((p) => (
-                    <td key={p}>{number.format(counts.get(p) ?? 0)}</td>
-                  ))}
-                  <td>{number.format(total)}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        // Scrolls sideways inside its own box at phone width instead of widening the page.
+        <div className="usage__scroll">
+          <table className="usage">
+            <thead>
+              <tr>
+                <th scope="col">{t.col.integration}</th>
+                {PURPOSES.map((p) => (
+                  <th scope="col" key={p}>
+                    {s.purpose[p]}
+                  </th>
+                ))}
+                <th scope="col">{s.total}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((integration) => {
+                const counts = byIntegration.get(integration.id) ?? new Map<string, number>();
+                const total = [...counts.values()].reduce((a, b) => a + b, 0);
+                return (
+                  <tr key={integration.id}>
+                    <th scope="row">{t.integrationName[integration.integrationType]}</th>
+                    {PURPOSES.map((p) => (
+                      <td key={p}>{number.format(counts.get(p) ?? 0)}</td>
+                    ))}
+                    <td>{number.format(total)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
       )}
       <p className="muted">{s.note}</p>
     </section>
