@@ -58,17 +58,21 @@ describe.runIf(testDbKinds().includes("postgres"))(
     const receivedCount = () => Object.keys(received()).length;
 
     /**
-     * Once `whenReceived` entries have landed, holds the next Xledger request 1.5 s in the sandbox (it still
-     * takes effect afterwards) and SIGKILLs `p` while it waits: the send lands after its sender died.
+     * Makes the `n`-th next Xledger request meet `fault` (n − 1 no-op faults hold the FIFO's place), so the
+     * fault lands on a known request whatever the timing; returns the request count it waits for.
      */
-    async function killMidSend(p: Proc, whenReceived: number): Promise<void> {
-      await until(receivedCount, (n) => n >= whenReceived, 90_000);
-      const before = sandbox.counters().requests.xledger;
-      sandbox.fault({ target: "xledger", kind: "latency", ms: 1_500 });
+    function onNthRequest(n: number, fault: Record<string, unknown>): number {
+      for (let i = 1; i < n; i++) sandbox.fault({ target: "xledger", kind: "latency", ms: 0 });
+      sandbox.fault({ target: "xledger", ...fault });
+      return sandbox.counters().requests.xledger + n;
+    }
+
+    /** SIGKILLs `p` once request number `nth` is being held in the sandbox (it takes effect afterwards). */
+    async function killWhileHeld(p: Proc, nth: number): Promise<void> {
       await until(
         () => sandbox.counters().requests.xledger,
-        (n) => n > before,
-        30_000,
+        (n) => n >= nth,
+        90_000,
       );
       p.proc.kill("SIGKILL");
       await p.exited;
@@ -97,18 +101,21 @@ describe.runIf(testDbKinds().includes("postgres"))(
         count: refusals,
       });
 
+      // A: sends batches 1 and 2; its 3rd request, batch 3's send, is held 1.5 s and A is killed meanwhile —
+      // the batch lands after its sender died.
       const a = await startWorker("worker-a");
+      const holdA = onNthRequest(3, { kind: "latency", ms: 1_500 });
       const runId = await enqueue(t.db, integrationId);
-      // A dies while batch 3 is held in the sandbox; the batch lands after it died.
-      await killMidSend(a, 200);
+      await killWhileHeld(a, holdA);
+      // B (after the in-flight lease): the refused fast path, one modifiedAt_gte page (batch 3 found), the
+      // send of batch 4, then batch 5's send — held, and B killed the same way.
+      const holdB = onNthRequest(4, { kind: "latency", ms: 1_500 });
       const b = await startWorker("worker-b");
-      // B reaps the run after the in-flight lease, finds batch 3 by modifiedAt_gte, goes on, and dies in batch 5.
-      await killMidSend(b, 400);
-      // C's attempt asks: the refused fast path, one modifiedAt_gte page (batch 5 found), the send of batch 6,
-      // then the send of batch 7 — whose answer is lost (it takes effect). Three no-op faults hold the FIFO's
-      // place; queued before C starts, so they cannot hit B.
-      for (let i = 0; i < 3; i++) sandbox.fault({ target: "xledger", kind: "latency", ms: 0 });
-      sandbox.fault({ target: "xledger", kind: "lost_response" });
+      await killWhileHeld(b, holdB);
+      await until(receivedCount, (n) => n >= 500, 30_000);
+      // C: refused fast path, one page (batch 5 found), batch 6's send, then batch 7's send — whose answer
+      // is lost (it takes effect), so the next attempt must find it too.
+      onNthRequest(4, { kind: "lost_response" });
       const c = await startWorker("worker-c");
       const run = await until(
         async () =>
