@@ -1336,10 +1336,10 @@ end;
 $$;
 
 --
--- Name: record_health_check(uuid, boolean, integer, text, text, text, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+-- Name: record_health_decision(uuid, boolean, integer, text, text, text, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
-CREATE FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) RETURNS void
+CREATE FUNCTION sync_engine.record_health_decision(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -2833,11 +2833,11 @@ REVOKE ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_
 GRANT ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone) TO service_role;
 
 --
--- Name: FUNCTION record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
+-- Name: FUNCTION record_health_decision(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
 --
 
-REVOKE ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) TO service_role;
+REVOKE ALL ON FUNCTION sync_engine.record_health_decision(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.record_health_decision(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION record_snooze(p_run_id uuid, p_worker_id text, p_attempt integer, p_code text); Type: ACL; Schema: sync_engine; Owner: -

@@ -214,9 +214,10 @@ begin
 end;
 $$;
 
--- record_health_check plus the passive period: when the policy went passive because pings were
--- rationed, p_passive_until is when it may return to active.
-create function sync_engine.record_health_check(
+-- One ping's outcome as the monitor records it: record_health_check plus the passive period (when
+-- the policy went passive because pings were rationed, p_passive_until is when it may return to
+-- active). A name of its own, not an overload: record_health_check keeps its one signature.
+create function sync_engine.record_health_decision(
   p_integration_id uuid,
   p_ok boolean,
   p_latency_ms integer,

@@ -122,7 +122,7 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.record_exports(uuid,text,integer,uuid[],text[],jsonb)": ENGINE,
   "sync_engine.record_health_check(uuid,boolean,integer,text,text,text,text,timestamp with time zone)":
     ENGINE,
-  "sync_engine.record_health_check(uuid,boolean,integer,text,text,text,text,timestamp with time zone,timestamp with time zone)":
+  "sync_engine.record_health_decision(uuid,boolean,integer,text,text,text,text,timestamp with time zone,timestamp with time zone)":
     ENGINE,
   "sync_engine.record_snooze(uuid,text,integer,text)": ENGINE,
   "sync_engine.release_runs(text,uuid[])": ENGINE,

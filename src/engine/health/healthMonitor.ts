@@ -118,7 +118,7 @@ async function checkOne(deps: HealthMonitorDeps, integration: Due, now: Date): P
     backoffCapMs: deps.config.healthBackoffCapSeconds * 1000,
     quietMs: (deps.config.healthQuietSeconds ?? 3600) * 1000,
   });
-  await deps.db.query("select sync_engine.record_health_check($1, $2, $3, $4, $5, $6, $7, $8, $9)", [
+  await deps.db.query("select sync_engine.record_health_decision($1, $2, $3, $4, $5, $6, $7, $8, $9)", [
     integration.id,
     ok,
     Date.now() - started,
