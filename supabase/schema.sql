@@ -2183,6 +2183,12 @@ CREATE INDEX ledger_entry_exports_integration_idx ON public.ledger_entry_exports
 CREATE INDEX organization_integrations_due_idx ON public.organization_integrations USING btree (COALESCE(next_run_at, '-infinity'::timestamp with time zone)) WHERE (enabled AND (schedule_cron IS NOT NULL));
 
 --
+-- Name: organization_integrations_passive_until_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX organization_integrations_passive_until_idx ON public.organization_integrations USING btree (health_passive_until) WHERE (health_passive_until IS NOT NULL);
+
+--
 -- Name: organization_members_user_idx; Type: INDEX; Schema: public; Owner: -
 --
 

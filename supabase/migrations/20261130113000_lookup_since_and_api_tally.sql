@@ -117,6 +117,10 @@ $$;
 -- to active by itself. NULL while passive means an admin chose passive: it stays (sticky).
 -- ---------------------------------------------------------------------------------------------
 alter table public.organization_integrations add column health_passive_until timestamptz default null;
+-- Every health tick looks for passive periods that are over; only the few rows with one are indexed,
+-- so the look-up stays an index scan at 100,000 integrations (docs/scaling.md).
+create index organization_integrations_passive_until_idx on public.organization_integrations (health_passive_until)
+  where health_passive_until is not null;
 
 -- Due integrations for one health tick, claimed by pushing health_next_check_at forward by
 -- p_lease_seconds (no two workers ping one integration; no transaction across the network
