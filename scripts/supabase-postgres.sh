@@ -12,6 +12,8 @@
 #   SUPABASE_PG_PORT=55433
 #   SUPABASE_ADMIN_URL=postgres://supabase_admin@127.0.0.1:55433/postgres   (superuser)
 #   SUPABASE_DB_URL=postgres://postgres@127.0.0.1:55433/postgres            (what a project gets)
+#   SUPABASE_TEMPLATE_DB=supabase_template   (same layout and migrations, no pg_cron/pg_net; for
+#                                             suites that clone a fresh database per test file)
 # PORT defaults to a free port in 20000–59999; never 5432 or Supabase's local 54322.
 #
 # Sources: pg_net, supabase_vault, pgsodium and pgjwt are built from pinned source tarballs, and the
@@ -90,8 +92,15 @@ psql_as() { # psql_as ROLE [psql args…]
   PGOPTIONS="${PGOPTIONS:-}" "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U "$role" -d postgres "$@" >&2
 }
 
+# The project's migrations, pushed as a team pushes them. The CLI writes ~/.supabase: keep it here.
+push() { # push DATABASE
+  log "supabase db push into $1"
+  (cd "$repo" && HOME="$dir/home" "$repo/node_modules/.bin/supabase" db push \
+    --db-url "postgres://postgres@127.0.0.1:$port/$1?sslmode=disable" --yes >&2)
+}
+
 start() {
-  local dir="$1"
+  dir="$1"
   port="${2:-}"
   # Check every vendored input first, so a missing one exits 3 before anything is built.
   local db_tar auth_tar
@@ -125,7 +134,9 @@ start() {
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
-shared_preload_libraries = 'pg_cron,pg_net,pgsodium'
+# The first start preloads pgsodium only (Vault needs it): pg_cron's launcher and pg_net's worker
+# hold a connection to `postgres`, which would stop it being copied into the template below.
+shared_preload_libraries = 'pgsodium'
 cron.database_name = 'postgres'
 pgsodium.getkey_script = '$dir/pgsodium_getkey.sh'
 # pg_net's worker wakes at least this often; the default is fine, kept explicit for readers.
@@ -161,20 +172,28 @@ SQL
     sed 's/{{ *index \.Options "Namespace" *}}/auth/g' "$sql" | PGOPTIONS='-c search_path=auth' psql_as supabase_auth_admin
   done
 
+  # A template with the same layout, for suites that want a fresh database per file (created by
+  # `postgres` with `create database … template supabase_template`, as test/globalSetup.ts does with
+  # POSTGRES_TEMPLATE_DB). It has no pg_cron/pg_net: those run in `postgres` only, as on the platform.
+  psql_as supabase_admin -c 'create database supabase_template owner postgres template postgres'
+  push supabase_template
+  psql_as supabase_admin -c 'alter database supabase_template is_template true'
+
+  # Now the background workers: pg_cron's scheduler and pg_net's HTTP worker.
+  sed -i "s/^shared_preload_libraries = 'pgsodium'$/shared_preload_libraries = 'pg_cron,pg_net,pgsodium'/" \
+    "$dir/data/postgresql.conf"
+  as_owner "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 restart >&2
   # What the dashboard's extension toggles run.
   psql_as supabase_admin \
     -c 'create extension if not exists pg_cron with schema pg_catalog' \
     -c 'create extension if not exists pg_net with schema extensions'
-
-  # The project's migrations, pushed as a team pushes them. The CLI writes ~/.supabase: keep it here.
-  log "supabase db push"
-  (cd "$repo" && HOME="$dir/home" "$repo/node_modules/.bin/supabase" db push \
-    --db-url "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable" --yes >&2)
+  push postgres
 
   echo "SUPABASE_PG_DIR=$dir"
   echo "SUPABASE_PG_PORT=$port"
   echo "SUPABASE_ADMIN_URL=postgres://supabase_admin@127.0.0.1:$port/postgres"
   echo "SUPABASE_DB_URL=postgres://postgres@127.0.0.1:$port/postgres"
+  echo "SUPABASE_TEMPLATE_DB=supabase_template"
 }
 
 stop() {
