@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { describeIssues, flagOrEnv } from "../config/env.ts";
-import { isLoopback } from "../gateway/index.ts";
-import { sandboxIntegrationSettings, startSandbox } from "../sandbox/index.ts";
+import { isLoopback } from "../local/gateway/index.ts";
+import { sandboxIntegrationSettings, startSandbox } from "../local/sandbox/index.ts";
 
 /** Default port of the standalone sandbox (the embedded stack serves it on the gateway's port instead). */
 export const DEFAULT_SANDBOX_PORT = 4010;
@@ -12,7 +12,7 @@ const options = z.object({
   host: z.string().min(1).default("127.0.0.1"),
 });
 
-/** `sync-scheduler sandbox [--port 4010] [--host 127.0.0.1]` — the fake Xledger and Business Central (DESIGN §9). */
+/** `sync-scheduler sandbox [--port 4010] [--host 127.0.0.1]` — the fake Xledger and Business Central (docs/architecture.md §9). */
 export async function sandboxCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,

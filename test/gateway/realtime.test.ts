@@ -1,8 +1,8 @@
 import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { signJwt } from "../../src/gateway/index.ts";
-import { DEFAULT_JWT_SECRET } from "../../src/gateway/jwt.ts";
+import { signJwt } from "../../src/local/gateway/index.ts";
+import { DEFAULT_JWT_SECRET } from "../../src/local/gateway/jwt.ts";
 import { testDbKinds } from "../helpers/db.ts";
 import { waitFor } from "../helpers/waitFor.ts";
 import { DEMO, type GatewayHarness, openGatewayHarness } from "./harness.ts";
@@ -105,7 +105,7 @@ describe.each(testDbKinds())("gateway realtime on %s", (kind) => {
     await h.close();
   });
 
-  /** Subscribes like DESIGN §7 `watchRun` and waits until the server confirmed "Subscribed to PostgreSQL". */
+  /** Subscribes like docs/architecture.md §7 `watchRun` and waits until the server confirmed "Subscribed to PostgreSQL". */
   async function watch(client: SupabaseClient, token: string, id: string) {
     await client.realtime.setAuth(token);
     const events: Array<{ eventType: string; new: Record<string, unknown>; old: Record<string, unknown> }> =

@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { silentLogger } from "../../src/engine/logger.ts";
-import { type Stack, startStack } from "../../src/stack/startStack.ts";
+import { silentLogger } from "../../src/engine/observe/logger.ts";
+import { type Stack, startStack } from "../../src/local/stack/startStack.ts";
 import { until } from "../engine/testExecutors.ts";
 
 const DEMO_ORG = "d0000000-0000-4000-8000-000000000001";
@@ -132,5 +132,7 @@ describe("sync-scheduler start (child process)", () => {
       proc.kill("SIGINT");
       expect(await exited).toBe(0);
     }
-  });
+    // Two cold starts of a child process (PGlite's first open of an empty data dir ≈ 4 s, then a
+    // migrate and a sync each): 30 s was too little on a loaded 2-core machine.
+  }, 120_000);
 });

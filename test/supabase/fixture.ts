@@ -4,7 +4,7 @@ import pg from "pg";
 import { inject } from "vitest";
 import { openPostgres } from "../../src/db/postgres.ts";
 import type { Db } from "../../src/db/types.ts";
-import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/sandbox/index.ts";
+import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/local/sandbox/index.ts";
 
 const repo = resolve(import.meta.dirname, "..", "..");
 

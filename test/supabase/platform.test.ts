@@ -2,9 +2,9 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
-import { SANDBOX_BC_CLIENT_SECRET } from "../../src/sandbox/dynamics/data.ts";
-import type { Sandbox } from "../../src/sandbox/index.ts";
-import { SANDBOX_XLEDGER_TOKEN } from "../../src/sandbox/xledger/server.ts";
+import { SANDBOX_BC_CLIENT_SECRET } from "../../src/local/sandbox/dynamics/data.ts";
+import type { Sandbox } from "../../src/local/sandbox/index.ts";
+import { SANDBOX_XLEDGER_TOKEN } from "../../src/local/sandbox/xledger/server.ts";
 import {
   COORDINATOR,
   clientAs,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
-import type { Sandbox } from "../../src/sandbox/index.ts";
+import type { Sandbox } from "../../src/local/sandbox/index.ts";
 import { actAs, user } from "../helpers/actAs.ts";
 import { DeployedFunction, freePort } from "./deployedFunction.ts";
 import { COORDINATOR, connect, DEMO_ORG, seedWithSandbox, skipReason, until } from "./fixture.ts";

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
-import { type Sandbox, sandboxIntegrationSettings } from "../../src/sandbox/index.ts";
+import { type Sandbox, sandboxIntegrationSettings } from "../../src/local/sandbox/index.ts";
 import { actAs, user } from "../helpers/actAs.ts";
 import { connect, seedWithSandbox, skipReason, until } from "./fixture.ts";
 

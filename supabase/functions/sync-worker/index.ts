@@ -17,8 +17,8 @@
 import { openPostgres } from "../_shared/db/postgres.ts";
 import { edgeBudgetFromEnv } from "../_shared/engine/edge/budget.ts";
 import { createWorkerHandler } from "../_shared/engine/edge/workerHandler.ts";
-import { createJsonLogger, type LogLevel } from "../_shared/engine/jsonLogger.ts";
-import { pingIntegration } from "../_shared/engine/pingIntegration.ts";
+import { pingIntegration } from "../_shared/engine/health/pingIntegration.ts";
+import { createJsonLogger, type LogLevel } from "../_shared/engine/observe/jsonLogger.ts";
 
 const env = (name: string) => Deno.env.get(name);
 const connectionString = env("SUPABASE_DB_URL") ?? env("DATABASE_URL");

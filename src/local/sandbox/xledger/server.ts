@@ -1,0 +1,105 @@
+/**
+ * Fake Xledger: `POST /xledger/graphql` with `Authorization: token <token>`, executed by graphql-js
+ * against ./schema.ts. Every answer — errors included — is HTTP 200, as with the real API.
+ */
+import { graphql } from "graphql";
+import type { Fault } from "../faults.ts";
+import { type Reply, type SandboxRequest, tryParseJson } from "../http.ts";
+import { ReceivedCounter } from "../state.ts";
+import {
+  burstLimitError,
+  concurrencyLimitError,
+  errorReply,
+  insufficientCreditsError,
+  toXledgerError,
+} from "./errors.ts";
+import { xledgerRoot } from "./resolvers.ts";
+import { buildXledgerSchema } from "./schema.ts";
+import { GLImportItemStore } from "./store.ts";
+
+/** The one API token the sandbox accepts (docs/architecture.md §9). */
+export const SANDBOX_XLEDGER_TOKEN = "sandbox-xledger-token";
+
+/** The message real Xledger sends for a missing or malformed Authorization header (community client tests). */
+const BAD_FORMAT = 'Bad format for API Token. Expected header: "Authorization: token <your-token>"';
+
+/**
+ * One fake Xledger instance (state lives here, the HTTP server is shared).
+ *
+ * @example
+ * const xl = new XledgerSandbox();
+ * const reply = await xl.handle(request);
+ */
+export class XledgerSandbox {
+  readonly received = new ReceivedCounter();
+  readonly store = new GLImportItemStore();
+  readonly #schema = buildXledgerSchema();
+  readonly #root = xledgerRoot({ store: this.store, received: this.received });
+
+  /** Answers one request to `/xledger/graphql`. */
+  async handle(request: SandboxRequest): Promise<Reply> {
+    if (request.method !== "POST") {
+      return { status: 405, headers: { Allow: "POST" }, body: { errors: [{ message: "Use POST." }] } };
+    }
+    const auth = /^token\s+(\S+)\s*$/i.exec(request.headers.authorization ?? "");
+    if (auth === null) return errorReply({ message: BAD_FORMAT });
+    if (auth[1] !== SANDBOX_XLEDGER_TOKEN) {
+      return errorReply({
+        code: "UNAUTHORIZED.INVALID_TOKEN",
+        message: "The API token is not valid (unknown, revoked or wiped by a demo refresh).",
+        extensions: { code: "UNAUTHORIZED.INVALID_TOKEN" },
+      });
+    }
+    const body = tryParseJson(request.body) as
+      | { query?: unknown; variables?: unknown; operationName?: unknown }
+      | undefined;
+    if (typeof body?.query !== "string") {
+      return errorReply({
+        code: "BAD_REQUEST.INVALID_REQUEST",
+        message: 'Expected a JSON body {"query": "...", "variables": {...}}.',
+        extensions: { code: "BAD_REQUEST.INVALID_REQUEST" },
+      });
+    }
+    const variables =
+      body.variables !== null && typeof body.variables === "object"
+        ? (body.variables as Record<string, unknown>)
+        : undefined;
+    const result = await graphql({
+      schema: this.#schema,
+      source: body.query,
+      rootValue: this.#root,
+      variableValues: variables ?? null,
+      operationName: typeof body.operationName === "string" ? body.operationName : null,
+    });
+    const out: Record<string, unknown> = { data: result.data ?? null };
+    if (result.errors !== undefined) out.errors = result.errors.map(toXledgerError);
+    return { status: 200, body: out };
+  }
+
+  /** The answer for an answering fault (`status`, `rate_limit`, `burst_limit`, `concurrency_limit`, `credits`). */
+  faultReply(fault: Fault): Reply {
+    switch (fault.kind) {
+      case "status":
+        return {
+          status: fault.status,
+          headers: fault.retry_after === undefined ? {} : { "Retry-After": String(fault.retry_after) },
+          body: `Injected HTTP ${fault.status} (sandbox fault)`,
+        };
+      // Xledger has no 429/Retry-After: its rate limit is the burst error, so `retry_after` has no effect here.
+      case "rate_limit":
+      case "burst_limit":
+        return errorReply(burstLimitError());
+      case "concurrency_limit":
+        return errorReply(concurrencyLimitError());
+      case "credits":
+        return errorReply(insufficientCreditsError(fault.reset_at));
+      default:
+        throw new Error(`fault ${fault.kind} has no reply`);
+    }
+  }
+
+  reset(): void {
+    this.received.clear();
+    this.store.clear();
+  }
+}
