@@ -3,7 +3,7 @@ import type { Db } from "../../src/db/types.ts";
 import type { Sandbox } from "../../src/local/sandbox/index.ts";
 import { actAs, user } from "../helpers/actAs.ts";
 import { DeployedFunction, freePort } from "./deployedFunction.ts";
-import { COORDINATOR, connect, DEMO_ORG, seedWithSandbox, skipReason, until } from "./fixture.ts";
+import { COORDINATOR, connect, DEMO_ORG, seedWithSandbox, skipReason, until, XLEDGER } from "./fixture.ts";
 
 const SECRET = "e2e-dispatch-secret-0123456789abcdef";
 
@@ -81,6 +81,10 @@ describe.skipIf(skipReason() !== "")("serverless on a Supabase-laid-out database
     expect(jobs).toEqual([
       { schedule: "* * * * *", command: "select sync_engine.serverless_sweep()", username: "postgres" },
     ]);
+    const { rows: prewarm } = await admin.query<{ command: string }>(
+      "select command from cron.job where jobname = 'sync-scheduler-prewarm'",
+    );
+    expect(prewarm).toEqual([{ command: "select sync_engine.serverless_prewarm(30)" }]);
     const { rows: settings } = await admin.query<{ key: string }>(
       "select key from sync_engine.settings order by key",
     );
@@ -111,6 +115,58 @@ describe.skipIf(skipReason() !== "")("serverless on a Supabase-laid-out database
     const request = fn.events("edge_request").find((l) => l.run_id === runId);
     expect(request?.kind).toBe("dispatch");
     figures.dispatch_commit_to_function_ms = Date.parse(request?.time as string) - committedAt;
+    // The isolate's first real request was a cold start: one row, one log line.
+    const first = fn.events("edge_request")[0];
+    expect(fn.events("cold_start_incident")).toHaveLength(1);
+    const incidents = await until(
+      async () =>
+        (
+          await db.query<{ kind: string; integration_id: string | null }>(
+            "select kind, integration_id from public.function_cold_starts",
+          )
+        ).rows,
+      (rows) => rows.length > 0,
+      10_000,
+    );
+    expect(incidents).toEqual([
+      { kind: first?.kind, integration_id: first?.kind === "dispatch" ? XLEDGER : null },
+    ]);
+  });
+
+  it("pre-warm: the job's function posts a warm-up through real pg_net, lead seconds before the period", async () => {
+    const warmups = fn.events("warmup").length;
+    // (A changed schedule clears next_run_at, so the schedule goes first; yearly, so no tick is due.)
+    await db.query("update public.organization_integrations set schedule_cron = '0 3 1 1 *' where id = $1", [
+      XLEDGER,
+    ]);
+    await db.query(
+      "update public.organization_integrations set next_run_at = date_trunc('second', clock_timestamp()) + interval '4 seconds' where id = $1",
+      [XLEDGER],
+    );
+    const { rows: due } = await db.query<{ at: Date }>(
+      "select next_run_at as at from public.organization_integrations where id = $1",
+      [XLEDGER],
+    );
+    // What the pg_cron job sync-scheduler-prewarm runs each minute, with a 2 s lead.
+    const { rows } = await db.query<{ id: string | null }>("select sync_engine.serverless_prewarm(2) as id");
+    await db.query(
+      "update public.organization_integrations set schedule_cron = null, next_run_at = null where id = $1",
+      [XLEDGER],
+    );
+    expect(rows[0]?.id).not.toBeNull();
+    await until(
+      async () => fn.events("warmup").length,
+      (n) => n > warmups,
+      10_000,
+    );
+    const warmup = fn.events("warmup").at(-1);
+    expect(warmup?.cold).toBe(false);
+    figures.prewarm_lead_observed_ms = (due[0]?.at.getTime() ?? 0) - Date.parse(warmup?.time as string);
+    const { rows: sent } = await db.query<{ n: number }>(
+      "select count(*)::int as n from sync_engine.prewarms where integration_id = $1 and period_at = $2",
+      [XLEDGER, due[0]?.at],
+    );
+    expect(sent).toEqual([{ n: 1 }]);
   });
 
   it("a cold start is logged once, then warm-ups answer warm", async () => {
