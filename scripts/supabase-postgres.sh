@@ -65,7 +65,7 @@ ensure_packages() {
 build_extension() { # build_extension TARBALL-GLOB CONTROL-NAME VERSION
   local tarball control="$2" version="$3" sharedir work
   sharedir="$(pg_config --sharedir)/extension"
-  if [ -f "$sharedir/$control--$version.sql" ]; then return 0; fi
+  if grep -qs "^default_version = '$version'" "$sharedir/$control.control"; then return 0; fi
   tarball="$(vendor_file "$1")"
   work="$(mktemp -d)"
   log "building $(basename "$tarball")"
