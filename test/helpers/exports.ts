@@ -41,7 +41,11 @@ export async function seedEntries(
  * Groups entries (in the given order) into vouchers `<prefix><nnnnnn>` of two lines, the last of three
  * when the count is odd, and sets each voucher's last amount so that it balances to zero.
  */
-export async function balanceIntoVouchers(db: Queryable, ids: readonly string[], prefix: string): Promise<void> {
+export async function balanceIntoVouchers(
+  db: Queryable,
+  ids: readonly string[],
+  prefix: string,
+): Promise<void> {
   if (ids.length === 0) return;
   await db.query(
     `with numbered as (

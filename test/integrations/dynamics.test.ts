@@ -165,11 +165,7 @@ describe("Business Central adapter", () => {
     const byCode = dynamics(sandbox, {}, { journal_id: undefined, journal_code: SANDBOX_BC_JOURNAL_CODE });
     const batch = entries(2);
     await byCode.export(batch, ctx());
-    expect(
-      (
-        await adapter.findExported(batch, ctx())
-      ).length,
-    ).toBe(2);
+    expect((await adapter.findExported(batch, ctx())).length).toBe(2);
   });
 
   it("reports an unknown journal code as not_found", async () => {
@@ -204,7 +200,7 @@ describe("Business Central adapter", () => {
     const error = await integrationError(
       nok.export([...entries(1), ...entries(1, { currency: "EUR" })], ctx()),
     );
-    expect([error.code, error.retryable]).toEqual(["bad_request", false]);
+    expect([error.code, error.retryable]).toEqual(["invalid_voucher", false]);
     expect(sandbox.counters().requests.dynamics).toBe(0);
   });
 

@@ -76,9 +76,7 @@ describe("Xledger adapter", () => {
   });
 
   it("returns nothing for references that were never exported", async () => {
-    expect(
-      await adapter.findExported(entries(2), ctx()),
-    ).toEqual([]);
+    expect(await adapter.findExported(entries(2), ctx())).toEqual([]);
   });
 
   describe("faults", () => {

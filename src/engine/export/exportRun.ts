@@ -143,7 +143,12 @@ async function exportBatches(
     const isolating = isolateNext > 0;
     const batch = await nextExportBatch(db, fence, cursor, adapter.maxBatchSize, isolating ? 1 : null);
     if (batch.length === 0) {
-      log({ event: "export_finished", run_id: run.id, records_exported: recordsExported, rejected_vouchers: rejected });
+      log({
+        event: "export_finished",
+        run_id: run.id,
+        records_exported: recordsExported,
+        rejected_vouchers: rejected,
+      });
       return { kind: "succeeded", recordsExported };
     }
     if (isolating) isolateNext--;
@@ -230,7 +235,11 @@ async function exportBatches(
  * error): sending the same voucher again cannot help, but other vouchers can still go through.
  */
 function isContentRejection(error: unknown): error is IntegrationError {
-  return isIntegrationError(error) && (error.code === "bad_request" || error.code === "invalid_voucher") && !error.retryable;
+  return (
+    isIntegrationError(error) &&
+    (error.code === "bad_request" || error.code === "invalid_voucher") &&
+    !error.retryable
+  );
 }
 
 /** An adapter must answer for every entry it was given; anything less is a retryable server error. */

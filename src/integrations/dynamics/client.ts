@@ -143,12 +143,14 @@ export class DynamicsAdapter implements IntegrationAdapter {
       for await (const line of this.#pages<LineRow>(url, ctx)) {
         const stored = line[REFERENCE_FIELD];
         const entry = typeof stored === "string" ? wanted.get(stored.trim().toUpperCase()) : undefined;
-        if (entry !== undefined && typeof line.id === "string" && !found.has(entry.id)) found.set(entry.id, line.id);
+        if (entry !== undefined && typeof line.id === "string" && !found.has(entry.id))
+          found.set(entry.id, line.id);
       }
     }
     const missing = [...wanted.values()].filter((e) => !found.has(e.id));
     if (missing.length > 0) {
-      for (const [entryId, externalId] of await this.#findPosted(missing, ctx)) found.set(entryId, externalId);
+      for (const [entryId, externalId] of await this.#findPosted(missing, ctx))
+        found.set(entryId, externalId);
     }
     return [...found].map(([entryId, externalId]) => ({ entryId, externalId }));
   }
@@ -203,7 +205,9 @@ export class DynamicsAdapter implements IntegrationAdapter {
     const pageSize = this.#options.pageSize ?? DEFAULT_PAGE_SIZE;
     let url: string | undefined = first;
     while (url !== undefined) {
-      const response = await this.#call("GET", url, undefined, ctx, { Prefer: `odata.maxpagesize=${pageSize}` });
+      const response = await this.#call("GET", url, undefined, ctx, {
+        Prefer: `odata.maxpagesize=${pageSize}`,
+      });
       const page = parseJson(response, "business central") as Page<T> | undefined;
       if (!Array.isArray(page?.value)) {
         throw new IntegrationError("server_error", "business central: a collection answered without value");
@@ -255,7 +259,12 @@ export class DynamicsAdapter implements IntegrationAdapter {
       const failures = subs.filter((sub) => typeof sub.status === "number" && sub.status >= 400);
       const cause = failures.find((sub) => sub.status !== 424) ?? failures[0];
       if (cause !== undefined) {
-        const error = dynamicsError(cause.status ?? 500, new Headers(cause.headers ?? {}), cause.body, this.#now());
+        const error = dynamicsError(
+          cause.status ?? 500,
+          new Headers(cause.headers ?? {}),
+          cause.body,
+          this.#now(),
+        );
         const at = subs.indexOf(cause);
         const entry = batch[part[at] ?? -1];
         if (error.code === "bad_request" && entry !== undefined) {
@@ -271,7 +280,10 @@ export class DynamicsAdapter implements IntegrationAdapter {
         const id = (sub.body as { id?: unknown } | undefined)?.id;
         const entry = batch[part[n] ?? -1];
         if (typeof id !== "string" || entry === undefined) {
-          throw new IntegrationError("server_error", `business central $batch: operation ${n} returned no id`);
+          throw new IntegrationError(
+            "server_error",
+            `business central $batch: operation ${n} returned no id`,
+          );
         }
         out.push({ entryId: entry.id, externalId: id });
       }
@@ -365,7 +377,10 @@ function voucherChunks(batch: readonly ExportEntry[], max: number): number[][] {
  * answers `"id": null` otherwise (use-odata-batch.md shows `null`); with ids the answer is matched by id,
  * without them by position — JSON batch responses come in request order.
  */
-function matchResponses(responses: BatchOperationResponse[] | undefined, expected: number): BatchOperationResponse[] {
+function matchResponses(
+  responses: BatchOperationResponse[] | undefined,
+  expected: number,
+): BatchOperationResponse[] {
   if (!Array.isArray(responses) || responses.length !== expected) {
     throw new IntegrationError(
       "server_error",

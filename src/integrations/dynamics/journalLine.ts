@@ -134,7 +134,9 @@ export function toJournalLine(entry: ExportEntry, settings: JournalLineSettings 
   if (reference === undefined) throw refuse(`entry id ${entry.id} is not a uuid`);
   const accountNumber = toAccountNumber(entry.account);
   if (accountNumber === undefined) {
-    throw refuse(`account ${JSON.stringify(entry.account)} is not a G/L account number (Code[20]: 1 to 20 characters)`);
+    throw refuse(
+      `account ${JSON.stringify(entry.account)} is not a G/L account number (Code[20]: 1 to 20 characters)`,
+    );
   }
   const body: JournalLineBody = {
     documentNumber: documentNumberFor(entry.voucherNumber),
