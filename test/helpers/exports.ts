@@ -145,3 +145,12 @@ export async function runRow(db: Queryable, runId: string) {
   );
   return rows[0] as NonNullable<(typeof rows)[0]>;
 }
+
+/** The voucher number of a ledger entry (the export cursor is the last recorded voucher). */
+export async function voucherOf(db: Queryable, entryId: string | undefined): Promise<string> {
+  const { rows } = await db.query<{ v: string }>(
+    "select voucher_number as v from public.ledger_entries where id = $1",
+    [entryId],
+  );
+  return rows[0]?.v as string;
+}
