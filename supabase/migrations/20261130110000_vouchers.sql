@@ -86,8 +86,9 @@ create policy "members read their org's rejected vouchers" on public.export_reje
 -- Who re-queued or skipped which voucher, and why. Append-only like sync_trigger_audit.
 create table public.export_rejection_audit (
   id bigint generated always as identity primary key,
-  rejection_id uuid not null references public.export_rejections (id) on delete cascade,
-  org_id uuid not null references public.organizations (id) on delete cascade,
+  -- No foreign keys, as in sync_trigger_audit: the audit outlives the rows it speaks of.
+  rejection_id uuid not null,
+  org_id uuid not null,
   integration_type text not null,
   voucher_number text not null,
   actor_user_id uuid not null,
@@ -96,12 +97,20 @@ create table public.export_rejection_audit (
   occurred_at timestamptz not null default now()
 );
 create index export_rejection_audit_org_idx on public.export_rejection_audit (org_id, occurred_at desc);
+create function sync_engine.rejection_audit_is_append_only() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  raise exception 'export_rejection_audit is append-only' using errcode = '42501';
+end;
+$$;
 create trigger export_rejection_audit_append_only
   before update or delete on public.export_rejection_audit
-  for each row execute function sync_engine.audit_is_append_only();
+  for each row execute function sync_engine.rejection_audit_is_append_only();
 create trigger export_rejection_audit_no_truncate
   before truncate on public.export_rejection_audit
-  for each statement execute function sync_engine.audit_is_append_only();
+  for each statement execute function sync_engine.rejection_audit_is_append_only();
 alter table public.export_rejection_audit enable row level security;
 revoke all on table public.export_rejection_audit from public, anon, authenticated;
 grant select on table public.export_rejection_audit to authenticated;
@@ -335,6 +344,7 @@ end;
 $$;
 
 revoke all on function sync_engine.default_voucher_number() from public, anon, authenticated;
+revoke all on function sync_engine.rejection_audit_is_append_only() from public, anon, authenticated;
 revoke all on function sync_engine.insert_rejection(public.sync_run_log, text, text, text, text, integer) from public, anon, authenticated;
 revoke all on function sync_engine.next_export_batch(uuid, text, integer, text, integer, integer) from public, anon, authenticated;
 revoke all on function sync_engine.reject_voucher(uuid, text, integer, text, text, text, text, integer) from public, anon, authenticated;
