@@ -54,7 +54,7 @@ with lines as (
     case when g <= 14 then 'd0000000-0000-4000-8000-000000000001'::uuid
          else 'd0000000-0000-4000-8000-000000000002'::uuid end as org_id,
     case when g <= 14 then '2026-' || lpad(((g + 1) / 2)::text, 4, '0') else '2026-0101' end as voucher_number,
-    date '2026-11-01' + (((g + 1) / 2) % 28) as entry_date,
+    case when g <= 14 then date '2026-11-01' + (((g + 1) / 2) % 28) else date '2026-11-20' end as entry_date,
     (array['3000', '4000', '6300', '7140'])[1 + g % 4] as account,
     case
       when g <= 14 and g % 2 = 1 then round((100 + g * 37.5)::numeric, 2)

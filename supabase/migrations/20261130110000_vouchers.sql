@@ -170,7 +170,9 @@ $$;
 --   voucher_too_large  – more lines than p_limit (one request carries one voucher whole; BC's
 --                        $batch takes at most 100 operations);
 --   voucher_amended    – some lines were exported before and others added later: the rest would be
---                        a second, unbalanced document.
+--                        a second, unbalanced document;
+--   voucher_mixed_dates – lines on different dates: a document is booked on one posting date, and
+--                        Business Central checks the balance per document number AND date.
 -- Returns whole vouchers up to p_limit lines in total (at least one voucher when any is left), and at
 -- most p_max_vouchers vouchers when given (the executor isolates a refused batch voucher by voucher).
 drop function sync_engine.next_export_batch(uuid, text, integer, uuid, integer);
@@ -223,6 +225,7 @@ begin
         when s.pending > v_limit then 'voucher_too_large'
         when s.exported > 0 then 'voucher_amended'
         when s.unbalanced is not null then 'voucher_unbalanced'
+        when s.dates > 1 then 'voucher_mixed_dates'
       end order by c.voucher_number),
       array_agg(case
         when s.pending > v_limit then format('Voucher %s has %s lines; one request carries at most %s.',
@@ -230,6 +233,8 @@ begin
         when s.exported > 0 then format('Voucher %s has %s lines exported before and %s added since; fix it in the accounting system and skip it here, or give the new lines a voucher of their own.',
           c.voucher_number, s.exported, s.pending)
         when s.unbalanced is not null then format('Voucher %s does not balance: %s.', c.voucher_number, s.unbalanced)
+        when s.dates > 1 then format('Voucher %s has lines on %s different dates; a voucher is booked on one date.',
+          c.voucher_number, s.dates)
       end order by c.voucher_number)
     into v_vouchers, v_lines, v_problems, v_messages
     from (
@@ -253,6 +258,7 @@ begin
       select
         count(*) filter (where x.entry_id is null)::integer as pending,
         count(*) filter (where x.entry_id is not null)::integer as exported,
+        count(distinct l.entry_date)::integer as dates,
         -- Balanced per currency over ALL lines of the voucher (exported ones included).
         (select string_agg(format('%s %s', b.currency, b.total), ', ' order by b.currency)
          from (select l2.currency, sum(l2.amount) as total from public.ledger_entries l2

@@ -56,6 +56,14 @@ export async function balanceIntoVouchers(
      from numbered g where e.id = g.id`,
     [ids, prefix, ids.length],
   );
+  // One date per voucher (a document is booked on one date).
+  await db.query(
+    `update public.ledger_entries e set entry_date = d.first_date
+     from (select voucher_number, org_id, min(entry_date) as first_date from public.ledger_entries
+           where id = any ($1::uuid[]) group by voucher_number, org_id) d
+     where e.id = any ($1::uuid[]) and e.voucher_number = d.voucher_number and e.org_id = d.org_id`,
+    [ids],
+  );
   // The last line of each voucher takes minus the sum of the others (0.00 for a voucher of one line).
   await db.query(
     `with last_lines as (
