@@ -157,4 +157,27 @@ describe.each(testDbKinds())("rejected vouchers on %s", (kind) => {
     expect(listed.rows[0]?.n).toBe(MAX_REJECTIONS_IN_A_ROW);
     expect(sandbox.state().dynamics.received).toEqual({});
   });
+
+  it("isolates a refusal that names no voucher: the batch goes out voucher by voucher", {
+    timeout: 120_000,
+  }, async () => {
+    const ids = await setUp(10);
+    // The whole $batch is refused (HTTP 400 on the request itself, no operation to blame). Then the
+    // first voucher alone: its look-up (journalLines, then generalLedgerEntries) passes, its send is
+    // refused again; the other nine go through one request each.
+    sandbox.fault({ target: "dynamics", kind: "status", status: 400, count: 1 });
+    sandbox.fault({ target: "dynamics", kind: "latency", ms: 1, count: 2 });
+    sandbox.fault({ target: "dynamics", kind: "status", status: 400, count: 1 });
+    const { outcome, status } = await runOnce();
+    expect([outcome, status]).toEqual([{ kind: "succeeded", recordsExported: 18 }, "succeeded"]);
+    const received = sandbox.state().dynamics.received;
+    expect(Object.keys(received).sort()).toEqual(ids.slice(2).sort());
+    const listed = await db.query<{ voucher_number: string; remote_status: number }>(
+      "select voucher_number, remote_status from public.export_rejections where integration_id = $1",
+      [integrationId],
+    );
+    expect(listed.rows).toEqual([
+      { voucher_number: (await vouchersOf(ids.slice(0, 2)))[0], remote_status: 400 },
+    ]);
+  });
 });
