@@ -362,9 +362,9 @@ grant execute on function sync_engine.reject_voucher(uuid, text, integer, text, 
 -- Coordinator actions: re-queue or skip a rejected voucher
 -- ---------------------------------------------------------------------------------------------
 
--- The checks both actions share, in trigger_integration_sync's order; returns the open rejection
--- row, locked. Raises permission_denied 401/403, org_scope_violation 403, rejection_not_found 404,
--- rejection_not_open 409.
+-- The checks both actions share: sync_engine.authorize_org_caller (signed in 401, JWT org scope 403,
+-- admin or coordinator 403, in trigger_integration_sync's order), then the rejection itself; returns the
+-- open rejection row, locked. Raises rejection_not_found 404, rejection_not_open 409.
 create function sync_engine.open_rejection_for_caller(p_org_id uuid, p_rejection_id uuid)
 returns public.export_rejections
 language plpgsql
@@ -372,28 +372,10 @@ volatile
 set search_path = ''
 as $$
 declare
-  v_claims jsonb := auth.jwt();
-  v_sub text := v_claims ->> 'sub';
-  v_uid uuid;
-  v_role text;
   v_row public.export_rejections%rowtype;
 begin
-  if v_sub ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
-    v_uid := v_sub::uuid;
-  end if;
-  if v_uid is null or coalesce(v_claims ->> 'role', '') <> 'authenticated' then
-    perform sync_engine.raise_api_error('permission_denied', 401, 'You must be signed in.');
-  end if;
-  if p_org_id is null or lower(coalesce(v_claims ->> 'org_id', '')) <> p_org_id::text then
-    perform sync_engine.raise_api_error('org_scope_violation', 403,
-      'Your session is not scoped to this organization.',
-      p_hint => 'Sign in to the organization the voucher belongs to, then try again.');
-  end if;
-  select m.role into v_role from public.organization_members m where m.org_id = p_org_id and m.user_id = v_uid;
-  if v_role is null or v_role not in ('admin', 'coordinator') then
-    perform sync_engine.raise_api_error('permission_denied', 403,
-      'Only administrators and coordinators can re-queue or skip rejected vouchers.');
-  end if;
+  perform sync_engine.authorize_org_caller(p_org_id, array['admin', 'coordinator'],
+    're-queue or skip rejected vouchers');
   select * into v_row from public.export_rejections j
   where j.id = p_rejection_id and j.org_id = p_org_id
   for update;
