@@ -2887,6 +2887,7 @@ GRANT ALL ON FUNCTION sync_engine.complete_runs(p_worker_id text, p_run_ids uuid
 --
 
 REVOKE ALL ON FUNCTION sync_engine.default_voucher_number() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.default_voucher_number() TO service_role;
 
 --
 -- Name: FUNCTION dispatch_run(p_run_id uuid); Type: ACL; Schema: sync_engine; Owner: -
@@ -2977,6 +2978,7 @@ GRANT ALL ON TABLE public.export_rejections TO service_role;
 --
 
 REVOKE ALL ON FUNCTION sync_engine.open_rejection_for_caller(p_org_id uuid, p_rejection_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.open_rejection_for_caller(p_org_id uuid, p_rejection_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION passive_health_from_run(); Type: ACL; Schema: sync_engine; Owner: -
@@ -3074,6 +3076,7 @@ GRANT ALL ON FUNCTION sync_engine.reject_voucher(p_run_id uuid, p_worker_id text
 --
 
 REVOKE ALL ON FUNCTION sync_engine.rejection_audit_is_append_only() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.rejection_audit_is_append_only() TO service_role;
 
 --
 -- Name: FUNCTION release_runs(p_worker_id text, p_run_ids uuid[]); Type: ACL; Schema: sync_engine; Owner: -

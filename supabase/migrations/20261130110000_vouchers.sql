@@ -351,6 +351,8 @@ $$;
 
 revoke all on function sync_engine.default_voucher_number() from public, anon, authenticated;
 revoke all on function sync_engine.rejection_audit_is_append_only() from public, anon, authenticated;
+grant execute on function sync_engine.default_voucher_number() to service_role;
+grant execute on function sync_engine.rejection_audit_is_append_only() to service_role;
 revoke all on function sync_engine.insert_rejection(public.sync_run_log, text, text, text, text, integer) from public, anon, authenticated;
 revoke all on function sync_engine.next_export_batch(uuid, text, integer, text, integer, integer) from public, anon, authenticated;
 revoke all on function sync_engine.reject_voucher(uuid, text, integer, text, text, text, text, integer) from public, anon, authenticated;
@@ -392,6 +394,7 @@ begin
 end;
 $$;
 revoke all on function sync_engine.open_rejection_for_caller(uuid, uuid) from public, anon, authenticated;
+grant execute on function sync_engine.open_rejection_for_caller(uuid, uuid) to service_role;
 
 -- Definer: clients cannot write export_rejections or its audit; this is the one door, and it checks
 -- identity from the JWT first. The voucher becomes eligible for the next run (scheduled or manual),
