@@ -10,6 +10,7 @@ import { syncRunsKey } from "../../src/react/index.ts";
 import { AlertList } from "./AlertList.tsx";
 import { IntegrationCard } from "./IntegrationCard.tsx";
 import { dashboardStrings } from "./i18n.ts";
+import { RejectedVouchers } from "./RejectedVouchers.tsx";
 import { RunHistory } from "./RunHistory.tsx";
 
 // Background refresh of the lists (the run being watched is live over Realtime). Cheap reads of
@@ -89,6 +90,14 @@ export function Dashboard(props: { repository: SyncSchedulerRepository; session:
       </section>
 
       <AlertList alerts={alerts.data ?? []} integrations={integrations.data ?? []} locale={locale} />
+
+      <RejectedVouchers
+        supabase={repository.supabase}
+        orgId={orgId}
+        integrations={integrations.data ?? []}
+        canAct={canTrigger && members.status === "success"}
+        locale={locale}
+      />
 
       <RunHistory
         runs={runs.data ?? []}
