@@ -2,7 +2,7 @@ import type { SupabaseClient } from "@supabase/supabase-js";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import type { Integration, Locale } from "../../src/client/index.ts";
-import { formatTime } from "../../src/react/index.ts";
+import { formatTime, syncRunsKey } from "../../src/react/index.ts";
 import { dashboardStrings } from "./i18n.ts";
 
 /** One row of `public.export_rejections` as the list shows it. */
@@ -69,7 +69,8 @@ export function RejectedVouchers(props: {
   const t = dashboardStrings(locale);
   const headingId = useId();
   const queryClient = useQueryClient();
-  const key = ["sync-scheduler", "rejected-vouchers", orgId];
+  // Under the runs key: a finished run invalidates it (IntegrationCard), and a run is what adds rows.
+  const key = [...syncRunsKey(orgId), "rejected-vouchers"];
   const list = useQuery({
     queryKey: key,
     queryFn: async (): Promise<RejectedVoucher[]> => {
