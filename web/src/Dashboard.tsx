@@ -11,6 +11,7 @@ import { AlertList } from "./AlertList.tsx";
 import { ColdStarts } from "./ColdStarts.tsx";
 import { IntegrationCard } from "./IntegrationCard.tsx";
 import { dashboardStrings } from "./i18n.ts";
+import { RejectedVouchers } from "./RejectedVouchers.tsx";
 import { RunHistory } from "./RunHistory.tsx";
 
 // Background refresh of the lists (the run being watched is live over Realtime). Cheap reads of
@@ -98,6 +99,14 @@ export function Dashboard(props: { repository: SyncSchedulerRepository; session:
 
       <AlertList alerts={alerts.data ?? []} integrations={integrations.data ?? []} locale={locale} />
       <ColdStarts coldStarts={coldStarts.data ?? []} integrations={integrations.data ?? []} locale={locale} />
+
+      <RejectedVouchers
+        supabase={repository.supabase}
+        orgId={orgId}
+        integrations={integrations.data ?? []}
+        canAct={canTrigger && members.status === "success"}
+        locale={locale}
+      />
 
       <RunHistory
         runs={runs.data ?? []}
