@@ -27,6 +27,7 @@ export { type SessionScope, sessionScope } from "./session.ts";
 export {
   ACTIVE_STATUSES,
   type ApiUsage,
+  type ColdStart,
   type Integration,
   type IntegrationType,
   isTerminal,

@@ -17,9 +17,9 @@ const graphqlInt = z.int().min(0).max(2_147_483_647);
  * - `transaction_source` (default `"GL"`): transaction source code for imported GL items.
  * - `job_level` (default `{"db_sub_id": 1}`, as the public examples send `jobLevel:{dbSubId:1}`): the GL import
  *   job level, by `db_sub_id` or by `db_id` (the job's own dbId, `jobLevel:{dbId:…}`).
- * - `tr_reg_number` (optional Int): the registration number for entries without a voucher number; default the
- *   posted date as `YYYYMMDD` (a community importer's convention, e.g. `20250201`). Entries with a numeric
- *   voucher number send that number.
+ * - `tr_reg_number` (optional Int): one registration number for every item (a batch number, as community
+ *   importers send, e.g. `20250201`); default: each voucher's own — its number when that is an Int, else a
+ *   stable 31-bit hash of it (docs/export-pipeline.md "Xledger items").
  * - `base_currency` (optional, ISO 4217): the company's base currency. When set, an entry in another currency
  *   is refused before anything is sent unless `foreign_currency` is `"invoice_amount"` (docs/export-pipeline.md).
  * - `foreign_currency` (default `"refuse"`): `"invoice_amount"` sends a foreign amount as `invoiceAmount` with
@@ -56,6 +56,10 @@ export const xledgerCredentialsSchema = z.object({ token: z.string().min(1) });
  *   one of the two is required, `journal_id` wins when both are given.
  * - `local_currency` (optional, ISO 4217): when set, entries in another currency are refused instead of
  *   being booked in the company's currency (BC v2.0 journal lines carry no currency).
+ * - `balancing_account_number` (optional, G/L account, Code[20], stored upper-case): put on every line as
+ *   "Bal. Account No."; without it lines carry no balancing account (vouchers balance by themselves).
+ * `environment` is required for BC online (`api.businesscentral.dynamics.com`): without it the URL would
+ * take the on-premises form, which the online service does not serve.
  */
 export const dynamicsConfigSchema = z
   .object({
@@ -70,6 +74,18 @@ export const dynamicsConfigSchema = z
       .string()
       .regex(/^[A-Z]{3}$/)
       .optional(),
+    // Code[20] (APIV2JournalLines.Page.al, "Bal. Account No."); BC upper-cases Code fields.
+    balancing_account_number: z
+      .string()
+      .trim()
+      .min(1)
+      .max(20)
+      .transform((v) => v.toUpperCase())
+      .optional(),
+  })
+  .refine((c) => c.environment !== undefined || !isBusinessCentralOnline(c.base_url), {
+    message: "environment is required for Business Central online (api.businesscentral.dynamics.com)",
+    path: ["environment"],
   })
   .refine((c) => c.journal_id !== undefined || c.journal_code !== undefined, {
     message: "journal_id or journal_code is required",
@@ -79,6 +95,15 @@ export const dynamicsConfigSchema = z
     message: "token_url is required when tenant_id is not given",
     path: ["token_url"],
   });
+
+/** BC online's API host (api-reference/v2.0/endpoints-apis-for-dynamics.md); other hosts are on-premises or the sandbox. */
+function isBusinessCentralOnline(baseUrl: string): boolean {
+  try {
+    return new URL(baseUrl).hostname.toLowerCase() === "api.businesscentral.dynamics.com";
+  } catch {
+    return false;
+  }
+}
 
 /** Business Central credentials: `{"client_id":"…","client_secret":"…"}`. */
 export const dynamicsCredentialsSchema = z.object({

@@ -14,7 +14,7 @@ import { enqueue, seedEntries } from "../helpers/exports.ts";
 import { addIntegration, countRows, createOrg } from "../helpers/fixtures.ts";
 import { until } from "./testExecutors.ts";
 
-const child = fileURLToPath(new URL("./fixtures/exportWorker.ts", import.meta.url));
+const child = fileURLToPath(new URL("./fixtures/loggingExportWorker.ts", import.meta.url));
 
 interface Proc {
   proc: ChildProcess;

@@ -59,7 +59,7 @@ describe("Xledger look-up when extIdentifier_in is refused", () => {
     sandbox.fault({ target: "xledger", kind: "unsupported_filter", field: "extIdentifier_in", count: 5 });
     const before = sandbox.counters().requests.xledger;
     const since = new Date();
-    const wanted = [...batch.slice(0, 3).map((e) => e.id), crypto.randomUUID()];
+    const wanted = [...batch.slice(0, 3), ...entries(1)];
     const found = await adapter.findExported(wanted, { ...ctx(), since });
     expect(new Map(found.map((f) => [f.entryId, f.externalId]))).toEqual(
       new Map(exported.slice(0, 3).map((f) => [f.entryId, f.externalId])),
@@ -69,7 +69,7 @@ describe("Xledger look-up when extIdentifier_in is refused", () => {
     expect(sandbox.counters().pendingFaults.xledger).toBe(4);
 
     // The same adapter goes straight to the scan: the refusal is not paid for twice.
-    const again = await adapter.findExported([batch[4]?.id as string], { ...ctx(), since });
+    const again = await adapter.findExported(batch.slice(4), { ...ctx(), since });
     expect(again.map((f) => f.entryId)).toEqual([batch[4]?.id]);
     expect(sandbox.counters().requests.xledger - before).toBe(3);
     expect(sandbox.counters().pendingFaults.xledger).toBe(4);
@@ -82,18 +82,10 @@ describe("Xledger look-up when extIdentifier_in is refused", () => {
     sandbox.fault({ target: "xledger", kind: "unsupported_filter", field: "extIdentifier_in", count: 1 });
     // 2 h after the items were sent, beyond the 75-minute margin: a correct filter finds nothing.
     const later = new Date(Date.now() + 2 * 3_600_000);
-    expect(
-      await adapter.findExported(
-        batch.map((e) => e.id),
-        { ...ctx(), since: later },
-      ),
-    ).toEqual([]);
+    expect(await adapter.findExported(batch, { ...ctx(), since: later })).toEqual([]);
     // 1 h later is inside the margin (clock skew + summer-time doubt): found.
     const soon = new Date(Date.now() + 3_600_000);
-    const found = await adapter.findExported(
-      batch.map((e) => e.id),
-      { ...ctx(), since: soon },
-    );
+    const found = await adapter.findExported(batch, { ...ctx(), since: soon });
     expect(found).toHaveLength(2);
   });
 
@@ -107,7 +99,7 @@ describe("Xledger look-up when extIdentifier_in is refused", () => {
     sandbox.fault({ target: "xledger", kind: "unsupported_filter", field: "dbId_in", count: 1 });
     const batch = entries(1);
     await xledger().export(batch, ctx());
-    expect(await xledger().findExported([batch[0]?.id as string], ctx())).toHaveLength(1);
+    expect(await xledger().findExported(batch, ctx())).toHaveLength(1);
     expect(sandbox.counters().pendingFaults.xledger).toBe(1);
   });
 
@@ -133,35 +125,29 @@ describe("Xledger look-up when extIdentifier_in is refused", () => {
 });
 
 describe("what each Xledger item carries", () => {
-  it("sends trRegNumber (the voucher number, else the posted date) and the configured jobLevel", async () => {
-    const [withVoucher, without] = [
-      entries(1, { voucherNumber: "20261107" })[0],
-      entries(1, { entryDate: "2026-01-31" })[0],
-    ];
-    await xledger({ job_level: { db_id: 14502 } }).export(
-      [withVoucher, without].filter((e) => e !== undefined),
-      ctx(),
-    );
+  it("sends trRegNumber (the voucher's: its number, else a stable hash; or the configured one) and jobLevel", async () => {
+    const numeric = entries(2, { voucherNumber: "20261107" });
+    const text = entries(2, { voucherNumber: "2026-000123" });
+    await xledger({ job_level: { db_id: 14502 } }).export([...numeric, ...text], ctx());
     const items = new Map((await storedItems()).map((i) => [i.extIdentifier, i]));
-    expect(items.get(withVoucher?.id as string)).toMatchObject({
+    expect(items.get(numeric[0]?.id as string)).toMatchObject({
       trRegNumber: 20261107,
       jobLevel: { dbId: 14502, dbSubId: null },
     });
-    expect(items.get(without?.id as string)?.trRegNumber).toBe(20260131);
+    // Lines of one voucher share the number; it is an Int, the same on every retry, and not 0.
+    const hashed = items.get(text[0]?.id as string)?.trRegNumber;
+    expect(items.get(text[1]?.id as string)?.trRegNumber).toBe(hashed);
+    expect(Number.isInteger(hashed) && (hashed as number) > 0 && (hashed as number) <= 2_147_483_647).toBe(
+      true,
+    );
+    expect(hashed).not.toBe(20261107);
+    sandbox.reset();
+    await xledger().export(entries(2, { voucherNumber: "2026-000123" }), ctx());
+    expect((await storedItems()).map((i) => i.trRegNumber)).toEqual([hashed, hashed]);
 
     await xledger({ tr_reg_number: 42 }).export(entries(1), ctx());
-    const defaults = (await storedItems()).find((i) => i.trRegNumber === 42);
-    expect(defaults?.jobLevel).toEqual({ dbSubId: 1, dbId: null });
-  });
-
-  it("refuses a voucher number that is not an Int before sending anything", async () => {
-    const error = await integrationError(xledger().export(entries(1, { voucherNumber: "V-17" }), ctx()));
-    expect([error.code, error.retryable, error.remoteCode]).toEqual([
-      "bad_request",
-      false,
-      "INVALID_TR_REG_NUMBER",
-    ]);
-    expect(sandbox.counters().requests.xledger).toBe(0);
+    const configured = (await storedItems()).find((i) => i.trRegNumber === 42);
+    expect(configured?.jobLevel).toEqual({ dbSubId: 1, dbId: null });
   });
 
   it("guards foreign currency: refused before any request, or sent as invoiceAmount when configured", async () => {
@@ -190,10 +176,7 @@ describe("what each Xledger item carries", () => {
     const batch = entries(3);
     await adapter.export(batch, count);
     sandbox.fault({ target: "xledger", kind: "unsupported_filter", field: "extIdentifier_in", count: 1 });
-    await adapter.findExported(
-      batch.map((e) => e.id),
-      { ...count, since: new Date() },
-    );
+    await adapter.findExported(batch, { ...count, since: new Date() });
     expect(counted).toEqual(["ping", "export", "lookup", "lookup"]);
     expect(sandbox.counters().requests.xledger).toBe(counted.length);
   });

@@ -13,6 +13,8 @@ export interface EngineMetrics {
   /** One HTTP request to an accounting API, by why it was made (export, lookup, ping, token). */
   apiRequest(integration: string, purpose: string): void;
   scheduled(outcome: string, count: number): void;
+  /** The worker Edge Function served a dispatch or sweep from a cold isolate (no warm-up before it). */
+  coldStart(kind: string): void;
 }
 
 export const noMetrics: EngineMetrics = {
@@ -25,4 +27,5 @@ export const noMetrics: EngineMetrics = {
   healthCheck() {},
   apiRequest() {},
   scheduled() {},
+  coldStart() {},
 };

@@ -45,7 +45,7 @@ export interface XledgerAdapterOptions {
   now?: () => number;
   /** `jobLevel` of every item; default `{ dbSubId: 1 }` (config `job_level`). */
   jobLevel?: { dbSubId: number } | { dbId: number };
-  /** `trRegNumber` for entries without a numeric voucher number; default the posted date as `YYYYMMDD`. */
+  /** One `trRegNumber` for every item; default: derived from each entry's voucher number. */
   trRegNumber?: number;
   /** The company's base currency; when set, other currencies follow {@link foreignCurrency}. */
   baseCurrency?: string;
@@ -137,8 +137,8 @@ export class XledgerAdapter implements IntegrationAdapter {
    * `extIdentifier` here, stopping once every reference is found. The refusal is remembered for this adapter,
    * so a run pays for it at most once, and never fails because of it.
    */
-  async findExported(references: string[], ctx: LookupContext): Promise<ExportedEntry[]> {
-    const wanted = new Set(references);
+  async findExported(entries: readonly ExportEntry[], ctx: LookupContext): Promise<ExportedEntry[]> {
+    const wanted = new Set(entries.map((e) => e.id));
     if (wanted.size === 0) return [];
     if (this.#fastPath) {
       try {
@@ -261,21 +261,20 @@ export class XledgerAdapter implements IntegrationAdapter {
     return node;
   }
 
-  /** The voucher number when it is an Int; else the configured number; else the posted date as YYYYMMDD. */
+  /**
+   * The voucher's registration number, the same for every line of the voucher: config `tr_reg_number` when
+   * set (one number for everything, as community importers send a batch number); else the voucher number
+   * itself when it is an Int ("20260131"); else a stable 31-bit FNV-1a hash of it, never 0 (voucher numbers
+   * are free text, e.g. "2026-000123" or an entry id; `trRegNumber` is a GraphQL Int).
+   */
   #registrationNumber(entry: ExportEntry): number {
-    const voucher = entry.voucherNumber ?? null;
-    if (voucher !== null) {
-      const n = /^\d{1,10}$/.test(voucher) ? Number(voucher) : Number.NaN;
-      if (!Number.isSafeInteger(n) || n > MAX_INT) {
-        throw new IntegrationError(
-          "bad_request",
-          `xledger: voucher number ${JSON.stringify(voucher)} of entry ${entry.id} is not a trRegNumber (an Int up to ${MAX_INT})`,
-          { retryable: false, remoteCode: "INVALID_TR_REG_NUMBER" },
-        );
-      }
-      return n;
+    if (this.#trRegNumber !== undefined) return this.#trRegNumber;
+    const voucher = entry.voucherNumber;
+    if (/^\d{1,10}$/.test(voucher)) {
+      const n = Number(voucher);
+      if (n >= 1 && n <= MAX_INT) return n;
     }
-    return this.#trRegNumber ?? Number(entry.entryDate.replaceAll("-", ""));
+    return voucherHash(voucher);
   }
 
   async #graphql(
@@ -333,6 +332,16 @@ export class XledgerAdapter implements IntegrationAdapter {
     }
     return body.data;
   }
+}
+
+/** FNV-1a over the UTF-16 code units, folded to 1 … 2^31 − 1. */
+function voucherHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return (h % MAX_INT) + 1;
 }
 
 function collect(node: ItemNode, wanted: ReadonlySet<string>, found: Map<string, string>): void {
