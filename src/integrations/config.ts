@@ -4,7 +4,33 @@
  */
 import { z } from "zod";
 
-const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+// The regex repeats what the URL check implies so the generated JSON Schema (which has no notion of
+// zod's protocol option) carries it to SQL; a string passing both is an http(s) URL in either place.
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+  .regex(/^https?:\/\/[^\s/?#]+([/?#]\S*)?$/, { error: "must be an http(s) URL" });
+
+/**
+ * Cross-field rules "at least one of these keys", enforced here and exported to the JSON Schema
+ * that SQL evaluates (`allOf` of `anyOf`-of-`required`; see src/integrations/configSchema.ts).
+ * A plain `.refine` would be invisible to SQL: write cross-field rules through this helper, or as
+ * JSON Schema `meta` the SQL evaluator supports (`if`/`then`, `anyOf`, `allOf`).
+ */
+function requireOneOf<T extends z.ZodObject>(
+  schema: T,
+  rules: ReadonlyArray<{ keys: readonly [string, ...string[]]; message: string }>,
+) {
+  return schema
+    .superRefine((value, ctx) => {
+      for (const rule of rules) {
+        const present = rule.keys.some((k) => (value as Record<string, unknown>)[k] !== undefined);
+        if (!present) ctx.addIssue({ code: "custom", message: rule.message, path: [rule.keys[0]] });
+      }
+    })
+    .meta({
+      allOf: rules.map((r) => ({ anyOf: r.keys.map((k) => ({ required: [k] })), description: r.message })),
+    });
+}
 
 /**
  * Xledger `config`:
@@ -35,8 +61,8 @@ export const xledgerCredentialsSchema = z.object({ token: z.string().min(1) });
  * - `local_currency` (optional, ISO 4217): when set, entries in another currency are refused instead of
  *   being booked in the company's currency (BC v2.0 journal lines carry no currency).
  */
-export const dynamicsConfigSchema = z
-  .object({
+export const dynamicsConfigSchema = requireOneOf(
+  z.object({
     base_url: httpUrl,
     tenant_id: z.string().min(1).optional(),
     environment: z.string().min(1).optional(),
@@ -48,15 +74,12 @@ export const dynamicsConfigSchema = z
       .string()
       .regex(/^[A-Z]{3}$/)
       .optional(),
-  })
-  .refine((c) => c.journal_id !== undefined || c.journal_code !== undefined, {
-    message: "journal_id or journal_code is required",
-    path: ["journal_id"],
-  })
-  .refine((c) => c.token_url !== undefined || c.tenant_id !== undefined, {
-    message: "token_url is required when tenant_id is not given",
-    path: ["token_url"],
-  });
+  }),
+  [
+    { keys: ["journal_id", "journal_code"], message: "journal_id or journal_code is required" },
+    { keys: ["token_url", "tenant_id"], message: "token_url is required when tenant_id is not given" },
+  ],
+);
 
 /** Business Central credentials: `{"client_id":"…","client_secret":"…"}`. */
 export const dynamicsCredentialsSchema = z.object({
