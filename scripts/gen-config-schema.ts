@@ -13,6 +13,8 @@ if (!stamp || !/^\d{14}$/.test(stamp)) {
   console.error("usage: npm run gen:config-schema -- <14-digit migration timestamp>");
   process.exit(2);
 }
-const file = fileURLToPath(new URL(`../supabase/migrations/${stamp}_integration_config_schema.sql`, import.meta.url));
+const file = fileURLToPath(
+  new URL(`../supabase/migrations/${stamp}_integration_config_schema.sql`, import.meta.url),
+);
 writeFileSync(file, integrationSchemaMigration(), { flag: "wx" });
 console.log(`wrote ${file}`);

@@ -30,14 +30,25 @@ const SCHEMAS: Record<IntegrationType, Record<SchemaKind, z.ZodType>> = {
 export function integrationJsonSchema(type: IntegrationType, kind: SchemaKind): Record<string, unknown> {
   // unrepresentable "throw": a zod feature JSON Schema cannot express must stop generation,
   // not silently drop a rule from the SQL side.
-  const { $schema: _, ...schema } = z.toJSONSchema(SCHEMAS[type][kind], { io: "input", unrepresentable: "throw" });
+  const { $schema: _, ...schema } = z.toJSONSchema(SCHEMAS[type][kind], {
+    io: "input",
+    unrepresentable: "throw",
+  });
   return schema;
 }
 
 /** Every (type, kind) pair, in a stable order. */
-export function allIntegrationJsonSchemas(): Array<{ type: IntegrationType; kind: SchemaKind; schema: Record<string, unknown> }> {
+export function allIntegrationJsonSchemas(): Array<{
+  type: IntegrationType;
+  kind: SchemaKind;
+  schema: Record<string, unknown>;
+}> {
   return (["xledger", "dynamics"] as const).flatMap((type) =>
-    (["config", "credentials"] as const).map((kind) => ({ type, kind, schema: integrationJsonSchema(type, kind) })),
+    (["config", "credentials"] as const).map((kind) => ({
+      type,
+      kind,
+      schema: integrationJsonSchema(type, kind),
+    })),
   );
 }
 
