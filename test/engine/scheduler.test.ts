@@ -73,7 +73,9 @@ describe.each(testDbKinds())("scheduler on %s", (kind) => {
   it("records a paused integration's due period as skipped (disabled), moves on, and runs again once resumed", async () => {
     const period = new Date("2026-11-30T01:00:00Z");
     await setSchedule("0 2 * * *", period);
-    await db.query("update public.organization_integrations set enabled = false where id = $1", [s.xledgerId]);
+    await db.query("update public.organization_integrations set enabled = false where id = $1", [
+      s.xledgerId,
+    ]);
     const paused = await tick(new Date("2026-11-30T01:00:03Z"));
     expect(paused).toMatchObject({ enqueued: 0, skipped: 1 });
     expect(await runs()).toEqual([
