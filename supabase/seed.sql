@@ -59,7 +59,7 @@ from generate_series(1, 17) as g
 on conflict (id) do nothing;
 
 -- The demo Business Central integration names the sandbox's company and GENERAL journal
--- (src/sandbox/dynamics/data.ts); rows seeded before the ids were fixed are corrected in place.
+-- (src/local/sandbox/dynamics/data.ts); rows seeded before the ids were fixed are corrected in place.
 update public.organization_integrations i
 set config = i.config || '{"company_id":"5f3c2a10-9b1e-4d2a-8c3f-0a1b2c3d4e01","journal_id":"7a4e1b20-3c5d-4e6f-9a0b-1c2d3e4f5a01"}'::jsonb
 where i.org_id = 'd0000000-0000-4000-8000-000000000001' and i.integration_type = 'dynamics'

@@ -1,5 +1,5 @@
 import type { Queryable } from "../../src/db/types.ts";
-import { DEFAULT_JWT_SECRET, signJwt } from "../../src/gateway/index.ts";
+import { DEFAULT_JWT_SECRET, signJwt } from "../../src/local/gateway/index.ts";
 
 export interface SeededOrg {
   org: string;

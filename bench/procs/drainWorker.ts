@@ -10,7 +10,7 @@
 import { run } from "graphile-worker";
 import { PgBoss } from "pg-boss";
 import { openPostgres } from "../../src/db/postgres.ts";
-import { Worker } from "../../src/engine/worker.ts";
+import { Worker } from "../../src/engine/run/worker.ts";
 import { noopExecutor } from "../lib/noopExecutor.ts";
 import { QUEUE, silentGraphileLogger } from "../lib/peers.ts";
 

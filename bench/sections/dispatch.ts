@@ -1,5 +1,5 @@
 import { openPostgres } from "../../src/db/postgres.ts";
-import { Worker } from "../../src/engine/worker.ts";
+import { Worker } from "../../src/engine/run/worker.ts";
 import {
   graphileLatencyQueue,
   graphileTemplate,

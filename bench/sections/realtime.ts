@@ -1,7 +1,7 @@
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { WebSocket } from "ws";
-import { silentLogger } from "../../src/engine/logger.ts";
-import { startStack } from "../../src/stack/startStack.ts";
+import { silentLogger } from "../../src/engine/observe/logger.ts";
+import { startStack } from "../../src/local/stack/startStack.ts";
 import type { SectionResult } from "../lib/report.ts";
 import { memberToken } from "../lib/seed.ts";
 import { type Latency, latency, medianLatency, ms, sleep } from "../lib/stats.ts";

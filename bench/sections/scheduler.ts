@@ -1,8 +1,8 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { openPostgres } from "../../src/db/postgres.ts";
-import { silentLogger } from "../../src/engine/logger.ts";
-import { schedulerTick } from "../../src/engine/scheduler.ts";
+import { silentLogger } from "../../src/engine/observe/logger.ts";
+import { schedulerTick } from "../../src/engine/schedule/scheduler.ts";
 import { createDatabase, dropDatabase, ourTemplate } from "../lib/pg.ts";
 import type { SectionResult } from "../lib/report.ts";
 import { int, ms, sleep } from "../lib/stats.ts";

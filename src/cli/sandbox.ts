@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { describeIssues, flagOrEnv } from "../config/env.ts";
-import { isLoopback } from "../gateway/index.ts";
-import { sandboxIntegrationSettings, startSandbox } from "../sandbox/index.ts";
+import { isLoopback } from "../local/gateway/index.ts";
+import { sandboxIntegrationSettings, startSandbox } from "../local/sandbox/index.ts";
 
 /** Default port of the standalone sandbox (the embedded stack serves it on the gateway's port instead). */
 export const DEFAULT_SANDBOX_PORT = 4010;

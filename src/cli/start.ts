@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { describeIssues, flagOrEnv } from "../config/env.ts";
-import { startStack } from "../stack/startStack.ts";
+import { startStack } from "../local/stack/startStack.ts";
 import { createLogger } from "./log.ts";
 
 const options = z.object({

@@ -4,9 +4,9 @@ import { z } from "zod";
 import { describeIssues, flagOrEnv } from "../config/env.ts";
 import { openPostgres } from "../db/postgres.ts";
 import { type WorkerConfig, workerConfigSchema, workerEnv } from "../engine/config.ts";
-import { pingIntegration } from "../engine/pingIntegration.ts";
-import { createPromMetrics } from "../engine/promMetrics.ts";
-import { Worker } from "../engine/worker.ts";
+import { pingIntegration } from "../engine/health/pingIntegration.ts";
+import { createPromMetrics } from "../engine/observe/promMetrics.ts";
+import { Worker } from "../engine/run/worker.ts";
 import { createLogger } from "./log.ts";
 
 const flagNames: Record<string, keyof WorkerConfig> = {

@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_JWT_SECRET, signJwt } from "../../src/gateway/index.ts";
+import { DEFAULT_JWT_SECRET, signJwt } from "../../src/local/gateway/index.ts";
 import { DEMO, type GatewayHarness, openGatewayHarness } from "../gateway/harness.ts";
 import { testDbKinds } from "../helpers/db.ts";
 

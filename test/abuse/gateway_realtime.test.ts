@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { DEFAULT_JWT_SECRET, signJwt } from "../../src/gateway/index.ts";
-import { LIMITS } from "../../src/gateway/realtime/connection.ts";
+import { DEFAULT_JWT_SECRET, signJwt } from "../../src/local/gateway/index.ts";
+import { LIMITS } from "../../src/local/gateway/realtime/connection.ts";
 import { DEMO, type GatewayHarness, openGatewayHarness } from "../gateway/harness.ts";
 import { testDbKinds } from "../helpers/db.ts";
 import { waitFor } from "../helpers/waitFor.ts";

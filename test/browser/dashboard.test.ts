@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../src/engine/logger.ts";
-import { type Stack, startStack } from "../../src/stack/startStack.ts";
+import { silentLogger } from "../../src/engine/observe/logger.ts";
+import { type Stack, startStack } from "../../src/local/stack/startStack.ts";
 
 // The dashboard in a real browser (Debian chromium driven by playwright-core) against the whole
 // product (`startStack`: PGlite, gateway, worker, sandbox) serving a fresh production build of web/.

@@ -13,7 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../src/db/migrate.ts";
 import { openPostgres } from "../../src/db/postgres.ts";
 import type { Db } from "../../src/db/types.ts";
-import { createSandboxApp, type SandboxApp, sandboxIntegrationSettings } from "../../src/sandbox/index.ts";
+import {
+  createSandboxApp,
+  type SandboxApp,
+  sandboxIntegrationSettings,
+} from "../../src/local/sandbox/index.ts";
 import { triggerSync, user } from "../helpers/actAs.ts";
 import { ThrowawayCluster } from "./cluster.ts";
 

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../src/db/migrate.ts";
-import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/sandbox/index.ts";
+import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/local/sandbox/index.ts";
 import { until } from "../engine/testExecutors.ts";
 import { triggerSync, user } from "../helpers/actAs.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";

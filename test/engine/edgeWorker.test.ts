@@ -6,10 +6,10 @@ import {
   type WorkerHandler,
   type WorkerHandlerOptions,
 } from "../../src/engine/edge/workerHandler.ts";
-import { createJsonLogger } from "../../src/engine/jsonLogger.ts";
-import { silentLogger } from "../../src/engine/logger.ts";
+import { createJsonLogger } from "../../src/engine/observe/jsonLogger.ts";
+import { silentLogger } from "../../src/engine/observe/logger.ts";
 import type { RunExecutor } from "../../src/engine/types.ts";
-import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/sandbox/index.ts";
+import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/local/sandbox/index.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 import { blockingExecutor, until } from "./testExecutors.ts";
 

@@ -1,6 +1,6 @@
 /** The export executor's error policy, on its own (no database, no sandbox). */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SNOOZE_POLICY, errorOutcome, snoozeOutcome } from "../../src/engine/exportOutcome.ts";
+import { DEFAULT_SNOOZE_POLICY, errorOutcome, snoozeOutcome } from "../../src/engine/export/exportOutcome.ts";
 import { IntegrationError } from "../../src/integrations/errors.ts";
 
 const limited = (retryAfterSeconds?: number) =>

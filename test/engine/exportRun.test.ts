@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db, Queryable } from "../../src/db/types.ts";
-import { createExportRun, type ExportRunOptions, exportRun } from "../../src/engine/exportRun.ts";
+import { createExportRun, type ExportRunOptions, exportRun } from "../../src/engine/export/exportRun.ts";
 import type { ClaimedRun, RunContext, RunOutcome } from "../../src/engine/types.ts";
-import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/sandbox/index.ts";
+import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/local/sandbox/index.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 import { claim, enqueue, finish, makeDue, runRow, seedEntries } from "../helpers/exports.ts";
 import { addIntegration, countRows, createOrg } from "../helpers/fixtures.ts";

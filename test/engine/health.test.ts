@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
 import { workerConfigSchema } from "../../src/engine/config.ts";
-import { runHealthChecks } from "../../src/engine/healthMonitor.ts";
-import { decideHealth } from "../../src/engine/healthPolicy.ts";
-import { silentLogger } from "../../src/engine/logger.ts";
-import { noMetrics } from "../../src/engine/metrics.ts";
+import { runHealthChecks } from "../../src/engine/health/healthMonitor.ts";
+import { decideHealth } from "../../src/engine/health/healthPolicy.ts";
+import { silentLogger } from "../../src/engine/observe/logger.ts";
+import { noMetrics } from "../../src/engine/observe/metrics.ts";
 import { IntegrationError } from "../../src/integrations/errors.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 import { createScenario } from "../helpers/fixtures.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planSchedule } from "../../src/engine/schedulePlan.ts";
+import { planSchedule } from "../../src/engine/schedule/schedulePlan.ts";
 
 const day = 86_400_000;
 const iso = (d: Date | null) => d?.toISOString() ?? null;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openPostgres } from "../../src/db/postgres.ts";
 import type { Db } from "../../src/db/types.ts";
-import { silentLogger } from "../../src/engine/logger.ts";
-import { schedulerTick } from "../../src/engine/scheduler.ts";
-import { Worker } from "../../src/engine/worker.ts";
+import { silentLogger } from "../../src/engine/observe/logger.ts";
+import { Worker } from "../../src/engine/run/worker.ts";
+import { schedulerTick } from "../../src/engine/schedule/scheduler.ts";
 import { triggerSync, user } from "../helpers/actAs.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 import { createScenario } from "../helpers/fixtures.ts";
@@ -232,7 +232,7 @@ describe.each(testDbKinds())("scheduler on %s", (kind) => {
       config: { pollSeconds: 0.1, schedulerSeconds: 300 },
       log,
       metrics: {
-        ...(await import("../../src/engine/metrics.ts")).noMetrics,
+        ...(await import("../../src/engine/observe/metrics.ts")).noMetrics,
         drift: (_i, sec, alerted) => drifts.push([sec, alerted]),
       },
     });

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Worker } from "../../src/engine/worker.ts";
+import { Worker } from "../../src/engine/run/worker.ts";
 import { triggerSync, user } from "../helpers/actAs.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 import { createScenario } from "../helpers/fixtures.ts";

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
-import { createPromMetrics } from "../../src/engine/promMetrics.ts";
-import { Worker } from "../../src/engine/worker.ts";
+import { createPromMetrics } from "../../src/engine/observe/promMetrics.ts";
+import { Worker } from "../../src/engine/run/worker.ts";
 import { IntegrationError } from "../../src/integrations/errors.ts";
 import { rpc, triggerSync, user } from "../helpers/actAs.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";

@@ -1,7 +1,7 @@
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { WebSocket } from "ws";
 import { migrate } from "../../src/db/migrate.ts";
-import { type Gateway, type GatewayOptions, startGateway } from "../../src/gateway/index.ts";
+import { type Gateway, type GatewayOptions, startGateway } from "../../src/local/gateway/index.ts";
 import { openTestDb, type TestDb, type TestDbKind } from "../helpers/db.ts";
 
 /** Seeded identities (supabase/seed.sql). */

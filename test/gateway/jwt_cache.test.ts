@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_JWT_SECRET, signJwt, verifyJwt } from "../../src/gateway/jwt.ts";
+import { DEFAULT_JWT_SECRET, signJwt, verifyJwt } from "../../src/local/gateway/jwt.ts";
 
 // verifyJwt keeps verified tokens; these check that the cache never changes an answer.
 describe("verifyJwt with its verified-token cache", () => {

@@ -1,8 +1,8 @@
 import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { signJwt } from "../../src/gateway/index.ts";
-import { DEFAULT_JWT_SECRET } from "../../src/gateway/jwt.ts";
+import { signJwt } from "../../src/local/gateway/index.ts";
+import { DEFAULT_JWT_SECRET } from "../../src/local/gateway/jwt.ts";
 import { testDbKinds } from "../helpers/db.ts";
 import { waitFor } from "../helpers/waitFor.ts";
 import { DEMO, type GatewayHarness, openGatewayHarness } from "./harness.ts";

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGateway } from "../../src/gateway/index.ts";
+import { startGateway } from "../../src/local/gateway/index.ts";
 import { testDbKinds } from "../helpers/db.ts";
 import { DEMO, type GatewayHarness, openGatewayHarness } from "./harness.ts";
 

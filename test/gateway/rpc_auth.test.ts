@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signJwt } from "../../src/gateway/index.ts";
-import { DEFAULT_JWT_SECRET } from "../../src/gateway/jwt.ts";
+import { signJwt } from "../../src/local/gateway/index.ts";
+import { DEFAULT_JWT_SECRET } from "../../src/local/gateway/jwt.ts";
 import { testDbKinds } from "../helpers/db.ts";
 import { DEMO, decodeClaims, type GatewayHarness, openGatewayHarness } from "./harness.ts";
 

@@ -1,7 +1,7 @@
 /** Helpers for export-pipeline tests: ledger entries, and acting as a worker around one run. */
 import { expect } from "vitest";
 import type { Queryable } from "../../src/db/types.ts";
-import { engineSqlError } from "../../src/engine/exportSql.ts";
+import { engineSqlError } from "../../src/engine/export/exportSql.ts";
 import type { ClaimedRun, RunOutcome } from "../../src/engine/types.ts";
 
 /**

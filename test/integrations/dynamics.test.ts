@@ -12,7 +12,7 @@ import {
   type Sandbox,
   sandboxIntegrationSettings,
   startSandbox,
-} from "../../src/sandbox/index.ts";
+} from "../../src/local/sandbox/index.ts";
 import { ctx, entries, integrationError } from "./fixtures.ts";
 
 let sandbox: Sandbox;

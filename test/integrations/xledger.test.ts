@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAdapter } from "../../src/integrations/registry.ts";
 import type { IntegrationAdapter } from "../../src/integrations/types.ts";
-import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/sandbox/index.ts";
+import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/local/sandbox/index.ts";
 import { ctx, entries, integrationError } from "./fixtures.ts";
 
 let sandbox: Sandbox;

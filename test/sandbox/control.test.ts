@@ -1,6 +1,6 @@
 /** The sandbox control endpoints: state, faults validation, reset (DESIGN §9 contract). */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
+import { type Sandbox, startSandbox } from "../../src/local/sandbox/index.ts";
 
 let sandbox: Sandbox;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import {
   SANDBOX_BC_JOURNAL_ID,
   type Sandbox,
   startSandbox,
-} from "../../src/sandbox/index.ts";
+} from "../../src/local/sandbox/index.ts";
 
 let sandbox: Sandbox;
 let api: string;

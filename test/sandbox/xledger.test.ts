@@ -1,7 +1,7 @@
 /** The fake Xledger over raw HTTP: auth, error shape, mutation validation, Relay paging. */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
+import { type Sandbox, startSandbox } from "../../src/local/sandbox/index.ts";
 
 let sandbox: Sandbox;
 beforeAll(async () => {

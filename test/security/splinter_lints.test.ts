@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
-import { EXPOSED_SCHEMAS } from "../../src/gateway/rest/types.ts";
+import { EXPOSED_SCHEMAS } from "../../src/local/gateway/rest/types.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 
 /**

@@ -1,7 +1,7 @@
 /** Credentials storage and the export pipeline's SQL (supabase/migrations/20261129000500_export_pipeline.sql). */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Db, pgError } from "../../src/db/types.ts";
-import { engineSqlError } from "../../src/engine/exportSql.ts";
+import { engineSqlError } from "../../src/engine/export/exportSql.ts";
 import type { ClaimedRun } from "../../src/engine/types.ts";
 import { actAs, anon, type Identity, serviceRole, user } from "../helpers/actAs.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../src/engine/logger.ts";
-import { type Stack, startStack } from "../../src/stack/startStack.ts";
+import { silentLogger } from "../../src/engine/observe/logger.ts";
+import { type Stack, startStack } from "../../src/local/stack/startStack.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 
 const XLEDGER = "e0000000-0000-4000-8000-000000000001";

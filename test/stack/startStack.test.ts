@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { silentLogger } from "../../src/engine/logger.ts";
-import { type Stack, startStack } from "../../src/stack/startStack.ts";
+import { silentLogger } from "../../src/engine/observe/logger.ts";
+import { type Stack, startStack } from "../../src/local/stack/startStack.ts";
 import { until } from "../engine/testExecutors.ts";
 
 const DEMO_ORG = "d0000000-0000-4000-8000-000000000001";

@@ -1,13 +1,13 @@
 import type { Db } from "../../db/types.ts";
-import { Completer } from "../completer.ts";
 import type { WorkerConfig } from "../config.ts";
-import { checkDrift } from "../driftCheck.ts";
-import { type AbortReason, type AttemptResult, executeRun } from "../executeRun.ts";
-import { type PingIntegration, runHealthChecks } from "../healthMonitor.ts";
-import type { EngineLogger } from "../logger.ts";
-import type { EngineMetrics } from "../metrics.ts";
-import { claimRuns, heartbeatRuns, reapExpiredLeases, releaseRuns } from "../runStore.ts";
-import { schedulerTick, type TickResult } from "../scheduler.ts";
+import { type PingIntegration, runHealthChecks } from "../health/healthMonitor.ts";
+import type { EngineLogger } from "../observe/logger.ts";
+import type { EngineMetrics } from "../observe/metrics.ts";
+import { Completer } from "../run/completer.ts";
+import { type AbortReason, type AttemptResult, executeRun } from "../run/executeRun.ts";
+import { claimRuns, heartbeatRuns, reapExpiredLeases, releaseRuns } from "../run/runStore.ts";
+import { checkDrift } from "../schedule/driftCheck.ts";
+import { schedulerTick, type TickResult } from "../schedule/scheduler.ts";
 import type { ClaimedRun, RunExecutor } from "../types.ts";
 import type { Deadlines, EdgeBudget } from "./budget.ts";
 

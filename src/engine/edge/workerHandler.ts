@@ -1,7 +1,7 @@
 /**
  * The worker Edge Function's request handler (DESIGN §5 "Serverless"): ONE implementation, served by
  * `Deno.serve` on Supabase (supabase/functions/sync-worker/index.ts) and by the local gateway at
- * `/functions/v1/sync-worker` (src/stack/startStack.ts). Web-standard APIs only: nothing Node-only
+ * `/functions/v1/sync-worker` (src/local/stack/startStack.ts). Web-standard APIs only: nothing Node-only
  * may enter this module's import graph (the Deno test type-checks and runs it).
  *
  * Requests (POST, JSON body):
@@ -18,11 +18,11 @@
  */
 import type { Db } from "../../db/types.ts";
 import { type WorkerConfig, workerConfigSchema } from "../config.ts";
-import { createExportRun } from "../exportRun.ts";
-import type { PingIntegration } from "../healthMonitor.ts";
-import { createJsonLogger } from "../jsonLogger.ts";
-import type { EngineLogger } from "../logger.ts";
-import { type EngineMetrics, noMetrics } from "../metrics.ts";
+import { createExportRun } from "../export/exportRun.ts";
+import type { PingIntegration } from "../health/healthMonitor.ts";
+import { createJsonLogger } from "../observe/jsonLogger.ts";
+import type { EngineLogger } from "../observe/logger.ts";
+import { type EngineMetrics, noMetrics } from "../observe/metrics.ts";
 import type { RunExecutor } from "../types.ts";
 import { deadlinesFrom, type EdgeBudget, type EdgeBudgetInput, edgeBudgetSchema } from "./budget.ts";
 import { EdgeSession, type SessionKind, type SessionSummary } from "./session.ts";

@@ -15,8 +15,8 @@
 import { openPostgres } from "../../../src/db/postgres.ts";
 import { edgeBudgetFromEnv } from "../../../src/engine/edge/budget.ts";
 import { createWorkerHandler } from "../../../src/engine/edge/workerHandler.ts";
-import { createJsonLogger, type LogLevel } from "../../../src/engine/jsonLogger.ts";
-import { pingIntegration } from "../../../src/engine/pingIntegration.ts";
+import { pingIntegration } from "../../../src/engine/health/pingIntegration.ts";
+import { createJsonLogger, type LogLevel } from "../../../src/engine/observe/jsonLogger.ts";
 
 const env = (name: string) => Deno.env.get(name);
 const connectionString = env("SUPABASE_DB_URL") ?? env("DATABASE_URL");

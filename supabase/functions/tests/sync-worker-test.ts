@@ -11,7 +11,7 @@ import { migrate } from "../../../src/db/migrate.ts";
 import { openPostgres } from "../../../src/db/postgres.ts";
 import type { Db } from "../../../src/db/types.ts";
 import { createWorkerHandler } from "../../../src/engine/edge/workerHandler.ts";
-import { createJsonLogger } from "../../../src/engine/jsonLogger.ts";
+import { createJsonLogger } from "../../../src/engine/observe/jsonLogger.ts";
 
 const XLEDGER = "e0000000-0000-4000-8000-000000000001";
 const DYNAMICS = "e0000000-0000-4000-8000-000000000002";

@@ -1,0 +1,196 @@
+/**
+ * The export pipeline's database operations, one function per `sync_engine` SQL function
+ * (supabase/migrations/20261129000500_export_pipeline.sql). SQL owns the rules (fencing, "exported at
+ * most once", validation); these wrappers only shape arguments and rows.
+ */
+import { pgError, type Queryable } from "../../db/types.ts";
+import type { ExportEntry } from "../../integrations/types.ts";
+
+/** The fencing token every call after the claim presents. */
+export interface RunFence {
+  runId: string;
+  workerId: string;
+  attempt: number;
+}
+
+/** An integration as the worker needs it (`sync_engine.integration_runtime`). */
+export interface IntegrationRuntime {
+  orgId: string;
+  integrationType: string;
+  enabled: boolean;
+  config: unknown;
+  /** Decrypted credentials, or `null` when none are stored. Never log this. */
+  credentials: unknown;
+  credentialsSource: "vault" | "table" | null;
+}
+
+/** One entry of a batch; `inFlight` when an earlier attempt or run may already have sent it. */
+export interface BatchEntry extends ExportEntry {
+  inFlight: boolean;
+}
+
+/** A coded error raised by the engine's SQL (PostgREST full-control form, SQLSTATE `PGRST`). */
+export interface EngineSqlError {
+  code: string;
+  message: string;
+  details: unknown;
+}
+
+/**
+ * Reads the code of an error raised through `sync_engine.raise_api_error`, or `null` for any other error.
+ *
+ * @example
+ * try { await recordExports(db, fence, rows, cursor); } catch (e) { if (engineSqlError(e)?.code === "run_not_held") stop(); }
+ */
+export function engineSqlError(error: unknown): EngineSqlError | null {
+  const e = pgError(error);
+  if (e?.code !== "PGRST") return null;
+  try {
+    const body = JSON.parse(e.message) as { code?: unknown; message?: unknown; details?: unknown };
+    if (typeof body.code !== "string") return null;
+    let details: unknown = body.details;
+    if (typeof details === "string") {
+      try {
+        details = JSON.parse(details) as unknown;
+      } catch {
+        // details stay text
+      }
+    }
+    return { code: body.code, message: typeof body.message === "string" ? body.message : "", details };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Type, config and decrypted credentials of one integration; `null` when it does not exist.
+ *
+ * @example
+ * const runtime = await loadIntegrationRuntime(db, run.integration_id);
+ */
+export async function loadIntegrationRuntime(
+  db: Queryable,
+  integrationId: string,
+): Promise<IntegrationRuntime | null> {
+  const { rows } = await db.query<{
+    org_id: string;
+    integration_type: string;
+    enabled: boolean;
+    config: unknown;
+    credentials: unknown;
+    credentials_source: "vault" | "table" | null;
+  }>("select * from sync_engine.integration_runtime($1)", [integrationId]);
+  const row = rows[0];
+  if (row === undefined) return null;
+  return {
+    orgId: row.org_id,
+    integrationType: row.integration_type,
+    enabled: row.enabled,
+    config: row.config,
+    credentials: row.credentials,
+    credentialsSource: row.credentials_source,
+  };
+}
+
+/**
+ * The next approved, not yet exported entries after `afterId`, in id order.
+ *
+ * @example
+ * const batch = await nextExportBatch(db, fence, cursor, adapter.maxBatchSize);
+ */
+export async function nextExportBatch(
+  db: Queryable,
+  fence: RunFence,
+  afterId: string | null,
+  limit: number,
+): Promise<BatchEntry[]> {
+  const { rows } = await db.query<{
+    entry_id: string;
+    entry_date: string;
+    account: string;
+    amount: string;
+    currency: string;
+    description: string | null;
+    in_flight: boolean;
+  }>("select * from sync_engine.next_export_batch($1, $2, $3, $4, $5)", [
+    fence.runId,
+    fence.workerId,
+    fence.attempt,
+    afterId,
+    limit,
+  ]);
+  return rows.map((r) => ({
+    id: r.entry_id,
+    entryDate: r.entry_date,
+    account: r.account,
+    amount: r.amount,
+    currency: r.currency,
+    description: r.description,
+    inFlight: r.in_flight,
+  }));
+}
+
+/**
+ * Marks entries as possibly sent, before sending them; stretches the lease to at least `leaseSeconds`.
+ *
+ * @example
+ * await markBatchInFlight(db, fence, batch.map((e) => e.id), 75);
+ */
+export async function markBatchInFlight(
+  db: Queryable,
+  fence: RunFence,
+  entryIds: readonly string[],
+  leaseSeconds: number | null,
+): Promise<void> {
+  await db.query("select sync_engine.mark_batch_in_flight($1, $2, $3, $4, $5)", [
+    fence.runId,
+    fence.workerId,
+    fence.attempt,
+    entryIds,
+    leaseSeconds,
+  ]);
+}
+
+/**
+ * Records exported entries with their external ids and advances the cursor, in one transaction.
+ * Returns how many rows this call added and the run's `records_exported` afterwards.
+ *
+ * @example
+ * const { recordsExported } = await recordExports(db, fence, exported, { after_id: lastId });
+ */
+export async function recordExports(
+  db: Queryable,
+  fence: RunFence,
+  exported: readonly { entryId: string; externalId: string }[],
+  cursor: Record<string, unknown>,
+): Promise<{ recorded: number; recordsExported: number }> {
+  const { rows } = await db.query<{ recorded: number; records_exported: number }>(
+    "select * from sync_engine.record_exports($1, $2, $3, $4, $5, $6)",
+    [
+      fence.runId,
+      fence.workerId,
+      fence.attempt,
+      exported.map((e) => e.entryId),
+      exported.map((e) => e.externalId),
+      JSON.stringify(cursor),
+    ],
+  );
+  const row = rows[0];
+  return { recorded: row?.recorded ?? 0, recordsExported: row?.records_exported ?? 0 };
+}
+
+/**
+ * Counts one rate-limit snooze; returns the consecutive count since the run last recorded a batch.
+ *
+ * @example
+ * const inARow = await recordSnooze(db, fence, "burst_limit");
+ */
+export async function recordSnooze(db: Queryable, fence: RunFence, code: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>("select sync_engine.record_snooze($1, $2, $3, $4) as n", [
+    fence.runId,
+    fence.workerId,
+    fence.attempt,
+    code,
+  ]);
+  return rows[0]?.n ?? 0;
+}

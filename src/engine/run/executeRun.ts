@@ -1,0 +1,121 @@
+import type { Db } from "../../db/types.ts";
+import { isIntegrationError } from "../../integrations/errors.ts";
+import type { WorkerConfig } from "../config.ts";
+import { type EngineLogger, runBindings } from "../observe/logger.ts";
+import type { EngineMetrics } from "../observe/metrics.ts";
+import type { ClaimedRun, RunExecutor, RunOutcome } from "../types.ts";
+import { failRun, finishCancelled, releaseRuns } from "./runStore.ts";
+
+/** Why a worker aborted a run's signal. */
+export type AbortReason = "cancelled" | "lease_lost" | "shutdown";
+
+/** The state a run ended this attempt in, from this worker's point of view. */
+export type AttemptResult = "succeeded" | "failed" | "pending" | "cancelled" | "released" | "lost";
+
+export interface ExecuteDeps {
+  db: Db;
+  executor: RunExecutor;
+  workerId: string;
+  config: Pick<WorkerConfig, "backoffBaseSeconds" | "backoffCapSeconds">;
+  log: EngineLogger;
+  metrics: EngineMetrics;
+  /** Completes a run (batched by the caller); resolves false when the run was no longer held. */
+  complete(run: ClaimedRun, recordsExported: number): Promise<boolean>;
+}
+
+/** Turns whatever an executor threw into an outcome: IntegrationErrors keep their retry advice. */
+export function errorToOutcome(error: unknown): RunOutcome {
+  if (isIntegrationError(error)) {
+    return error.retryable
+      ? {
+          kind: "retry",
+          code: error.code,
+          message: error.message,
+          ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
+        }
+      : { kind: "failed", code: error.code, message: error.message };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: "retry", code: "executor_error", message };
+}
+
+/**
+ * Runs one attempt of one claimed run and records how it ended through the SQL core: the one
+ * implementation the Node worker and the Edge Function share.
+ */
+export async function executeRun(
+  deps: ExecuteDeps,
+  run: ClaimedRun,
+  controller: AbortController,
+): Promise<AttemptResult> {
+  const log = deps.log.child(runBindings(run));
+  const started = Date.now();
+  log.info({ event: "run_started", triggered_by: run.triggered_by });
+  let outcome: RunOutcome;
+  try {
+    outcome = await deps.executor({
+      run,
+      db: deps.db,
+      signal: controller.signal,
+      log: (event) => log.info(event),
+    });
+  } catch (error) {
+    outcome = errorToOutcome(error);
+  }
+
+  const result = await record(deps, run, controller, outcome, log);
+  const seconds = (Date.now() - started) / 1000;
+  deps.metrics.runFinished(run.integration_type, run.triggered_by, result, seconds);
+  log.info({
+    event: "run_attempt_ended",
+    result,
+    outcome: outcome.kind,
+    duration_ms: Math.round(seconds * 1000),
+  });
+  return result;
+}
+
+async function record(
+  deps: ExecuteDeps,
+  run: ClaimedRun,
+  controller: AbortController,
+  outcome: RunOutcome,
+  log: EngineLogger,
+): Promise<AttemptResult> {
+  const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : null;
+  // A run that finished its work before noticing the abort is completed all the same (unless
+  // its lease is gone: then completion is refused by the fencing token anyway).
+  if (outcome.kind === "succeeded" && reason !== "lease_lost") {
+    return (await deps.complete(run, outcome.recordsExported)) ? "succeeded" : "lost";
+  }
+  if (reason === "lease_lost") {
+    log.warn({ event: "run_lease_lost" });
+    return "lost";
+  }
+  if (reason === "cancelled") {
+    return (await finishCancelled(deps.db, deps.workerId, run)) ? "cancelled" : "lost";
+  }
+  if (reason === "shutdown") {
+    const released = await releaseRuns(deps.db, deps.workerId, [run.id]);
+    return released.length > 0 ? "released" : "lost";
+  }
+  if (outcome.kind === "succeeded") return "lost";
+  if (outcome.kind === "retry") deps.metrics.runRetried(run.integration_type, outcome.code);
+  if (outcome.code !== "executor_error") deps.metrics.externalApiError(run.integration_type, outcome.code);
+  const status = await failRun(deps.db, deps.workerId, run, {
+    code: outcome.code,
+    message: outcome.message,
+    retryable: outcome.kind === "retry",
+    retryAfterSeconds: outcome.kind === "retry" ? outcome.retryAfterSeconds : undefined,
+    chargeAttempt: outcome.kind === "retry" ? outcome.chargeAttempt : true,
+    backoffBaseSeconds: deps.config.backoffBaseSeconds,
+    backoffCapSeconds: deps.config.backoffCapSeconds,
+  });
+  if (status === null) return "lost";
+  log[status === "failed" ? "error" : "warn"]({
+    event: status === "failed" ? "run_failed" : "run_retry_scheduled",
+    code: outcome.code,
+    message: outcome.message,
+  });
+  return status === "failed" ? "failed" : "pending";
+}

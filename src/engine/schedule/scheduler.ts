@@ -1,0 +1,217 @@
+import type { Db } from "../../db/types.ts";
+import type { WorkerConfig } from "../config.ts";
+import type { EngineLogger } from "../observe/logger.ts";
+import { type PlanResult, planSchedule } from "./schedulePlan.ts";
+
+export interface TickResult {
+  enqueued: number;
+  duplicate: number;
+  skipped: number;
+  missed: number;
+  planned: number;
+}
+
+/** A distinct (cron, zone, next_run_at at ms) among the due integrations: one plan serves them all. */
+interface ScheduleKey {
+  cron: string;
+  zone: string;
+  next_run_at: Date | null;
+}
+
+interface Outcome {
+  integration_id: string;
+  org_id: string;
+  integration_type: string;
+  run_id: string | null;
+  outcome: string | null;
+}
+
+// next_run_at for an integration whose schedule cannot be parsed: parked until the schedule is
+// edited (the table's trigger resets next_run_at to null then).
+const PARKED = "infinity";
+
+// Plans per schedule_due_plans call: the plan arrays travel with every batch, so a tick with
+// thousands of distinct schedules sends them in slices.
+const PLANS_PER_CALL = 1000;
+
+// Batches applied at once by one tick on PostgreSQL (each its own connection and transaction;
+// SKIP LOCKED splits the rows). 100,000 due on 2 shared cores: see docs/benchmarks.md. PGlite
+// has one connection, so there it is 1.
+const PARALLEL_BATCHES = 2;
+
+// Due rows; coalesce(…, '-infinity') matches organization_integrations_due_idx (one range scan).
+// next_run_at is read at ms, the precision of the plans (JavaScript Dates) and of the
+// stale-read check in SQL.
+const DUE = `i.enabled and i.schedule_cron is not null
+  and coalesce(i.next_run_at, '-infinity'::timestamptz) <= $1`;
+// Due paused integrations: their periods are recorded as skipped ('disabled') by enqueue_run, one
+// by one through schedule_periods (a pause is rare; the bulk path stays for enabled rows only).
+const DUE_PAUSED = `not i.enabled and i.schedule_cron is not null
+  and coalesce(i.next_run_at, '-infinity'::timestamptz) <= $1`;
+const KEY_JOIN = `k.cron = i.schedule_cron and k.zone = i.schedule_timezone
+  and coalesce(k.expected, '-infinity') = coalesce(date_trunc('milliseconds', i.next_run_at), '-infinity')`;
+
+/**
+ * One scheduler tick: every due integration (enabled, with a cron, next_run_at ≤ now or unset)
+ * is planned in TypeScript (croner, DST-correct) and applied in SQL under the integration rows'
+ * locks, taken FOR NO KEY UPDATE SKIP LOCKED, so concurrent ticks from any number of workers split
+ * the work instead of repeating it; idempotency keys make even a repeated period a no-op. FOR NO
+ * KEY UPDATE (what an UPDATE of next_run_at needs), not FOR UPDATE: that would also block the
+ * foreign-key checks of runs being inserted for these integrations, and a manual trigger holding
+ * its advisory lock while waiting for that check deadlocked with the tick.
+ *
+ * Integrations due together mostly share a schedule, so the tick plans each distinct
+ * (cron, zone, next_run_at) once (croner ≈ 0.1 ms a plan) and:
+ * - plans without missed periods (the common case) go to `sync_engine.schedule_due_plans`, which
+ *   selects, locks and applies up to `schedulerBatch` matching rows per call — no ids travel to
+ *   TypeScript and back; `PARALLEL_BATCHES` calls run at once;
+ * - integrations with missed periods, and paused ones (each period recorded as skipped 'disabled'),
+ *   go one by one to `sync_engine.schedule_periods`; an unparseable schedule parks its integrations.
+ * Measured (bench/sections/scheduler.ts, 100,000 integrations due at once, PostgreSQL 15 on 2
+ * shared cores): one round trip per integration took ≈ 60 s; see docs/benchmarks.md.
+ */
+export async function schedulerTick(
+  db: Db,
+  now: Date,
+  config: Pick<WorkerConfig, "schedulerBatch" | "catchUpWindowSeconds">,
+  log: EngineLogger,
+): Promise<TickResult> {
+  const total: TickResult = { enqueued: 0, duplicate: 0, skipped: 0, missed: 0, planned: 0 };
+  const count = (o: Outcome) => {
+    // enqueued | duplicate (period already handled) | skipped (overlap, paused) | missed; null: no period yet
+    if (o.outcome === "enqueued") total.enqueued++;
+    else if (o.outcome === "duplicate") total.duplicate++;
+    else if (o.outcome === "skipped") total.skipped++;
+    else if (o.outcome === "missed") total.missed++;
+    if (o.outcome === null) return;
+    log.info({
+      event: "scheduled_period",
+      integration_id: o.integration_id,
+      org_id: o.org_id,
+      integration: o.integration_type,
+      run_id: o.run_id,
+      outcome: o.outcome,
+    });
+  };
+
+  const { rows: keys } = await db.query<ScheduleKey & { paused: boolean }>(
+    `select i.schedule_cron as cron, i.schedule_timezone as zone,
+            date_trunc('milliseconds', i.next_run_at) as next_run_at, false as paused
+     from public.organization_integrations i
+     where ${DUE}
+     group by 1, 2, 3
+     union all
+     select i.schedule_cron, i.schedule_timezone, date_trunc('milliseconds', i.next_run_at), true
+     from public.organization_integrations i
+     where ${DUE_PAUSED}
+     group by 1, 2, 3`,
+    [now],
+  );
+  const bulk: Array<{ key: ScheduleKey; plan: PlanResult }> = [];
+  const oneByOne: Array<{ key: ScheduleKey; plan: PlanResult | Error }> = [];
+  for (const key of keys) {
+    let plan: PlanResult | Error;
+    try {
+      plan = planSchedule({
+        cron: key.cron,
+        timezone: key.zone,
+        nextRunAt: key.next_run_at,
+        now,
+        catchUpWindowMs: config.catchUpWindowSeconds * 1000,
+      });
+    } catch (error) {
+      plan = error instanceof Error ? error : new Error(String(error));
+    }
+    if (plan instanceof Error || plan.missed.length > 0 || key.paused) oneByOne.push({ key, plan });
+    else bulk.push({ key, plan });
+  }
+
+  for (const { key, plan } of oneByOne) {
+    total.planned += await scheduleOneByOne(db, now, config, log, key, plan, count);
+  }
+
+  for (let start = 0; start < bulk.length; start += PLANS_PER_CALL) {
+    const slice = bulk.slice(start, start + PLANS_PER_CALL);
+    const params = [
+      now,
+      config.schedulerBatch,
+      slice.map((b) => b.key.cron),
+      slice.map((b) => b.key.zone),
+      slice.map((b) => b.key.next_run_at),
+      slice.map((b) => b.plan.runPeriod),
+      slice.map((b) => b.plan.newNextRunAt),
+    ];
+    const loop = async () => {
+      for (;;) {
+        // One statement, its own transaction: the function's row and advisory locks last one batch.
+        const { rows } = await db.query<Outcome>(
+          "select * from sync_engine.schedule_due_plans($1, $2, $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])",
+          params,
+        );
+        total.planned += rows.length;
+        for (const o of rows) count(o);
+        if (rows.length < config.schedulerBatch) return;
+      }
+    };
+    const parallel = db.kind === "postgres" ? PARALLEL_BATCHES : 1;
+    await Promise.all(Array.from({ length: parallel }, loop));
+  }
+  return total;
+}
+
+/** Integrations of one schedule key whose plan has missed periods, or cannot be made; returns how many were planned. */
+async function scheduleOneByOne(
+  db: Db,
+  now: Date,
+  config: Pick<WorkerConfig, "schedulerBatch">,
+  log: EngineLogger,
+  key: ScheduleKey,
+  plan: PlanResult | Error,
+  count: (o: Outcome) => void,
+): Promise<number> {
+  let planned = 0;
+  for (;;) {
+    const batch = await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: string; org_id: string; integration_type: string }>(
+        `select i.id, i.org_id, i.integration_type
+         from public.organization_integrations i
+         join (values ($2::text, $3::text, $4::timestamptz)) as k (cron, zone, expected) on ${KEY_JOIN}
+         where (${DUE}) or (${DUE_PAUSED})
+         limit $5
+         for no key update of i skip locked`,
+        [now, key.cron, key.zone, key.next_run_at, config.schedulerBatch],
+      );
+      for (const integration of rows) {
+        if (plan instanceof Error) {
+          log.error({
+            event: "schedule_invalid",
+            integration_id: integration.id,
+            org_id: integration.org_id,
+            cron: key.cron,
+            error: String(plan),
+          });
+          await tx.query("update public.organization_integrations set next_run_at = $2 where id = $1", [
+            integration.id,
+            PARKED,
+          ]);
+          continue;
+        }
+        const { rows: outcomes } = await tx.query<{ run_id: string; outcome: string }>(
+          "select * from sync_engine.schedule_periods($1, $2, $3, $4::timestamptz[], $5)",
+          [integration.id, key.next_run_at, plan.runPeriod, plan.missed, plan.newNextRunAt],
+        );
+        planned++;
+        for (const o of outcomes) count({ ...integration, integration_id: integration.id, ...o });
+        if (plan.missedUnrecorded > 0) {
+          log.warn({
+            event: "schedule_missed_unrecorded",
+            integration_id: integration.id,
+            count: plan.missedUnrecorded,
+          });
+        }
+      }
+      return rows.length;
+    });
+    if (batch < config.schedulerBatch) return planned;
+  }
+}
