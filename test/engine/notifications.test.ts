@@ -171,10 +171,10 @@ describe.each(testDbKinds())("notification outbox on %s", (kind) => {
       (r) => r.headers["idempotency-key"] === first.headers["idempotency-key"],
     );
     expect(retries.map((r) => r.headers["x-sync-attempt"])).toEqual(["1", "2", "3"]);
-    const drift = JSON.parse((byEvent.get("drift")?.[0] as Received).body);
+    const drift = JSON.parse(byEvent.get("drift")?.[0]?.body ?? "null");
     expect(drift.data.run_id).toBe(runId);
     expect(drift.data.details.drift_ms).toBeGreaterThan(300_000);
-    const failed = JSON.parse((byEvent.get("run_failed")?.[0] as Received).body);
+    const failed = JSON.parse(byEvent.get("run_failed")?.[0]?.body ?? "null");
     expect(failed.data).toMatchObject({
       run_id: runId,
       error_code: "bad_request",
