@@ -54,32 +54,21 @@ COMMENT ON SCHEMA sync_engine IS 'Engine internals: enqueue, claim, heartbeat, c
 CREATE FUNCTION public.cancel_integration_sync(run_id uuid) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $_$
+    AS $$
 #variable_conflict use_column
 declare
   v_claims jsonb := auth.jwt();
-  v_sub text := v_claims ->> 'sub';
   v_uid uuid;
   v_run public.sync_run_log%rowtype;
-  v_role text;
   v_status text;
 begin
-  if v_sub ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
-    v_uid := v_sub::uuid;
-  end if;
-  if v_uid is null or coalesce(v_claims ->> 'role', '') <> 'authenticated' then
-    perform sync_engine.raise_api_error('permission_denied', 401, 'You must be signed in to cancel a sync.');
-  end if;
+  v_uid := sync_engine.caller_user_id('cancel a sync');
   select * into v_run from public.sync_run_log r where r.id = cancel_integration_sync.run_id;
   -- A run of another org is reported as not found, not as forbidden: no existence oracle.
   if not found or lower(coalesce(v_claims ->> 'org_id', '')) <> v_run.org_id::text then
     perform sync_engine.raise_api_error('run_not_found', 404, 'No such sync run in your organization.');
   end if;
-  select m.role into v_role from public.organization_members m where m.org_id = v_run.org_id and m.user_id = v_uid;
-  if v_role is null or v_role not in ('admin', 'coordinator') then
-    perform sync_engine.raise_api_error('permission_denied', 403,
-      'Only administrators and coordinators can cancel a sync.');
-  end if;
+  perform sync_engine.require_member_role(v_run.org_id, v_uid, array['admin', 'coordinator'], 'cancel a sync');
   if v_run.status not in ('pending', 'running') then
     perform sync_engine.raise_api_error('run_not_active', 409, 'This sync has already finished.',
       p_details => pg_catalog.jsonb_build_object('status', v_run.status));
@@ -89,7 +78,7 @@ begin
   values (v_run.id, v_uid, v_run.org_id, v_run.integration_type, 'cancel');
   return v_status;
 end;
-$_$;
+$$;
 
 --
 -- Name: FUNCTION cancel_integration_sync(run_id uuid); Type: COMMENT; Schema: public; Owner: -
@@ -132,7 +121,7 @@ $$;
 CREATE FUNCTION public.trigger_integration_sync(org_id uuid, integration_type text) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $_$
+    AS $$
 #variable_conflict use_column
 declare
   c_allowed constant text[] := array['xledger', 'dynamics'];
@@ -140,10 +129,7 @@ declare
   c_rate_window constant interval := interval '5 minutes';
   v_org uuid := trigger_integration_sync.org_id;
   v_type text := trigger_integration_sync.integration_type;
-  v_claims jsonb := auth.jwt();
-  v_sub text := v_claims ->> 'sub';
   v_uid uuid;
-  v_role text;
   v_integration_id uuid;
   v_enabled boolean;
   v_last_trigger timestamptz;
@@ -151,31 +137,8 @@ declare
   v_label text;
   v_result record;
 begin
-  -- 1. An authenticated user. The sub is checked for uuid shape before the cast, so a forged or
-  --    malformed claim is a coded refusal, not an unhandled cast error.
-  if v_sub ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
-    v_uid := v_sub::uuid;
-  end if;
-  if v_uid is null or coalesce(v_claims ->> 'role', '') <> 'authenticated' then
-    perform sync_engine.raise_api_error('permission_denied', 401,
-      'You must be signed in to start a sync.');
-  end if;
-
-  -- 2. The JWT's org scope must be the org asked for.
-  if v_org is null or lower(coalesce(v_claims ->> 'org_id', '')) <> v_org::text then
-    perform sync_engine.raise_api_error('org_scope_violation', 403,
-      'Your session is not scoped to this organization.',
-      p_hint => 'Sign in to the organization you want to sync, then try again.');
-  end if;
-
-  -- 3. Only admins and coordinators of that org.
-  select m.role into v_role
-  from public.organization_members m
-  where m.org_id = v_org and m.user_id = v_uid;
-  if v_role is null or v_role not in ('admin', 'coordinator') then
-    perform sync_engine.raise_api_error('permission_denied', 403,
-      'Only administrators and coordinators can start a sync.');
-  end if;
+  -- 1–3. A signed-in user, a session scoped to this org, an admin or coordinator there.
+  v_uid := sync_engine.authorize_org_caller(v_org, array['admin', 'coordinator'], 'start a sync');
 
   -- 4. Hard-coded allowlist; the input is never echoed back (it may be 100 KB of anything).
   if v_type is null or not (v_type = any (c_allowed)) then
@@ -201,7 +164,7 @@ begin
   -- Serialize the rest per (org, type). Held only until this short transaction commits, so no
   -- caller ever waits on an export, only on another caller's few inserts.
   perform pg_catalog.pg_advisory_xact_lock(
-    pg_catalog.hashtextextended('sync:' || v_org::text || ':' || v_type, 0));
+    sync_engine.run_lock_key(v_org, v_type));
 
   -- 6. One active run per (org, type).
   select r.id into v_result
@@ -237,7 +200,7 @@ begin
   end if;
   return v_result.run_id;
 end;
-$_$;
+$$;
 
 --
 -- Name: FUNCTION trigger_integration_sync(org_id uuid, integration_type text); Type: COMMENT; Schema: public; Owner: -
@@ -299,6 +262,33 @@ end;
 $$;
 
 --
+-- Name: authorize_org_caller(uuid, text[], text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.authorize_org_caller(p_org_id uuid, p_roles text[], p_action text) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := sync_engine.caller_user_id(p_action);
+begin
+  if p_org_id is null or lower(coalesce(auth.jwt() ->> 'org_id', '')) <> p_org_id::text then
+    perform sync_engine.raise_api_error('org_scope_violation', 403,
+      'Your session is not scoped to this organization.',
+      p_hint => 'Sign in to the organization you want to sync, then try again.');
+  end if;
+  perform sync_engine.require_member_role(p_org_id, v_uid, p_roles, p_action);
+  return v_uid;
+end;
+$$;
+
+--
+-- Name: FUNCTION authorize_org_caller(p_org_id uuid, p_roles text[], p_action text); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.authorize_org_caller(p_org_id uuid, p_roles text[], p_action text) IS 'Client RPC checks 1–3 in order (signed in; JWT org_id = p_org_id; role in p_roles); returns the user id.';
+
+--
 -- Name: backoff_seconds(integer, double precision, double precision); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -308,6 +298,35 @@ CREATE FUNCTION sync_engine.backoff_seconds(p_attempt integer, p_base_seconds do
     AS $$
   select pg_catalog.random() * least(p_cap_seconds, p_base_seconds * power(2, greatest(p_attempt, 1) - 1))
 $$;
+
+--
+-- Name: caller_user_id(text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.caller_user_id(p_action text) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+declare
+  v_claims jsonb := auth.jwt();
+  v_sub text := v_claims ->> 'sub';
+begin
+  -- The sub is checked for uuid shape before the cast, so a forged or malformed claim is a coded
+  -- refusal, not an unhandled cast error.
+  if v_sub ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+     and coalesce(v_claims ->> 'role', '') = 'authenticated' then
+    return v_sub::uuid;
+  end if;
+  perform sync_engine.raise_api_error('permission_denied', 401, format('You must be signed in to %s.', p_action));
+  return null;
+end;
+$_$;
+
+--
+-- Name: FUNCTION caller_user_id(p_action text); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.caller_user_id(p_action text) IS 'The signed-in caller''s user id from the JWT; permission_denied 401 when there is none.';
 
 --
 -- Name: cancel_run(uuid); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -448,7 +467,7 @@ CREATE FUNCTION sync_engine.dispatch_run(p_run_id uuid) RETURNS void
     SET search_path TO ''
     AS $$
 begin
-  perform pg_catalog.pg_notify('sync_engine_wakeup', p_run_id::text);
+  perform sync_engine.wake_workers(p_run_id::text);
   perform sync_engine.post_to_worker(pg_catalog.jsonb_build_object('run_id', p_run_id));
 end;
 $$;
@@ -478,7 +497,7 @@ begin
 
   -- Serializes enqueues per (org, type) for the length of this short transaction only.
   perform pg_catalog.pg_advisory_xact_lock(
-    pg_catalog.hashtextextended('sync:' || v_integration.org_id::text || ':' || v_integration.integration_type, 0));
+    sync_engine.run_lock_key(v_integration.org_id, v_integration.integration_type));
 
   if p_idempotency_key is not null then
     select r.id into run_id from public.sync_run_log r where r.idempotency_key = p_idempotency_key;
@@ -869,6 +888,24 @@ end;
 $$;
 
 --
+-- Name: period_key(uuid, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.period_key(p_integration_id uuid, p_period timestamp with time zone) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select p_integration_id::text || ':'
+    || pg_catalog.to_char(p_period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+
+--
+-- Name: FUNCTION period_key(p_integration_id uuid, p_period timestamp with time zone); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.period_key(p_integration_id uuid, p_period timestamp with time zone) IS 'Idempotency key of a scheduled period: <integration id>:<nominal period start, ISO UTC, ms>.';
+
+--
 -- Name: post_to_worker(jsonb); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1201,97 +1238,49 @@ CREATE FUNCTION sync_engine.release_runs(p_worker_id text, p_run_ids uuid[]) RET
 $$;
 
 --
--- Name: schedule_due_periods(uuid[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+-- Name: require_member_role(uuid, uuid, text[], text); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
-CREATE FUNCTION sync_engine.schedule_due_periods(p_integration_ids uuid[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) RETURNS TABLE(integration_id uuid, run_id uuid, outcome text)
-    LANGUAGE plpgsql
+CREATE FUNCTION sync_engine.require_member_role(p_org_id uuid, p_user_id uuid, p_roles text[], p_action text) RETURNS text
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
 declare
-  v_ids uuid[];
-  v_periods timestamptz[];
-  v_next timestamptz[];
-  v_done uuid[];
-  v_runs uuid[];
-  v_rec record;
+  v_role text;
 begin
-  -- Same lock and stale-read rules as schedule_periods: rows still holding the next_run_at the
-  -- caller planned from (compared at ms: the caller's driver has ms Dates), FOR NO KEY UPDATE.
-  select coalesce(array_agg(i.id order by i.id), '{}'), array_agg(x.period order by i.id),
-         array_agg(x.next_at order by i.id)
-    into v_ids, v_periods, v_next
-  from unnest(p_integration_ids, p_expected_next_run_at, p_run_periods, p_new_next_run_at)
-    as x (id, expected, period, next_at)
-  join public.organization_integrations i on i.id = x.id
-  where date_trunc('milliseconds', i.next_run_at) is not distinct from date_trunc('milliseconds', x.expected);
-  if cardinality(v_ids) = 0 then
-    return;
+  select m.role into v_role from public.organization_members m where m.org_id = p_org_id and m.user_id = p_user_id;
+  if v_role is null or not (v_role = any (p_roles)) then
+    perform sync_engine.raise_api_error('permission_denied', 403,
+      format('Only %s can %s.',
+        case when p_roles = array['admin'] then 'administrators' else 'administrators and coordinators' end,
+        p_action));
   end if;
-  perform 1 from public.organization_integrations i where i.id = any (v_ids) order by i.id for no key update;
-
-  -- enqueue_run's per-(org, type) advisory lock, for every integration with a period to run. A
-  -- manual trigger holding one commits first; the next statement's snapshot then sees its run.
-  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('sync:' || i.org_id::text || ':' || i.integration_type, 0))
-  from unnest(v_ids, v_periods) as x (id, period)
-  join public.organization_integrations i on i.id = x.id
-  where x.period is not null;
-
-  -- The common case in one statement: no run for the period yet, no active run.
-  with ins as (
-    insert into public.sync_run_log as r (org_id, integration_id, integration_type, status, triggered_by,
-      scheduled_for, idempotency_key, max_attempts)
-    select i.org_id, i.id, i.integration_type, 'pending', 'scheduled', x.period,
-      i.id::text || ':' || to_char(x.period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), i.max_attempts
-    from unnest(v_ids, v_periods) as x (id, period)
-    join public.organization_integrations i on i.id = x.id
-    where x.period is not null
-      and not exists (select from public.sync_run_log k
-                      where k.idempotency_key = i.id::text || ':' || to_char(x.period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-      and not exists (select from public.sync_run_log a
-                      where a.org_id = i.org_id and a.integration_type = i.integration_type
-                        and a.status in ('pending', 'running'))
-    on conflict do nothing
-    returning r.integration_id, r.id
-  )
-  select coalesce(array_agg(ins.integration_id), '{}'), coalesce(array_agg(ins.id), '{}') into v_done, v_runs from ins;
-
-  -- dispatch_run's two halves, per batch: one NOTIFY wakes every listening worker (they ignore
-  -- the payload; 500 per-run notifies cost ≈ 2 ms of the batch and 500 wake-ups per worker), and
-  -- only where a dispatch URL is configured one post per run to the worker function.
-  if cardinality(v_runs) > 0 then
-    perform pg_catalog.pg_notify('sync_engine_wakeup', '');
-    if exists (select from sync_engine.settings s where s.key = 'dispatch_url') then
-      perform sync_engine.post_to_worker(pg_catalog.jsonb_build_object('run_id', d.id)) from unnest(v_runs) as d (id);
-    end if;
-  end if;
-  return query select d.integration_id, d.run_id, 'enqueued'::text
-    from unnest(v_done, v_runs) as d (integration_id, run_id);
-
-  -- Everything else (duplicate period, overlap → skipped, a lost race) through the one entry point.
-  for v_rec in
-    select x.id, x.period from unnest(v_ids, v_periods) as x (id, period)
-    left join unnest(v_done) as d (id) on d.id = x.id
-    where x.period is not null and d.id is null
-  loop
-    integration_id := v_rec.id;
-    select e.run_id, e.outcome into run_id, outcome
-    from sync_engine.enqueue_run(v_rec.id, 'scheduled', p_scheduled_for => v_rec.period,
-      p_idempotency_key => v_rec.id::text || ':' || to_char(v_rec.period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) e;
-    return next;
-  end loop;
-
-  update public.organization_integrations i set next_run_at = x.next_at
-  from unnest(v_ids, v_next) as x (id, next_at)
-  where i.id = x.id;
+  return v_role;
 end;
 $$;
 
 --
--- Name: FUNCTION schedule_due_periods(p_integration_ids uuid[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]); Type: COMMENT; Schema: sync_engine; Owner: -
+-- Name: FUNCTION require_member_role(p_org_id uuid, p_user_id uuid, p_roles text[], p_action text); Type: COMMENT; Schema: sync_engine; Owner: -
 --
 
-COMMENT ON FUNCTION sync_engine.schedule_due_periods(p_integration_ids uuid[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) IS 'Scheduler step for many integrations without missed periods: enqueues each period (set-based), routes duplicates/overlaps through enqueue_run, moves next_run_at. Stale rows are left alone.';
+COMMENT ON FUNCTION sync_engine.require_member_role(p_org_id uuid, p_user_id uuid, p_roles text[], p_action text) IS 'The caller''s role in the org when it is one of p_roles; permission_denied 403 otherwise.';
+
+--
+-- Name: run_lock_key(uuid, text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.run_lock_key(p_org_id uuid, p_integration_type text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.hashtextextended('sync:' || p_org_id::text || ':' || p_integration_type, 0)
+$$;
+
+--
+-- Name: FUNCTION run_lock_key(p_org_id uuid, p_integration_type text); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.run_lock_key(p_org_id uuid, p_integration_type text) IS 'The advisory lock key that serializes enqueues per (org, integration type).';
 
 --
 -- Name: schedule_due_plans(timestamp with time zone, integer, text[], text[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[]); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -1339,7 +1328,7 @@ begin
 
   -- enqueue_run's per-(org, type) advisory lock, for every integration with a period to run. A
   -- manual trigger holding one commits first; the next statement's snapshot then sees its run.
-  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('sync:' || x.org_id::text || ':' || x.integration_type, 0))
+  perform pg_catalog.pg_advisory_xact_lock(sync_engine.run_lock_key(x.org_id, x.integration_type))
   from unnest(v_orgs, v_types, v_periods) as x (org_id, integration_type, period)
   where x.period is not null;
 
@@ -1350,7 +1339,7 @@ begin
     insert into public.sync_run_log as r (org_id, integration_id, integration_type, status, triggered_by,
       scheduled_for, idempotency_key, max_attempts)
     select x.org_id, x.id, x.integration_type, 'pending', 'scheduled', x.period,
-      x.id::text || ':' || to_char(x.period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), x.max_attempts
+      sync_engine.period_key(x.id, x.period), x.max_attempts
     from unnest(v_ids, v_orgs, v_types, v_max, v_periods) as x (id, org_id, integration_type, max_attempts, period)
     where x.period is not null
     on conflict do nothing
@@ -1361,7 +1350,7 @@ begin
   -- One NOTIFY per batch wakes every listening worker; a post per run only where a dispatch URL
   -- is configured (as in schedule_due_periods).
   if cardinality(v_runs) > 0 then
-    perform pg_catalog.pg_notify('sync_engine_wakeup', '');
+    perform sync_engine.wake_workers('');
     if exists (select from sync_engine.settings s where s.key = 'dispatch_url') then
       perform sync_engine.post_to_worker(pg_catalog.jsonb_build_object('run_id', d.id)) from unnest(v_runs) as d (id);
     end if;
@@ -1385,7 +1374,7 @@ begin
     integration_type := v_rec.integration_type;
     select e.run_id, e.outcome into run_id, outcome
     from sync_engine.enqueue_run(v_rec.id, 'scheduled', p_scheduled_for => v_rec.period,
-      p_idempotency_key => v_rec.id::text || ':' || to_char(v_rec.period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) e;
+      p_idempotency_key => sync_engine.period_key(v_rec.id, v_rec.period)) e;
     return next;
   end loop;
 
@@ -1431,7 +1420,7 @@ begin
   end if;
 
   foreach v_period in array coalesce(p_missed_periods, array[]::timestamptz[]) loop
-    v_key := p_integration_id::text || ':' || to_char(v_period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+    v_key := sync_engine.period_key(p_integration_id, v_period);
     insert into public.sync_run_log as r (org_id, integration_id, integration_type, status, triggered_by,
       scheduled_for, idempotency_key, max_attempts, finished_at, skip_reason)
     values (v_integration.org_id, v_integration.id, v_integration.integration_type, 'skipped', 'scheduled',
@@ -1444,7 +1433,7 @@ begin
   end loop;
 
   if p_run_period is not null then
-    v_key := p_integration_id::text || ':' || to_char(p_run_period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+    v_key := sync_engine.period_key(p_integration_id, p_run_period);
     select e.run_id, e.outcome into run_id, outcome
     from sync_engine.enqueue_run(p_integration_id, 'scheduled', p_scheduled_for => p_run_period,
                                  p_idempotency_key => v_key) e;
@@ -1498,7 +1487,7 @@ begin
       'No integration with this id.', pg_catalog.jsonb_build_object('integration_id', v_id));
   end if;
 
-  -- The shapes of DESIGN §9. Problems name keys, never values: a secret must not reach a log.
+  -- The shapes of docs/architecture.md §9. Problems name keys, never values: a secret must not reach a log.
   v_required := case v_type
     when 'xledger' then array['token']
     when 'dynamics' then array['client_id', 'client_secret']
@@ -1650,6 +1639,23 @@ CREATE FUNCTION sync_engine.vault_available() RETURNS boolean
        select from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'vault' and p.proname = 'update_secret')
 $$;
+
+--
+-- Name: wake_workers(text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.wake_workers(p_payload text DEFAULT ''::text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.pg_notify('sync_engine_wakeup', p_payload)
+$$;
+
+--
+-- Name: FUNCTION wake_workers(p_payload text); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.wake_workers(p_payload text) IS 'NOTIFY sync_engine_wakeup: listening workers claim at once instead of at their next poll.';
 
 --
 -- Name: integration_health_checks; Type: TABLE; Schema: public; Owner: -
@@ -2389,11 +2395,25 @@ REVOKE ALL ON FUNCTION sync_engine.audit_is_append_only() FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.audit_is_append_only() TO service_role;
 
 --
+-- Name: FUNCTION authorize_org_caller(p_org_id uuid, p_roles text[], p_action text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.authorize_org_caller(p_org_id uuid, p_roles text[], p_action text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.authorize_org_caller(p_org_id uuid, p_roles text[], p_action text) TO service_role;
+
+--
 -- Name: FUNCTION backoff_seconds(p_attempt integer, p_base_seconds double precision, p_cap_seconds double precision); Type: ACL; Schema: sync_engine; Owner: -
 --
 
 REVOKE ALL ON FUNCTION sync_engine.backoff_seconds(p_attempt integer, p_base_seconds double precision, p_cap_seconds double precision) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.backoff_seconds(p_attempt integer, p_base_seconds double precision, p_cap_seconds double precision) TO service_role;
+
+--
+-- Name: FUNCTION caller_user_id(p_action text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.caller_user_id(p_action text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.caller_user_id(p_action text) TO service_role;
 
 --
 -- Name: FUNCTION cancel_run(p_run_id uuid); Type: ACL; Schema: sync_engine; Owner: -
@@ -2501,6 +2521,13 @@ REVOKE ALL ON FUNCTION sync_engine.passive_health_from_run() FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.passive_health_from_run() TO service_role;
 
 --
+-- Name: FUNCTION period_key(p_integration_id uuid, p_period timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.period_key(p_integration_id uuid, p_period timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.period_key(p_integration_id uuid, p_period timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION post_to_worker(p_body jsonb); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -2578,11 +2605,18 @@ REVOKE ALL ON FUNCTION sync_engine.release_runs(p_worker_id text, p_run_ids uuid
 GRANT ALL ON FUNCTION sync_engine.release_runs(p_worker_id text, p_run_ids uuid[]) TO service_role;
 
 --
--- Name: FUNCTION schedule_due_periods(p_integration_ids uuid[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]); Type: ACL; Schema: sync_engine; Owner: -
+-- Name: FUNCTION require_member_role(p_org_id uuid, p_user_id uuid, p_roles text[], p_action text); Type: ACL; Schema: sync_engine; Owner: -
 --
 
-REVOKE ALL ON FUNCTION sync_engine.schedule_due_periods(p_integration_ids uuid[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION sync_engine.schedule_due_periods(p_integration_ids uuid[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) TO service_role;
+REVOKE ALL ON FUNCTION sync_engine.require_member_role(p_org_id uuid, p_user_id uuid, p_roles text[], p_action text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.require_member_role(p_org_id uuid, p_user_id uuid, p_roles text[], p_action text) TO service_role;
+
+--
+-- Name: FUNCTION run_lock_key(p_org_id uuid, p_integration_type text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.run_lock_key(p_org_id uuid, p_integration_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.run_lock_key(p_org_id uuid, p_integration_type text) TO service_role;
 
 --
 -- Name: FUNCTION schedule_due_plans(p_now timestamp with time zone, p_limit integer, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]); Type: ACL; Schema: sync_engine; Owner: -
@@ -2632,6 +2666,13 @@ GRANT ALL ON FUNCTION sync_engine.validate_integration() TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.vault_available() FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.vault_available() TO service_role;
+
+--
+-- Name: FUNCTION wake_workers(p_payload text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.wake_workers(p_payload text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.wake_workers(p_payload text) TO service_role;
 
 --
 -- Name: TABLE integration_health_checks; Type: ACL; Schema: public; Owner: -
