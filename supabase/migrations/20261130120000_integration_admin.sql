@@ -67,47 +67,28 @@ create policy "admins read their org's admin audit" on public.integration_admin_
   for select to authenticated using (org_id in (select sync_auth.user_org_admin_ids()));
 
 -- ---------------------------------------------------------------------------------------------
--- Identity check shared by the admin RPCs, in trigger_integration_sync's order: signed in (401),
--- JWT org = argument (403 org_scope_violation), role allowed (403 permission_denied), type on
--- the allowlist (400 unknown_integration_type). Returns the caller's user id.
+-- The admin RPCs' checks 1–4, in trigger_integration_sync's order: checks 1–3 (signed in 401,
+-- JWT org = argument 403 org_scope_violation, role 403 permission_denied) through
+-- sync_engine.authorize_org_caller, then 4: the type on the allowlist (400 unknown_integration_type),
+-- skipped for org-wide actions, which pass '*'. Returns the caller's user id.
 -- ---------------------------------------------------------------------------------------------
-create function sync_engine.require_org_role(
+create function sync_engine.authorize_integration_caller(
   p_org_id uuid,
   p_integration_type text,
   p_roles text[],
-  p_what text
+  p_action text
 ) returns uuid
 language plpgsql
 stable
 set search_path = ''
 as $$
 declare
+  -- The allowlist of trigger_integration_sync and of the table's check, answered before any lookup.
   c_allowed constant text[] := array['xledger', 'dynamics'];
-  v_claims jsonb := auth.jwt();
-  v_sub text := v_claims ->> 'sub';
-  v_uid uuid;
-  v_role text;
+  v_uid uuid := sync_engine.authorize_org_caller(p_org_id, p_roles, p_action);
 begin
-  if v_sub ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
-    v_uid := v_sub::uuid;
-  end if;
-  if v_uid is null or coalesce(v_claims ->> 'role', '') <> 'authenticated' then
-    perform sync_engine.raise_api_error('permission_denied', 401, format('You must be signed in to %s.', p_what));
-  end if;
-  if p_org_id is null or lower(coalesce(v_claims ->> 'org_id', '')) <> p_org_id::text then
-    perform sync_engine.raise_api_error('org_scope_violation', 403,
-      'Your session is not scoped to this organization.',
-      p_hint => 'Sign in to the organization you want to manage, then try again.');
-  end if;
-  select m.role into v_role from public.organization_members m where m.org_id = p_org_id and m.user_id = v_uid;
-  if v_role is null or not (v_role = any (p_roles)) then
-    perform sync_engine.raise_api_error('permission_denied', 403,
-      case when p_roles = array['admin'] then format('Only administrators can %s.', p_what)
-           else format('Only administrators and coordinators can %s.', p_what) end);
-  end if;
-  -- Hard-coded allowlist (repeated from the table's check on purpose: answered before any lookup);
-  -- a null type is allowed only for org-wide actions, which pass p_integration_type = '*'.
-  if p_integration_type is distinct from '*' and (p_integration_type is null or not (p_integration_type = any (c_allowed))) then
+  if p_integration_type is distinct from '*'
+     and (p_integration_type is null or not (p_integration_type = any (c_allowed))) then
     perform sync_engine.raise_api_error('unknown_integration_type', 400, 'Unknown integration type.',
       p_details => pg_catalog.jsonb_build_object('allowed', to_jsonb(c_allowed)));
   end if;
@@ -316,7 +297,7 @@ create index if not exists organization_integrations_due_disabled_idx
   on public.organization_integrations ((coalesce(next_run_at, '-infinity'::timestamptz)))
   where not enabled and schedule_cron is not null;
 
--- enqueue_run as in 20261129000300_sync_engine_core.sql, plus: a scheduled period of a paused
+-- enqueue_run as in 20261130090000_sql_single_sources.sql, plus: a scheduled period of a paused
 -- integration is recorded as skipped ('disabled') instead of run. The manual path is refused
 -- earlier, by trigger_integration_sync (integration_disabled).
 create or replace function sync_engine.enqueue_run(
@@ -348,7 +329,7 @@ begin
 
   -- Serializes enqueues per (org, type) for the length of this short transaction only.
   perform pg_catalog.pg_advisory_xact_lock(
-    pg_catalog.hashtextextended('sync:' || v_integration.org_id::text || ':' || v_integration.integration_type, 0));
+    sync_engine.run_lock_key(v_integration.org_id, v_integration.integration_type));
 
   if p_idempotency_key is not null then
     select r.id into run_id from public.sync_run_log r where r.idempotency_key = p_idempotency_key;
@@ -417,7 +398,7 @@ end;
 $$;
 
 -- ---------------------------------------------------------------------------------------------
--- configure_integration (contract). Check order: the identity checks of require_org_role, then
+-- configure_integration (contract). Check order: the identity checks of authorize_integration_caller, then
 -- the settings' shape (invalid_settings), schedule (invalid_schedule), zone (invalid_timezone),
 -- config (invalid_config); only then is anything written. Creates the integration row when the
 -- org has none of this type yet. Definer: clients cannot update organization_integrations.
@@ -444,7 +425,7 @@ declare
   v_after public.organization_integrations%rowtype;
   v_changed jsonb;
 begin
-  v_uid := sync_engine.require_org_role(v_org, v_type, array['admin'], 'change integration settings');
+  v_uid := sync_engine.authorize_integration_caller(v_org, v_type, array['admin'], 'change integration settings');
 
   -- Shape: an object of known keys with the right JSON types. Key names are echoed at most 50
   -- characters long (the input may be anything).
@@ -549,7 +530,7 @@ declare
   v_integration_id uuid;
   v_store text;
 begin
-  v_uid := sync_engine.require_org_role(v_org, v_type, array['admin'], 'change credentials');
+  v_uid := sync_engine.authorize_integration_caller(v_org, v_type, array['admin'], 'change credentials');
   select i.id into v_integration_id from public.organization_integrations i
   where i.org_id = v_org and i.integration_type = v_type;
   if v_integration_id is null then
@@ -603,7 +584,7 @@ declare
   v_uid uuid;
   v_integration public.organization_integrations%rowtype;
 begin
-  v_uid := sync_engine.require_org_role(v_org, v_type, array['admin'], 'change health monitoring');
+  v_uid := sync_engine.authorize_integration_caller(v_org, v_type, array['admin'], 'change health monitoring');
   select * into v_integration from public.organization_integrations i
   where i.org_id = v_org and i.integration_type = v_type for no key update;
   if not found then
@@ -647,7 +628,7 @@ declare
   v_last timestamptz;
   v_retry integer;
 begin
-  v_uid := sync_engine.require_org_role(v_org, v_type, array['admin'], 'test a connection');
+  v_uid := sync_engine.authorize_integration_caller(v_org, v_type, array['admin'], 'test a connection');
   select i.id into v_id from public.organization_integrations i
   where i.org_id = v_org and i.integration_type = v_type for no key update;
   if v_id is null then

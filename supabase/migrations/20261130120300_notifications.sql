@@ -236,7 +236,7 @@ end;
 $$;
 
 -- ---------------------------------------------------------------------------------------------
--- Admin RPCs. Check order as trigger_integration_sync (through require_org_role), then the
+-- Admin RPCs. Check order as trigger_integration_sync (through authorize_integration_caller), then the
 -- target's shape (invalid_notification_target, details.problems). The secret is returned once.
 -- ---------------------------------------------------------------------------------------------
 create function public.save_notification_target(org_id uuid, target jsonb)
@@ -259,7 +259,7 @@ declare
   v_secret text;
   v_events text[];
 begin
-  v_uid := sync_engine.require_org_role(v_org, '*', array['admin'], 'manage notifications');
+  v_uid := sync_engine.authorize_integration_caller(v_org, '*', array['admin'], 'manage notifications');
   if v_in is null or pg_catalog.jsonb_typeof(v_in) <> 'object' then
     perform sync_engine.raise_api_error('invalid_notification_target', 400, 'A notification target must be a JSON object.');
   end if;
@@ -359,7 +359,7 @@ declare
   v_uid uuid;
   v_row public.notification_targets%rowtype;
 begin
-  v_uid := sync_engine.require_org_role(delete_notification_target.org_id, '*', array['admin'], 'manage notifications');
+  v_uid := sync_engine.authorize_integration_caller(delete_notification_target.org_id, '*', array['admin'], 'manage notifications');
   delete from public.notification_targets t
   where t.id = delete_notification_target.target_id and t.org_id = delete_notification_target.org_id
   returning * into v_row;
