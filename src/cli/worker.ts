@@ -25,6 +25,8 @@ const flagNames: Record<string, keyof WorkerConfig> = {
   "health-ping-share": "healthPingShare",
   "health-quiet-seconds": "healthQuietSeconds",
   "send-deadline-seconds": "sendDeadlineSeconds",
+  "notify-seconds": "notifySeconds",
+  "notify-backoff-base-seconds": "notifyBackoffBaseSeconds",
 };
 
 /**
