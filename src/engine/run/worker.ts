@@ -10,6 +10,7 @@ import type { ClaimedRun, RunExecutor } from "../types.ts";
 import { Completer } from "./completer.ts";
 import { type AbortReason, type AttemptResult, executeRun } from "./executeRun.ts";
 import { claimRuns, heartbeatRuns, reapExpiredLeases, releaseRuns } from "./runStore.ts";
+import { startEach } from "./startEach.ts";
 
 /** The channel `sync_engine.dispatch_run` notifies on enqueue. */
 export const WAKEUP_CHANNEL = "sync_engine_wakeup";
@@ -142,7 +143,7 @@ export class Worker {
         const capacity = this.config.concurrency - this.#inFlight.size;
         if (capacity <= 0 || this.#stopping) return;
         const runs = await claimRuns(this.#db, this.id, capacity, this.config.leaseSeconds);
-        for (const run of runs) this.#startRun(run);
+        await startEach(this.#db, runs, (run) => this.#startRun(run), this.#log);
         if (runs.length < capacity) return;
       }
     } catch (error) {

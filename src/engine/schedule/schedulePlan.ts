@@ -23,6 +23,9 @@ export interface PlanResult {
   newNextRunAt: Date;
 }
 
+// Periods walked one by one before jumping to the catch-up window (see planSchedule).
+const MAX_WALK = 100_000;
+
 /**
  * Decides what a scheduler tick does for one integration. Pure and runtime-neutral: croner
  * computes periods in the integration's IANA time zone, DST-correct (a 02:30 job on Europe/Oslo's
@@ -41,11 +44,21 @@ export function planSchedule(input: PlanInput): PlanResult {
     // A new schedule starts with its next period; it does not run "now" retroactively.
     return { runPeriod: null, missed: [], missedUnrecorded: 0, newNextRunAt: after(input.now) };
   }
+  // Periods before `floor` are past the catch-up window: they can only be missed.
+  const floor = new Date(input.now.getTime() - Math.max(input.catchUpWindowMs, 0) - 1);
   const due: Date[] = [];
-  let period = input.nextRunAt;
-  // Bounded walk: a per-minute cron after a week of downtime is ~10k periods; count the rest.
+  // A stored value JavaScript cannot represent (−infinity, or before 271821 BC) walks from the
+  // catch-up window; what came before it is not counted.
+  let period = Number.isFinite(input.nextRunAt.getTime()) ? input.nextRunAt : after(floor);
+  // Bounded walk: a per-minute cron after a week of downtime is ~10k periods; past MAX_WALK (a
+  // per-minute cron ≈ 69 days) the walk jumps to the catch-up window, so a next_run_at from years
+  // ago costs one tick ≈ 0.1 s instead of holding it for hours. missedUnrecorded is then a lower bound.
   let counted = 0;
   while (period.getTime() <= input.now.getTime()) {
+    if (counted >= MAX_WALK && period.getTime() < floor.getTime()) {
+      period = after(floor);
+      if (period.getTime() > input.now.getTime()) break;
+    }
     counted++;
     due.push(period);
     if (due.length > 1000) due.shift();
