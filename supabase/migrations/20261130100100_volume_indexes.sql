@@ -1,0 +1,149 @@
+-- Months of data stay fast (docs/benchmarks.md, "Volume": 1M runs, 500k audit rows, 200k alerts,
+-- 10k integrations; every read below was a sequential scan there).
+--
+-- Indexes, for what the engine and the shipped client read:
+--   sync_alerts (integration_id, kind, resolved_at) – the health monitor's resolve update
+--       (25–33 ms full scan at 200k alerts) and the foreign key's ON DELETE CASCADE;
+--   sync_alerts (run_id, kind)                       – the drift and parked alerts' de-duplication;
+--   sync_alerts (created_at)                         – retention;
+--   ledger_entry_exports (org_id, exported_at desc)  – the foreign key and "exports by org";
+--   integration_health_checks (org_id, checked_at desc) – the foreign key and "health by org";
+--   integration_health_checks (checked_at)           – retention;
+--   sync_trigger_audit (org_id, occurred_at desc)    – "audit by org" (the rate-limit index only
+--       holds action = 'trigger');
+--   sync_trigger_audit (occurred_at)                 – sync_engine.purge_trigger_audit;
+--   sync_run_log (coalesce(finished_at, triggered_at)) of finished runs – prune_run_log, which
+--       scanned the whole table every hour;
+--   organization_integrations (coalesce(health_next_check_at, '-infinity')) of active-mode
+--       enabled integrations – the health monitor's due query (src/engine/health/healthMonitor.ts).
+-- Planner: sync_auth.user_org_ids() and user_admin_org_ids() return a user's few orgs, but a
+-- set-returning function is estimated at 1,000 rows, so "runs I may see, newest first" (no org
+-- filter, RLS only) planned a sequential scan of all runs (108–317 ms at 1M). ROWS 10 lets the
+-- planner use the per-org indexes.
+-- Retention like the run log's: sync_engine.prune_alerts and sync_engine.prune_health_checks,
+-- batched, called hourly by the worker with the run-log pruning.
+--
+-- CREATE INDEX (not CONCURRENTLY: the migration runner wraps each file in a transaction) holds a
+-- SHARE lock on its table while it builds: writes wait, reads go on. At the volume above each
+-- build takes 0.1–1.5 s on 2 shared cores; lock_timeout keeps a build from queueing behind a long
+-- transaction (and every later query behind the build).
+set local lock_timeout = '5s';
+set local statement_timeout = '10min';
+
+-- 20261130100000 added the wider kind check NOT VALID; validating takes SHARE UPDATE EXCLUSIVE,
+-- which lets reads and writes go on.
+alter table public.sync_alerts validate constraint sync_alerts_kind_check;
+
+create index if not exists sync_alerts_integration_idx
+  on public.sync_alerts (integration_id, kind, resolved_at);
+create index if not exists sync_alerts_run_idx
+  on public.sync_alerts (run_id, kind) where run_id is not null;
+create index if not exists sync_alerts_created_idx on public.sync_alerts (created_at);
+
+create index if not exists ledger_entry_exports_org_idx
+  on public.ledger_entry_exports (org_id, exported_at desc);
+
+create index if not exists integration_health_checks_org_idx
+  on public.integration_health_checks (org_id, checked_at desc);
+create index if not exists integration_health_checks_checked_idx
+  on public.integration_health_checks (checked_at);
+
+create index if not exists sync_trigger_audit_org_idx
+  on public.sync_trigger_audit (org_id, occurred_at desc);
+create index if not exists sync_trigger_audit_occurred_idx on public.sync_trigger_audit (occurred_at);
+
+create index if not exists sync_run_log_finished_idx
+  on public.sync_run_log ((coalesce(finished_at, triggered_at)))
+  where status in ('succeeded', 'failed', 'cancelled', 'skipped');
+
+create index if not exists organization_integrations_health_due_idx
+  on public.organization_integrations ((coalesce(health_next_check_at, '-infinity'::timestamptz)))
+  where enabled and health_mode = 'active';
+
+alter function sync_auth.user_org_ids() rows 10;
+alter function sync_auth.user_admin_org_ids() rows 10;
+
+-- Latest: 20261130100000_bounded_numbers.sql. Written so the planner uses sync_run_log_finished_idx:
+-- the predicate repeats the index's expression and partial condition, oldest first.
+create or replace function sync_engine.prune_run_log(p_older_than interval default interval '90 days', p_limit integer default 5000)
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  if p_older_than < interval '1 day' then
+    raise exception 'run-log retention must be at least 1 day, got %', p_older_than using errcode = '22023';
+  end if;
+  delete from public.sync_run_log r
+  where r.id in (
+    select x.id from public.sync_run_log x
+    where x.status in ('succeeded', 'failed', 'cancelled', 'skipped')
+      and coalesce(x.finished_at, x.triggered_at) < now() - least(p_older_than, interval '1000 years')
+    order by coalesce(x.finished_at, x.triggered_at)
+    limit greatest(coalesce(p_limit, 0), 0)
+  );
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+
+-- Alerts older than the period go, except the ones that describe a state still true: an
+-- unresolved health or parked alert stays until it is resolved (or its integration is deleted).
+-- Batched like prune_run_log: 5,000 rows a call keeps each delete's locks short.
+create function sync_engine.prune_alerts(p_older_than interval default interval '90 days', p_limit integer default 5000)
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  if p_older_than < interval '1 day' then
+    raise exception 'alert retention must be at least 1 day, got %', p_older_than using errcode = '22023';
+  end if;
+  delete from public.sync_alerts a
+  where a.id in (
+    select x.id from public.sync_alerts x
+    where x.created_at < now() - least(p_older_than, interval '1000 years')
+      and not (x.resolved_at is null and x.kind in ('health', 'parked'))
+    order by x.created_at
+    limit greatest(coalesce(p_limit, 0), 0)
+  );
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+comment on function sync_engine.prune_alerts(interval, integer) is
+  'Alert retention: deletes up to p_limit alerts older than p_older_than (≥ 1 day), keeping unresolved health and parked alerts.';
+
+-- Health history older than the period goes (record_health_check also keeps at most 100 per
+-- integration; this bounds what disabled or deleted-then-idle integrations leave behind).
+create function sync_engine.prune_health_checks(p_older_than interval default interval '30 days', p_limit integer default 5000)
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  if p_older_than < interval '1 day' then
+    raise exception 'health-check retention must be at least 1 day, got %', p_older_than using errcode = '22023';
+  end if;
+  delete from public.integration_health_checks h
+  where h.id in (
+    select x.id from public.integration_health_checks x
+    where x.checked_at < now() - least(p_older_than, interval '1000 years')
+    order by x.checked_at
+    limit greatest(coalesce(p_limit, 0), 0)
+  );
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+comment on function sync_engine.prune_health_checks(interval, integer) is
+  'Health-history retention: deletes up to p_limit checks older than p_older_than (≥ 1 day).';
+
+revoke all on all functions in schema sync_engine from public, anon, authenticated;
+grant execute on all functions in schema sync_engine to service_role;
