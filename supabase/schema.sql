@@ -213,7 +213,7 @@ COMMENT ON FUNCTION public.trigger_integration_sync(org_id uuid, integration_typ
 --
 
 CREATE FUNCTION sync_auth.user_admin_org_ids() RETURNS SETOF uuid
-    LANGUAGE sql STABLE SECURITY DEFINER ROWS 10
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
   select m.org_id from public.organization_members m
@@ -231,7 +231,7 @@ COMMENT ON FUNCTION sync_auth.user_admin_org_ids() IS 'Definer: orgs where the c
 --
 
 CREATE FUNCTION sync_auth.user_org_ids() RETURNS SETOF uuid
-    LANGUAGE sql STABLE SECURITY DEFINER ROWS 10
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
   select m.org_id from public.organization_members m where m.user_id = auth.uid()
@@ -1272,13 +1272,13 @@ begin
     raise exception 'alert retention must be at least 1 day, got %', p_older_than using errcode = '22023';
   end if;
   delete from public.sync_alerts a
-  where a.id in (
+  where a.id = any (array(
     select x.id from public.sync_alerts x
     where x.created_at < now() - least(p_older_than, interval '1000 years')
       and not (x.resolved_at is null and x.kind in ('health', 'parked'))
     order by x.created_at
     limit greatest(coalesce(p_limit, 0), 0)
-  );
+  ));
   get diagnostics v_count = row_count;
   return v_count;
 end;
@@ -1305,12 +1305,12 @@ begin
     raise exception 'health-check retention must be at least 1 day, got %', p_older_than using errcode = '22023';
   end if;
   delete from public.integration_health_checks h
-  where h.id in (
+  where h.id = any (array(
     select x.id from public.integration_health_checks x
     where x.checked_at < now() - least(p_older_than, interval '1000 years')
     order by x.checked_at
     limit greatest(coalesce(p_limit, 0), 0)
-  );
+  ));
   get diagnostics v_count = row_count;
   return v_count;
 end;
@@ -1337,13 +1337,13 @@ begin
     raise exception 'run-log retention must be at least 1 day, got %', p_older_than using errcode = '22023';
   end if;
   delete from public.sync_run_log r
-  where r.id in (
+  where r.id = any (array(
     select x.id from public.sync_run_log x
     where x.status in ('succeeded', 'failed', 'cancelled', 'skipped')
       and coalesce(x.finished_at, x.triggered_at) < now() - least(p_older_than, interval '1000 years')
     order by coalesce(x.finished_at, x.triggered_at)
     limit greatest(coalesce(p_limit, 0), 0)
-  );
+  ));
   get diagnostics v_count = row_count;
   return v_count;
 end;
@@ -2691,7 +2691,7 @@ ALTER TABLE ONLY sync_engine.integration_credentials
 -- Name: sync_trigger_audit admins and coordinators read their org's trigger audit; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "admins and coordinators read their org's trigger audit" ON public.sync_trigger_audit FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_admin_org_ids() AS user_admin_org_ids)));
+CREATE POLICY "admins and coordinators read their org's trigger audit" ON public.sync_trigger_audit FOR SELECT TO authenticated USING ((org_id = ANY (ARRAY( SELECT sync_auth.user_admin_org_ids() AS user_admin_org_ids))));
 
 --
 -- Name: organization_members auth admin reads memberships for the token hook; Type: POLICY; Schema: public; Owner: -
@@ -2721,19 +2721,19 @@ ALTER TABLE public.ledger_entry_exports ENABLE ROW LEVEL SECURITY;
 -- Name: sync_alerts members read their org's alerts; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "members read their org's alerts" ON public.sync_alerts FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+CREATE POLICY "members read their org's alerts" ON public.sync_alerts FOR SELECT TO authenticated USING ((org_id = ANY (ARRAY( SELECT sync_auth.user_org_ids() AS user_org_ids))));
 
 --
 -- Name: ledger_entry_exports members read their org's exports; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "members read their org's exports" ON public.ledger_entry_exports FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+CREATE POLICY "members read their org's exports" ON public.ledger_entry_exports FOR SELECT TO authenticated USING ((org_id = ANY (ARRAY( SELECT sync_auth.user_org_ids() AS user_org_ids))));
 
 --
 -- Name: integration_health_checks members read their org's health checks; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "members read their org's health checks" ON public.integration_health_checks FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+CREATE POLICY "members read their org's health checks" ON public.integration_health_checks FOR SELECT TO authenticated USING ((org_id = ANY (ARRAY( SELECT sync_auth.user_org_ids() AS user_org_ids))));
 
 --
 -- Name: organization_integrations members read their org's integrations; Type: POLICY; Schema: public; Owner: -
@@ -2745,7 +2745,7 @@ CREATE POLICY "members read their org's integrations" ON public.organization_int
 -- Name: ledger_entries members read their org's ledger entries; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "members read their org's ledger entries" ON public.ledger_entries FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+CREATE POLICY "members read their org's ledger entries" ON public.ledger_entries FOR SELECT TO authenticated USING ((org_id = ANY (ARRAY( SELECT sync_auth.user_org_ids() AS user_org_ids))));
 
 --
 -- Name: organization_members members read their org's members; Type: POLICY; Schema: public; Owner: -
@@ -2757,7 +2757,7 @@ CREATE POLICY "members read their org's members" ON public.organization_members 
 -- Name: sync_run_log members read their org's runs; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "members read their org's runs" ON public.sync_run_log FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+CREATE POLICY "members read their org's runs" ON public.sync_run_log FOR SELECT TO authenticated USING ((org_id = ANY (ARRAY( SELECT sync_auth.user_org_ids() AS user_org_ids))));
 
 --
 -- Name: organizations members read their organizations; Type: POLICY; Schema: public; Owner: -

@@ -16,17 +16,19 @@
 --       scanned the whole table every hour;
 --   organization_integrations (coalesce(health_next_check_at, '-infinity')) of active-mode
 --       enabled integrations – the health monitor's due query (src/engine/health/healthMonitor.ts).
--- Planner: sync_auth.user_org_ids() and user_admin_org_ids() return a user's few orgs, but a
--- set-returning function is estimated at 1,000 rows, so "runs I may see, newest first" (no org
--- filter, RLS only) planned a sequential scan of all runs (108–317 ms at 1M). ROWS 10 lets the
--- planner use the per-org indexes.
+-- RLS policies of the growing tables: `org_id = any (array(select …))` instead of
+-- `org_id in (select …)`. PostgreSQL does not turn a policy's IN-subquery into a join, so a read
+-- without its own org filter ("runs I may see, newest first") filtered every row through a hashed
+-- subplan: a sequential scan of all runs, 573 ms p50 at 1M runs. The array form is one initplan
+-- and an indexable `= ANY`: the per-org indexes answer it (0.27 ms at 300k runs, EXPLAIN ANALYZE).
+-- Same rows either way.
 -- Retention like the run log's: sync_engine.prune_alerts and sync_engine.prune_health_checks,
 -- batched, called hourly by the worker with the run-log pruning.
 --
 -- CREATE INDEX (not CONCURRENTLY: the migration runner wraps each file in a transaction) holds a
--- SHARE lock on its table while it builds: writes wait, reads go on. At the volume above each
--- build takes 0.1–1.5 s on 2 shared cores; lock_timeout keeps a build from queueing behind a long
--- transaction (and every later query behind the build).
+-- SHARE lock on its table while it builds: writes wait, reads go on. At the volume above the whole
+-- file took 4.5 s on 2 shared cores (docs/benchmarks.md, "Volume"); lock_timeout keeps a build
+-- from queueing behind a long transaction (and every later query behind the build).
 set local lock_timeout = '5s';
 set local statement_timeout = '10min';
 
@@ -60,11 +62,24 @@ create index if not exists organization_integrations_health_due_idx
   on public.organization_integrations ((coalesce(health_next_check_at, '-infinity'::timestamptz)))
   where enabled and health_mode = 'active';
 
-alter function sync_auth.user_org_ids() rows 10;
-alter function sync_auth.user_admin_org_ids() rows 10;
+alter policy "members read their org's runs" on public.sync_run_log
+  using (org_id = any (array(select sync_auth.user_org_ids())));
+alter policy "members read their org's alerts" on public.sync_alerts
+  using (org_id = any (array(select sync_auth.user_org_ids())));
+alter policy "members read their org's health checks" on public.integration_health_checks
+  using (org_id = any (array(select sync_auth.user_org_ids())));
+alter policy "members read their org's exports" on public.ledger_entry_exports
+  using (org_id = any (array(select sync_auth.user_org_ids())));
+alter policy "members read their org's ledger entries" on public.ledger_entries
+  using (org_id = any (array(select sync_auth.user_org_ids())));
+alter policy "admins and coordinators read their org's trigger audit" on public.sync_trigger_audit
+  using (org_id = any (array(select sync_auth.user_admin_org_ids())));
 
--- Latest: 20261130100000_bounded_numbers.sql. Written so the planner uses sync_run_log_finished_idx:
--- the predicate repeats the index's expression and partial condition, oldest first.
+-- Latest: 20261130100000_bounded_numbers.sql. Written so the planner uses sync_run_log_finished_idx
+-- (the predicate repeats the index's expression and partial condition, oldest first), and deletes
+-- by `id = any (array(…))`: `id in (subquery)` let the planner hash-join the delete against a
+-- sequential scan of the table (measured on sync_alerts at 200k rows); the array is looked up by
+-- primary key. The two retention functions below are written the same way.
 create or replace function sync_engine.prune_run_log(p_older_than interval default interval '90 days', p_limit integer default 5000)
 returns integer
 language plpgsql
@@ -77,13 +92,13 @@ begin
     raise exception 'run-log retention must be at least 1 day, got %', p_older_than using errcode = '22023';
   end if;
   delete from public.sync_run_log r
-  where r.id in (
+  where r.id = any (array(
     select x.id from public.sync_run_log x
     where x.status in ('succeeded', 'failed', 'cancelled', 'skipped')
       and coalesce(x.finished_at, x.triggered_at) < now() - least(p_older_than, interval '1000 years')
     order by coalesce(x.finished_at, x.triggered_at)
     limit greatest(coalesce(p_limit, 0), 0)
-  );
+  ));
   get diagnostics v_count = row_count;
   return v_count;
 end;
@@ -104,13 +119,13 @@ begin
     raise exception 'alert retention must be at least 1 day, got %', p_older_than using errcode = '22023';
   end if;
   delete from public.sync_alerts a
-  where a.id in (
+  where a.id = any (array(
     select x.id from public.sync_alerts x
     where x.created_at < now() - least(p_older_than, interval '1000 years')
       and not (x.resolved_at is null and x.kind in ('health', 'parked'))
     order by x.created_at
     limit greatest(coalesce(p_limit, 0), 0)
-  );
+  ));
   get diagnostics v_count = row_count;
   return v_count;
 end;
@@ -132,12 +147,12 @@ begin
     raise exception 'health-check retention must be at least 1 day, got %', p_older_than using errcode = '22023';
   end if;
   delete from public.integration_health_checks h
-  where h.id in (
+  where h.id = any (array(
     select x.id from public.integration_health_checks x
     where x.checked_at < now() - least(p_older_than, interval '1000 years')
     order by x.checked_at
     limit greatest(coalesce(p_limit, 0), 0)
-  );
+  ));
   get diagnostics v_count = row_count;
   return v_count;
 end;
