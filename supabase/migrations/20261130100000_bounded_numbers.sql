@@ -693,31 +693,6 @@ begin
 end;
 $$;
 
--- Latest: 20261129000600_engine_runtime.sql. A retention past 1,000 years made now() − p_older_than
--- leave timestamptz's range; it is capped there (nothing is that old).
-create or replace function sync_engine.prune_run_log(p_older_than interval default interval '90 days', p_limit integer default 5000)
-returns integer
-language plpgsql
-set search_path = ''
-as $$
-declare
-  v_count integer;
-begin
-  if p_older_than < interval '1 day' then
-    raise exception 'run-log retention must be at least 1 day, got %', p_older_than using errcode = '22023';
-  end if;
-  delete from public.sync_run_log r
-  where r.id in (
-    select x.id from public.sync_run_log x
-    where x.status in ('succeeded', 'failed', 'cancelled', 'skipped')
-      and coalesce(x.finished_at, x.triggered_at) < now() - least(p_older_than, interval '1000 years')
-    limit greatest(coalesce(p_limit, 0), 0)
-  );
-  get diagnostics v_count = row_count;
-  return v_count;
-end;
-$$;
-
 -- Latest: 20261129081500_lock_order_fixes.sql. The consecutive-failure counter saturates instead
 -- of failing every later check of the integration at 2^31 − 1.
 create or replace function sync_engine.record_health_check(

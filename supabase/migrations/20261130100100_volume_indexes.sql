@@ -75,7 +75,9 @@ alter policy "members read their org's ledger entries" on public.ledger_entries
 alter policy "admins and coordinators read their org's trigger audit" on public.sync_trigger_audit
   using (org_id = any (array(select sync_auth.user_admin_org_ids())));
 
--- Latest: 20261130100000_bounded_numbers.sql. Written so the planner uses sync_run_log_finished_idx
+-- Latest: 20261129000600_engine_runtime.sql. A retention past 1,000 years made now() − p_older_than
+-- leave timestamptz's range; it is capped there (nothing is that old). Written so the planner uses
+-- sync_run_log_finished_idx
 -- (the predicate repeats the index's expression and partial condition, oldest first), and deletes
 -- by `id = any (array(…))`: `id in (subquery)` let the planner hash-join the delete against a
 -- sequential scan of the table (measured on sync_alerts at 200k rows); the array is looked up by
