@@ -36,7 +36,9 @@ interface Due {
  * Pings the integrations whose check is due, in active mode, with no sync running. Claiming is
  * a single UPDATE that pushes `health_next_check_at` forward by the minimum interval (a lease),
  * so concurrent workers never ping the same integration and no transaction stays open across
- * the network call.
+ * the network call. Due rows come from organization_integrations_health_due_idx (the coalesce
+ * matches it) and "a sync is running" from sync_run_log_one_active_idx: one integration per
+ * (org, type), so neither reads a whole table at 10,000 integrations and 1M runs.
  */
 export async function runHealthChecks(deps: HealthMonitorDeps): Promise<number> {
   const now = (deps.now ?? (() => new Date()))();
@@ -46,9 +48,11 @@ export async function runHealthChecks(deps: HealthMonitorDeps): Promise<number> 
      where i.id in (
        select c.id from public.organization_integrations c
        where c.enabled and c.health_mode = 'active'
-         and (c.health_next_check_at is null or c.health_next_check_at <= $1)
-         and not exists (select from public.sync_run_log r where r.integration_id = c.id and r.status = 'running')
-       order by c.health_next_check_at nulls first
+         and coalesce(c.health_next_check_at, '-infinity'::timestamptz) <= $1
+         and not exists (select from public.sync_run_log r
+                         where r.org_id = c.org_id and r.integration_type = c.integration_type
+                           and r.status = 'running')
+       order by coalesce(c.health_next_check_at, '-infinity'::timestamptz)
        limit $2
        for no key update skip locked)
      returning i.id, i.org_id, i.integration_type, i.health_consecutive_failures`,
