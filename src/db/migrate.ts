@@ -4,12 +4,14 @@ import { fileURLToPath } from "node:url";
 import { splitSql } from "./splitSql.ts";
 import { type Db, pgError, type Queryable } from "./types.ts";
 
+// Two levels up from src/db (a checkout) and from dist/db (the package): the package root.
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Where the runner finds its SQL by default (the repo's own files). */
+/** Where the runner finds its SQL by default (the repo's own files; the package ships the same paths). */
 export const defaultPaths = {
   migrationsDir: join(repoRoot, "supabase", "migrations"),
-  bootstrapFile: join(repoRoot, "src", "db", "bootstrap", "supabase-compat.sql"),
+  // Next to this module: `npm run build` copies src/**/*.sql into dist/ beside the compiled JS.
+  bootstrapFile: fileURLToPath(new URL("./bootstrap/supabase-compat.sql", import.meta.url)),
   seedFile: join(repoRoot, "supabase", "seed.sql"),
 };
 

@@ -15,6 +15,7 @@ import { Worker } from "../../engine/run/worker.ts";
 import { apiKeys, DEFAULT_JWT_SECRET, type Gateway, isLoopback, startGateway } from "../gateway/index.ts";
 import { createSandboxApp, type SandboxApp, sandboxIntegrationSettings } from "../sandbox/index.ts";
 
+// Three levels up from src/local/stack (a checkout) and from dist/local/stack (the package).
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** The demo integrations in supabase/seed.sql, pointed at the sandbox this stack serves. */
@@ -39,12 +40,14 @@ export interface StackOptions {
   worker?: Partial<WorkerConfig>;
   log: EngineLogger;
   metrics?: EngineMetrics;
-  /** The dashboard build to serve at `/` (default web/dist when it exists). */
+  /** The dashboard build to serve at `/` (default web/dist: `npm run build:web` writes it, the package ships it). */
   staticDir?: string;
 }
 
 export interface Stack {
   url: string;
+  /** Whether `/` serves the dashboard (false when there is no build: see StackOptions.staticDir). */
+  dashboard: boolean;
   anonKey: string;
   serviceRoleKey: string;
   db: Db;
@@ -102,12 +105,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     let origin = "";
     const staticDir = options.staticDir ?? join(repoRoot, "web", "dist");
+    // Serve only a real build: a missing or half-written web/dist would answer `/` with 404.
+    const dashboard = existsSync(join(staticDir, "index.html"));
     const gateway = await startGateway({
       db,
       host,
       port: options.port ?? 54321,
       jwtSecret,
-      ...(existsSync(staticDir) ? { staticDir } : {}),
+      ...(dashboard ? { staticDir } : {}),
       functions: { "sync-worker": edgeWorker },
       extraHandler: (req, res) => {
         // The dashboard reads its anon key here, so a custom JWT secret needs no rebuild.
@@ -140,6 +145,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     return {
       url: gateway.url,
+      dashboard,
       anonKey: gateway.anonKey,
       serviceRoleKey: gateway.serviceRoleKey,
       db,
