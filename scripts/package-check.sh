@@ -4,7 +4,8 @@
 #   2. install the tarball into an empty temporary project with production dependencies only,
 #      next to the peer dependencies an app brings (supabase-js, React, TanStack Query),
 #   3. import `sync-scheduler/client` and `sync-scheduler/react` in plain Node (no tsx, no bundler),
-#   4. type-check a small TypeScript consumer against the shipped .d.ts (strict, NodeNext, no skipLibCheck),
+#   4. type-check a small TypeScript consumer against the shipped .d.ts (strict, NodeNext, no skipLibCheck;
+#      @types/node because supabase-js's own declarations name Buffer and NodeJS),
 #   5. run the installed CLI: `--version`, then `start` until the dashboard page it prints and
 #      `/auth/v1/health` answer 200.
 # Needs the npm registry (or a warm npm cache) for the consumer's dependencies.
@@ -32,7 +33,8 @@ mkdir "$work/app"
 cd "$work/app"
 printf '{ "name": "consumer", "private": true, "type": "module" }\n' >package.json
 npm install --omit=dev --no-audit --no-fund --loglevel=error "$tarball" \
-  "$(peer @supabase/supabase-js)" "$(peer react)" "$(peer @tanstack/react-query)" "$(peer @types/react)"
+  "$(peer @supabase/supabase-js)" "$(peer react)" "$(peer @tanstack/react-query)" \
+  "$(peer @types/react)" "$(peer @types/node)"
 if [ -e node_modules/tsx ] || [ -e node_modules/typescript ] || [ -e node_modules/vite ]; then
   echo "a build tool was installed as a runtime dependency" >&2
   exit 1
@@ -66,7 +68,7 @@ cat >tsconfig.json <<'JSON'
     "strict": true,
     "noEmit": true,
     "skipLibCheck": false,
-    "types": []
+    "types": ["node"]
   },
   "include": ["consumer.tsx"]
 }

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +13,7 @@ import { until } from "../engine/testExecutors.ts";
 
 const DEMO_ORG = "d0000000-0000-4000-8000-000000000001";
 const bin = fileURLToPath(new URL("../../bin/sync-scheduler.js", import.meta.url));
+const webBuild = fileURLToPath(new URL("../../web/dist/index.html", import.meta.url));
 
 describe("the embedded stack (PGlite in memory)", () => {
   let stack: Stack;
@@ -66,6 +68,25 @@ describe("the embedded stack (PGlite in memory)", () => {
     expect(await res.json()).toEqual({ anonKey: stack.anonKey });
   });
 
+  it("serves a dashboard only from a real build, and says whether it does", async () => {
+    const empty = await mkdtemp(join(tmpdir(), "no-dashboard-"));
+    const built = await mkdtemp(join(tmpdir(), "dashboard-"));
+    await writeFile(join(built, "index.html"), '<!doctype html><div id="root"></div>');
+    for (const [staticDir, dashboard, status] of [
+      [empty, false, 404],
+      [built, true, 200],
+    ] as const) {
+      const s = await startStack({ port: 0, inMemory: true, log: silentLogger, staticDir });
+      try {
+        expect(s.dashboard).toBe(dashboard);
+        expect((await fetch(`${s.url}/`)).status).toBe(status);
+      } finally {
+        await s.close();
+      }
+    }
+    await Promise.all([rm(empty, { recursive: true }), rm(built, { recursive: true })]);
+  });
+
   it("refuses a non-loopback bind with the default JWT secret", async () => {
     await expect(startStack({ port: 0, host: "0.0.0.0", inMemory: true, log: silentLogger })).rejects.toThrow(
       /default JWT secret/,
@@ -96,8 +117,17 @@ describe("sync-scheduler start (child process)", () => {
         (o) => o.includes("Press Ctrl-C to stop."),
         60_000,
       );
-      const url = /Dashboard\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
+      const url = /API \(Supabase\)\s+(http:\/\/127\.0\.0\.1:\d+)\s/.exec(out)?.[1];
       expect(url, round).toBeDefined();
+      // The dashboard line is a URL that answers the page when there is a build, else how to make one.
+      if (existsSync(webBuild)) {
+        expect(out).toContain(`Dashboard      ${url}/\n`);
+        const page = await fetch(`${url}/`);
+        expect([page.status, await page.text()]).toEqual([200, expect.stringContaining('<div id="root">')]);
+      } else {
+        expect(out).toContain("Dashboard      not built in this checkout: run `npm run build:web`");
+        expect(out).not.toMatch(/Dashboard\s+http/);
+      }
       expect(out).toMatch(/anon key\s+eyJ/);
       expect(out).toContain("coordinator@demo.test");
       expect(out).toContain(`PGlite in ${dataDir}/pgdata`);
@@ -132,5 +162,7 @@ describe("sync-scheduler start (child process)", () => {
       proc.kill("SIGINT");
       expect(await exited).toBe(0);
     }
-  });
+    // Two starts of a child process (the cold one runs initdb, migrations and seed): well over the
+    // 30 s default on a loaded 2-core machine.
+  }, 180_000);
 });
