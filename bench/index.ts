@@ -14,8 +14,16 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { dropAll, environment } from "./lib/pg.ts";
-import { goalRows, markdownTable, type SectionResult, textTable } from "./lib/report.ts";
+import {
+  goalRows,
+  markdownTable,
+  type SectionResult,
+  sectionMarkdown,
+  textTable,
+  updateSections,
+} from "./lib/report.ts";
 import { dispatchSection } from "./sections/dispatch.ts";
+import { packageSection } from "./sections/package.ts";
 import { realtimeSection } from "./sections/realtime.ts";
 import { rpcSection } from "./sections/rpc.ts";
 import { schedulerSection } from "./sections/scheduler.ts";
@@ -29,6 +37,8 @@ const { values } = parseArgs({
     rounds: { type: "string" },
     "no-write": { type: "boolean", default: false },
     out: { type: "string", default: "docs/benchmarks.md" },
+    // With --only: replace just those sections (and their goal rows) in the existing file.
+    update: { type: "boolean", default: false },
   },
 });
 const quick = values.quick === true;
@@ -58,6 +68,7 @@ const sections: Record<string, () => Promise<SectionResult>> = {
     }),
   scheduler: () => schedulerSection({ integrations: sizes.schedule, workers: 4, quick }),
   startup: () => startupSection({ rounds: quick ? 1 : rounds }),
+  package: () => packageSection({ rounds: quick ? 1 : rounds }),
 };
 const wanted = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(sections);
 for (const w of wanted)
@@ -141,18 +152,14 @@ if (!values["no-write"] && !quick && !values.only) {
     "",
     // Hand-written: what each optimisation bought (before/after), kept next to the harness.
     await readFile(new URL("./optimisations.md", import.meta.url), "utf8"),
-    ...results.flatMap((r) => [
-      `## ${r.title}`,
-      "",
-      r.method,
-      "",
-      markdownTable(r.header, r.rows),
-      "",
-      ...r.notes.map((n) => `- ${n}`),
-      ...(r.notes.length > 0 ? [""] : []),
-    ]),
+    ...results.flatMap(sectionMarkdown),
   ].join("\n");
   await writeFile(values.out ?? "docs/benchmarks.md", md);
   console.log(`wrote ${values.out}`);
+}
+if (values.update && values.only && !quick && !failed) {
+  const file = values.out ?? "docs/benchmarks.md";
+  await writeFile(file, updateSections(await readFile(file, "utf8"), results));
+  console.log(`updated ${results.map((r) => r.id).join(", ")} in ${file}`);
 }
 process.exit(failed ? 1 : 0);

@@ -106,7 +106,9 @@ export function Panel({ orgId }: { orgId: string }) {
 }
 TSX
 node "$repo/node_modules/typescript/bin/tsc" -p tsconfig.json
-echo "consumer.tsx type-checks"
+# As a Vite/webpack app resolves it, too.
+node "$repo/node_modules/typescript/bin/tsc" -p tsconfig.json --module esnext --moduleResolution bundler
+echo "consumer.tsx type-checks (NodeNext and bundler resolution)"
 
 step "installed CLI: --version"
 got="$(npx --no-install sync-scheduler --version)"
