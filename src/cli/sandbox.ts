@@ -25,7 +25,7 @@ export const sandboxSpec = {
   env: { port: "SYNC_SANDBOX_PORT", host: "SYNC_SANDBOX_HOST" },
 } as const satisfies CommandSpec;
 
-/** `sync-scheduler sandbox [--port 4010] [--host 127.0.0.1]` — the fake Xledger and Business Central. */
+/** `sync-scheduler sandbox [--port 4010] [--host 127.0.0.1]` — the fake Xledger and Business Central (docs/architecture.md §9). */
 export async function sandboxCommand(argv: string[]): Promise<number> {
   const options = parseCommand(sandboxSpec, argv);
   if (typeof options === "number") return options;
