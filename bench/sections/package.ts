@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -15,6 +15,18 @@ const pkg = (await import("../../package.json", { with: { type: "json" } })).def
 };
 
 const kB = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
+
+type Start = { readyMs: number; cpuMs: number | null };
+
+/** Median wall time to ready, then each round's wall time and the process's CPU time up to ready. */
+function startRow(what: string, starts: readonly Start[]): string[] {
+  const cpu = starts.map((s) => s.cpuMs).filter((c): c is number => c !== null);
+  return [
+    what,
+    ms(median(starts.map((s) => s.readyMs))),
+    starts.map((s) => ms(s.readyMs)).join(", ") + (cpu.length > 0 ? `; CPU ${ms(median(cpu))} (median)` : ""),
+  ];
+}
 
 /**
  * A browser app's production bundle of `source` (Vite's defaults: minified, tree-shaken), gzipped:
@@ -92,17 +104,23 @@ export async function packageSection(opts: { rounds: number }): Promise<SectionR
       installs.push(performance.now() - t);
     }
 
+    // Each round: cold and warm from the package, then warm from this checkout (tsx) on the same
+    // data dir, interleaved so both see the same machine load.
     const bin = join(app, "node_modules", "sync-scheduler", "bin", "sync-scheduler.js");
-    const cold: number[] = [];
-    const warm: number[] = [];
+    const cold: Start[] = [];
+    const warm: Start[] = [];
+    const checkout: Start[] = [];
     let status = 0;
+    const load: number[] = [];
     for (let r = 0; r < opts.rounds; r++) {
       const dir = await mkdtemp(join(tmpdir(), "sync-bench-pkg-start-"));
       try {
-        cold.push((await startOnce(dir, bin)).readyMs);
+        cold.push(await startOnce(dir, bin));
         const w = await startOnce(dir, bin);
-        warm.push(w.readyMs);
+        warm.push(w);
         status = w.dashboardStatus;
+        checkout.push(await startOnce(dir));
+        load.push(loadavg()[0] ?? 0);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -138,7 +156,7 @@ export async function packageSection(opts: { rounds: number }): Promise<SectionR
       `${supabase}${reactBase}import * as bindings from "sync-scheduler/react";\nconsole.log(bindings);\n`,
     );
     const sdkGzip = withSdk.gzip - base.gzip;
-    const warmMs = median(warm);
+    const warmMs = median(warm.map((w) => w.readyMs));
 
     return {
       id: "package",
@@ -146,7 +164,7 @@ export async function packageSection(opts: { rounds: number }): Promise<SectionR
       method:
         `\`npm pack\` (prepack runs \`npm run build\`), then \`npm install --omit=dev <tarball>\` into an empty project ` +
         `(${opts.rounds} round(s); npm's cache warm, so no download time), then \`start --port 0 --data-dir DIR\` from the ` +
-        `installed package (compiled JavaScript) as in section 6. Bundle sizes: a Vite production build (minified, ` +
+        `installed package (compiled JavaScript) as in section 6, and warm from this checkout (tsx) for comparison. Bundle sizes: a Vite production build (minified, ` +
         `tree-shaken) of a browser entry with \`import * as m\` of each module (every export kept: the worst case), ` +
         `gzipped; the SDK's share is the difference to the same entry without it.`,
       header: ["what", "measured", "rounds / detail"],
@@ -157,12 +175,9 @@ export async function packageSection(opts: { rounds: number }): Promise<SectionR
           `${kB(tarball.unpackedSize)} unpacked, ${tarball.entryCount} files (dist/, web/dist/, bin/, SQL)`,
         ],
         ["install into an empty project", ms(median(installs)), installs.map((v) => ms(v)).join(", ")],
-        [
-          "start from the package, cold (empty data dir)",
-          ms(median(cold)),
-          cold.map((v) => ms(v)).join(", "),
-        ],
-        ["start from the package, warm (existing data dir)", ms(warmMs), warm.map((v) => ms(v)).join(", ")],
+        startRow("start from the package, cold (empty data dir)", cold),
+        startRow("start from the package, warm (existing data dir)", warm),
+        startRow("start from this checkout (tsx), warm, same data dir", checkout),
         ["browser bundle: supabase-js alone", kB(base.gzip), `${kB(base.min)} minified`],
         ["browser bundle: + sync-scheduler/client", kB(withSdk.gzip), `+${kB(sdkGzip)} gzipped`],
         [
@@ -190,7 +205,11 @@ export async function packageSection(opts: { rounds: number }): Promise<SectionR
           met: sdkGzip <= 15 * 1024,
         },
       ],
-      notes: status === 200 ? [] : [`\`GET /\` on the installed package answered ${status}.`],
+      notes: [
+        `Load average (1 min) on this 2-core machine after each round: ${load.map((l) => l.toFixed(1)).join(", ")} ` +
+          "(other sessions' tests and builds): wall times stretch with it, CPU times much less.",
+        ...(status === 200 ? [] : [`\`GET /\` on the installed package answered ${status}.`]),
+      ],
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
