@@ -129,10 +129,20 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<Mig
     if (didApply) log({ event: "migration_applied", version, name });
   }
 
-  if (options.seed) {
-    const seedFile = options.seedFile ?? defaultPaths.seedFile;
-    await locked(db, async (tx) => runScript(tx, seedFile, await readFile(seedFile, "utf8")));
-    log({ event: "seed_applied", file: basename(seedFile) });
-  }
+  if (options.seed) await applySeed(db, options);
   return { bootstrapped, applied, alreadyApplied };
+}
+
+/**
+ * Applies supabase/seed.sql (idempotent: every insert is `on conflict do nothing`), under the
+ * migration lock. {@link migrate} calls it with `seed: true`.
+ * @example await applySeed(db, { log: console.log });
+ */
+export async function applySeed(
+  db: Db,
+  options: Pick<MigrateOptions, "seedFile" | "log"> = {},
+): Promise<void> {
+  const seedFile = options.seedFile ?? defaultPaths.seedFile;
+  await locked(db, async (tx) => runScript(tx, seedFile, await readFile(seedFile, "utf8")));
+  options.log?.({ event: "seed_applied", file: basename(seedFile) });
 }

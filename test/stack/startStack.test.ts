@@ -99,7 +99,8 @@ describe("sync-scheduler start (child process)", () => {
     const dataDir = await mkdtemp(join(tmpdir(), "sync-start-"));
     // The embedded default, as `npm start` runs it: without DATABASE_URL (the suite's own, when set,
     // would make `start` use that PostgreSQL database instead of PGlite in the data dir).
-    const env = { ...process.env };
+    // LOG_LEVEL=info: the JSON event lines show whether the seed ran.
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "info" };
     delete env.DATABASE_URL;
     let coldRunId: string | null = null;
     for (const round of ["cold", "warm"]) {
@@ -131,6 +132,8 @@ describe("sync-scheduler start (child process)", () => {
       expect(out).toMatch(/anon key\s+eyJ/);
       expect(out).toContain("coordinator@demo.test");
       expect(out).toContain(`PGlite in ${dataDir}/pgdata`);
+      // The seed runs on the new database only; the warm start finds the demo org and skips it.
+      expect(out.includes('"event":"seed_applied"'), round).toBe(round === "cold");
       const state = await fetch(`${url}/__sandbox/state`);
       expect(state.status).toBe(200);
       // As a new user would: supabase-js against the printed URL and anon key.
