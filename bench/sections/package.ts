@@ -18,6 +18,18 @@ const kB = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
 
 type Start = { readyMs: number; cpuMs: number | null };
 
+/** Warm starts' CPU to ready, package vs checkout: the like-for-like comparison on a loaded machine. */
+function cpuComparison(pkgStarts: readonly Start[], checkoutStarts: readonly Start[]): string[] {
+  const cpu = (starts: readonly Start[]) =>
+    median(starts.map((s) => s.cpuMs).filter((c): c is number => c !== null));
+  const [pkgCpu, checkoutCpu] = [cpu(pkgStarts), cpu(checkoutStarts)];
+  if (!(pkgCpu > 0 && checkoutCpu > 0)) return [];
+  return [
+    `Warm start CPU to ready: ${ms(pkgCpu)} from the package (compiled) vs ${ms(checkoutCpu)} from the checkout ` +
+      `(tsx), ${Math.round((1 - pkgCpu / checkoutCpu) * 100)} % less.`,
+  ];
+}
+
 /** Median wall time to ready, then each round's wall time and the process's CPU time up to ready. */
 function startRow(what: string, starts: readonly Start[]): string[] {
   const cpu = starts.map((s) => s.cpuMs).filter((c): c is number => c !== null);
@@ -206,6 +218,7 @@ export async function packageSection(opts: { rounds: number }): Promise<SectionR
         },
       ],
       notes: [
+        ...cpuComparison(warm, checkout),
         `Load average (1 min) on this 2-core machine after each round: ${load.map((l) => l.toFixed(1)).join(", ")} ` +
           "(other sessions' tests and builds): wall times stretch with it, CPU times much less.",
         ...(status === 200 ? [] : [`\`GET /\` on the installed package answered ${status}.`]),
