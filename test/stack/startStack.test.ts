@@ -85,7 +85,8 @@ describe("the embedded stack (PGlite in memory)", () => {
       }
     }
     await Promise.all([rm(empty, { recursive: true }), rm(built, { recursive: true })]);
-  });
+    // Two in-memory stacks (PGlite cold start ≈ 3 s each, several times that on a loaded machine).
+  }, 120_000);
 
   it("refuses a non-loopback bind with the default JWT secret", async () => {
     await expect(startStack({ port: 0, host: "0.0.0.0", inMemory: true, log: silentLogger })).rejects.toThrow(
