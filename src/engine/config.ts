@@ -112,6 +112,20 @@ export const workerConfigSchema = z
       .max(3600)
       .default(60)
       .describe("Deadline for one export call; the lease is stretched to this + 15 s while it runs"),
+    /** Notification outbox sweep: how often due webhook deliveries are sent (docs/notifications.md). */
+    notifySeconds: z.coerce
+      .number()
+      .min(0.05)
+      .max(300)
+      .default(5)
+      .describe("How often due webhook deliveries are sent"),
+    /** Webhook retry backoff base; full jitter, capped at 1 h, 8 attempts (≈ 2 h of retrying at worst). */
+    notifyBackoffBaseSeconds: z.coerce
+      .number()
+      .min(0)
+      .max(3600)
+      .default(30)
+      .describe("Webhook retry backoff base: full jitter, capped at 1 h"),
     /** Off unless set: a worker on a shared host must not claim a port by default. */
     metricsPort: z.coerce
       .number()
@@ -146,5 +160,7 @@ export const workerEnv: Record<keyof WorkerConfig, string> = {
   healthCheckSeconds: "SYNC_HEALTH_CHECK_SECONDS",
   retentionDays: "SYNC_RETENTION_DAYS",
   sendDeadlineSeconds: "SYNC_SEND_DEADLINE_SECONDS",
+  notifySeconds: "SYNC_NOTIFY_SECONDS",
+  notifyBackoffBaseSeconds: "SYNC_NOTIFY_BACKOFF_BASE_SECONDS",
   metricsPort: "SYNC_METRICS_PORT",
 };

@@ -30,6 +30,8 @@ const sample: Required<WorkerConfig> = {
   healthCheckSeconds: 30,
   retentionDays: 30,
   sendDeadlineSeconds: 45,
+  notifySeconds: 2,
+  notifyBackoffBaseSeconds: 10,
   metricsPort: 9464,
 };
 const keys = Object.keys(workerConfigSchema.shape) as (keyof WorkerConfig)[];
