@@ -953,6 +953,53 @@ end;
 $$;
 
 --
+-- Name: claim_health_checks(timestamp with time zone, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) RETURNS TABLE(id uuid, org_id uuid, integration_type text, config jsonb, health_status text, health_consecutive_failures integer, evidence_at timestamp with time zone, pings_this_month bigint)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  update public.organization_integrations i set
+    health_mode = 'active',
+    health_passive_until = null,
+    health_next_check_at = p_now
+  where i.health_mode = 'passive'
+    and i.health_passive_until <= p_now
+    and i.health_status <> 'unhealthy';
+
+  return query
+  with due as (
+    select c.id from public.organization_integrations c
+    where c.enabled and c.health_mode = 'active'
+      and (c.health_next_check_at is null or c.health_next_check_at <= p_now)
+      and not exists (select from public.sync_run_log r where r.integration_id = c.id and r.status = 'running')
+    order by c.health_next_check_at nulls first
+    limit greatest(p_limit, 0)
+    for no key update skip locked
+  ), claimed as (
+    update public.organization_integrations i
+    set health_next_check_at = p_now + make_interval(secs => p_lease_seconds)
+    from due where i.id = due.id
+    returning i.id, i.org_id, i.integration_type, i.config, i.health_status, i.health_consecutive_failures,
+      i.health_checked_at
+  )
+  select c.id, c.org_id, c.integration_type, c.config, c.health_status, c.health_consecutive_failures,
+    greatest(
+      case when c.health_status = 'healthy' and c.health_consecutive_failures = 0 then c.health_checked_at end,
+      (select r.finished_at from public.sync_run_log r
+       where r.integration_id = c.id and r.status = 'succeeded' and r.records_exported > 0
+         and r.triggered_at > p_now - interval '32 days'
+       order by r.triggered_at desc limit 1)),
+    coalesce((select t.requests from public.api_request_tally t
+              where t.integration_id = c.id and t.purpose = 'ping'
+                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0)
+  from claimed c;
+end;
+$$;
+
+--
 -- Name: claim_notifications(integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1170,6 +1217,44 @@ end;
 $$;
 
 --
+-- Name: count_api_requests(uuid, jsonb, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.count_api_requests(p_integration_id uuid, p_counts jsonb, p_at timestamp with time zone DEFAULT now()) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_org uuid;
+  v_bad text;
+begin
+  if p_counts is null or pg_catalog.jsonb_typeof(p_counts) <> 'object' then
+    perform sync_engine.raise_api_error('invalid_request_counts', 400,
+      'Request counts must be a JSON object of purpose → count.', null);
+  end if;
+  select k into v_bad from pg_catalog.jsonb_each(p_counts) as e(k, v)
+  where k not in ('export', 'lookup', 'ping', 'token')
+     or pg_catalog.jsonb_typeof(v) <> 'number' or v::text !~ '^[0-9]+$'
+  limit 1;
+  if v_bad is not null then
+    perform sync_engine.raise_api_error('invalid_request_counts', 400,
+      'Purposes are export, lookup, ping and token; counts are whole numbers ≥ 0.',
+      pg_catalog.jsonb_build_object('purpose', v_bad));
+  end if;
+  select i.org_id into v_org from public.organization_integrations i where i.id = p_integration_id;
+  if v_org is null then
+    return; -- deleted meanwhile: nothing to bill it to
+  end if;
+  insert into public.api_request_tally as t (integration_id, org_id, month, purpose, requests)
+  select p_integration_id, v_org, pg_catalog.date_trunc('month', p_at at time zone 'UTC')::date, e.k, e.v::text::bigint
+  from pg_catalog.jsonb_each(p_counts) as e(k, v)
+  where e.v::text::bigint > 0
+  on conflict (integration_id, month, purpose) do update
+    set requests = t.requests + excluded.requests, updated_at = now();
+end;
+$_$;
+
+--
 -- Name: cron_problem(text); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1245,6 +1330,36 @@ begin
     new.voucher_number := new.id::text;
   end if;
   return new;
+end;
+$$;
+
+--
+-- Name: defer_health_check(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.defer_health_check(p_integration_id uuid, p_next_check_at timestamp with time zone, p_evidence_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_recovered boolean;
+begin
+  update public.organization_integrations i set health_next_check_at = p_next_check_at
+  where i.id = p_integration_id;
+  update public.organization_integrations i set
+    health_status = 'healthy',
+    health_checked_at = p_evidence_at,
+    health_consecutive_failures = 0,
+    health_last_error = null
+  where i.id = p_integration_id
+    and p_evidence_at is not null
+    and p_evidence_at > coalesce(i.health_checked_at, '-infinity'::timestamptz)
+    and i.health_status <> 'healthy';
+  get diagnostics v_recovered = row_count;
+  if v_recovered then
+    update public.sync_alerts a set resolved_at = now()
+    where a.integration_id = p_integration_id and a.kind = 'health' and a.resolved_at is null;
+  end if;
 end;
 $$;
 
@@ -1501,6 +1616,31 @@ end;
 $$;
 
 --
+-- Name: in_flight_since(uuid, text, integer, uuid[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype;
+  v_marked timestamptz;
+begin
+  select * into v_run from public.sync_run_log r
+  where r.id = p_run_id and r.worker_id = p_worker_id and r.attempt = p_attempt and r.status = 'running';
+  if not found then
+    perform sync_engine.raise_run_not_held(p_run_id, p_worker_id, p_attempt);
+  end if;
+  select min(f.first_marked_at) into v_marked
+  from sync_engine.export_in_flight f
+  where f.integration_id = v_run.integration_id and f.entry_id = any (p_entry_ids);
+  -- least() ignores nulls: no marker → the run's start; markers of an earlier run → that mark.
+  return least(v_marked, v_run.started_at);
+end;
+$$;
+
+--
 -- Name: insert_rejection(public.sync_run_log, text, text, text, text, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1696,7 +1836,7 @@ CREATE FUNCTION sync_engine.integration_schema(p_type text, p_kind text) RETURNS
     SET search_path TO ''
     AS $_$
   select case p_type || ':' || p_kind
-    when 'xledger:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"transaction_source":{"default":"GL","type":"string","minLength":1}},"required":["base_url"]}$json$::jsonb
+    when 'xledger:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"transaction_source":{"default":"GL","type":"string","minLength":1},"job_level":{"default":{"db_sub_id":1},"anyOf":[{"type":"object","properties":{"db_sub_id":{"type":"integer","minimum":0,"maximum":2147483647}},"required":["db_sub_id"],"additionalProperties":false},{"type":"object","properties":{"db_id":{"type":"integer","minimum":0,"maximum":2147483647}},"required":["db_id"],"additionalProperties":false}]},"tr_reg_number":{"type":"integer","minimum":0,"maximum":2147483647},"base_currency":{"type":"string","pattern":"^[A-Z]{3}$"},"foreign_currency":{"default":"refuse","type":"string","enum":["refuse","invoice_amount"]},"monthly_request_allowance":{"default":5000,"type":"integer","minimum":1,"maximum":9007199254740991}},"required":["base_url"]}$json$::jsonb
     when 'xledger:credentials' then $json${"type":"object","properties":{"token":{"type":"string","minLength":1}},"required":["token"]}$json$::jsonb
     when 'dynamics:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"tenant_id":{"type":"string","minLength":1},"environment":{"type":"string","minLength":1},"token_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"company_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_code":{"type":"string","minLength":1,"maxLength":10},"local_currency":{"type":"string","pattern":"^[A-Z]{3}$"},"balancing_account_number":{"type":"string","minLength":1,"maxLength":20}},"required":["base_url","company_id"],"allOf":[{"if":{"properties":{"base_url":{"pattern":"^https:\\/\\/[Aa][Pp][Ii]\\.[Bb][Uu][Ss][Ii][Nn][Ee][Ss][Ss][Cc][Ee][Nn][Tt][Rr][Aa][Ll]\\.[Dd][Yy][Nn][Aa][Mm][Ii][Cc][Ss]\\.[Cc][Oo][Mm](?:[/:?#]|$)"}},"required":["base_url"]},"then":{"required":["environment"]},"description":"environment is required for Business Central online (api.businesscentral.dynamics.com)"},{"anyOf":[{"required":["journal_id"]},{"required":["journal_code"]}],"description":"journal_id or journal_code is required"},{"anyOf":[{"required":["token_url"]},{"required":["tenant_id"]}],"description":"token_url is required when tenant_id is not given"}]}$json$::jsonb
     when 'dynamics:credentials' then $json${"type":"object","properties":{"client_id":{"type":"string","minLength":1},"client_secret":{"type":"string","minLength":1}},"required":["client_id","client_secret"]}$json$::jsonb
@@ -2714,6 +2854,23 @@ end;
 $$;
 
 --
+-- Name: record_health_decision(uuid, boolean, integer, text, text, text, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.record_health_decision(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform sync_engine.record_health_check(p_integration_id, p_ok, p_latency_ms, p_error_code, p_error_message,
+    p_status, p_mode, p_next_check_at);
+  update public.organization_integrations i
+  set health_passive_until = case when p_mode = 'passive' then p_passive_until end
+  where i.id = p_integration_id;
+end;
+$$;
+
+--
 -- Name: record_notification_attempt(uuid, integer, integer, text, integer, double precision, double precision); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -3298,6 +3455,22 @@ $$;
 COMMENT ON FUNCTION sync_engine.wake_workers(p_payload text) IS 'NOTIFY sync_engine_wakeup: listening workers claim at once instead of at their next poll.';
 
 --
+-- Name: api_request_tally; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.api_request_tally (
+    integration_id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    month date NOT NULL,
+    purpose text NOT NULL,
+    requests bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT api_request_tally_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric)),
+    CONSTRAINT api_request_tally_purpose_check CHECK ((purpose = ANY (ARRAY['export'::text, 'lookup'::text, 'ping'::text, 'token'::text]))),
+    CONSTRAINT api_request_tally_requests_check CHECK ((requests >= 0))
+);
+
+--
 -- Name: export_rejection_audit; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3549,6 +3722,7 @@ CREATE TABLE public.organization_integrations (
     max_attempts integer DEFAULT 5 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    health_passive_until timestamp with time zone,
     CONSTRAINT organization_integrations_config_check CHECK ((jsonb_typeof(config) = 'object'::text)),
     CONSTRAINT organization_integrations_health_consecutive_failures_check CHECK ((health_consecutive_failures >= 0)),
     CONSTRAINT organization_integrations_health_mode_check CHECK ((health_mode = ANY (ARRAY['active'::text, 'passive'::text]))),
@@ -3650,7 +3824,8 @@ CREATE TABLE sync_engine.export_in_flight (
     entry_id uuid NOT NULL,
     run_id uuid NOT NULL,
     attempt integer NOT NULL,
-    marked_at timestamp with time zone DEFAULT now() NOT NULL
+    marked_at timestamp with time zone DEFAULT now() NOT NULL,
+    first_marked_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -3701,6 +3876,13 @@ CREATE TABLE sync_engine.settings (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT settings_key_check CHECK ((key = ANY (ARRAY['dispatch_url'::text, 'dispatch_token'::text, 'dispatch_token_vault_name'::text])))
 );
+
+--
+-- Name: api_request_tally api_request_tally_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_request_tally
+    ADD CONSTRAINT api_request_tally_pkey PRIMARY KEY (integration_id, month, purpose);
 
 --
 -- Name: export_rejection_audit export_rejection_audit_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -3864,6 +4046,12 @@ ALTER TABLE ONLY sync_engine.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
 
 --
+-- Name: api_request_tally_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX api_request_tally_org_idx ON public.api_request_tally USING btree (org_id, month DESC);
+
+--
 -- Name: export_rejection_audit_org_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -3978,10 +4166,10 @@ CREATE INDEX organization_integrations_due_disabled_idx ON public.organization_i
 CREATE INDEX organization_integrations_due_idx ON public.organization_integrations USING btree (COALESCE(next_run_at, '-infinity'::timestamp with time zone)) WHERE (enabled AND (schedule_cron IS NOT NULL));
 
 --
--- Name: organization_integrations_health_due_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: organization_integrations_passive_until_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX organization_integrations_health_due_idx ON public.organization_integrations USING btree (COALESCE(health_next_check_at, '-infinity'::timestamp with time zone)) WHERE (enabled AND (health_mode = 'active'::text));
+CREATE INDEX organization_integrations_passive_until_idx ON public.organization_integrations USING btree (health_passive_until) WHERE (health_passive_until IS NOT NULL);
 
 --
 -- Name: organization_members_user_idx; Type: INDEX; Schema: public; Owner: -
@@ -4156,6 +4344,20 @@ CREATE TRIGGER sync_trigger_audit_append_only BEFORE DELETE OR UPDATE ON public.
 --
 
 CREATE TRIGGER sync_trigger_audit_no_truncate BEFORE TRUNCATE ON public.sync_trigger_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.audit_is_append_only();
+
+--
+-- Name: api_request_tally api_request_tally_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_request_tally
+    ADD CONSTRAINT api_request_tally_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
+
+--
+-- Name: api_request_tally api_request_tally_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_request_tally
+    ADD CONSTRAINT api_request_tally_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: export_rejections export_rejections_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -4376,6 +4578,12 @@ CREATE POLICY "admins read their org's notification delivery attempts" ON public
 CREATE POLICY "admins read their org's notification targets" ON public.notification_targets FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_admin_ids() AS user_org_admin_ids)));
 
 --
+-- Name: api_request_tally; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.api_request_tally ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: organization_members auth admin reads memberships for the token hook; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -4422,6 +4630,12 @@ ALTER TABLE public.ledger_entries ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.ledger_entry_exports ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: api_request_tally members read their org's API request tally; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "members read their org's API request tally" ON public.api_request_tally FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
 
 --
 -- Name: sync_alerts members read their org's alerts; Type: POLICY; Schema: public; Owner: -
@@ -4763,6 +4977,13 @@ REVOKE ALL ON FUNCTION sync_engine.cancel_run(p_run_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.cancel_run(p_run_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) TO service_role;
+
+--
 -- Name: FUNCTION claim_notifications(p_limit integer, p_lease_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -4791,6 +5012,13 @@ REVOKE ALL ON FUNCTION sync_engine.complete_runs(p_worker_id text, p_run_ids uui
 GRANT ALL ON FUNCTION sync_engine.complete_runs(p_worker_id text, p_run_ids uuid[], p_attempts integer[], p_records_exported integer[]) TO service_role;
 
 --
+-- Name: FUNCTION count_api_requests(p_integration_id uuid, p_counts jsonb, p_at timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.count_api_requests(p_integration_id uuid, p_counts jsonb, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.count_api_requests(p_integration_id uuid, p_counts jsonb, p_at timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION cron_problem(p_cron text); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -4803,6 +5031,13 @@ GRANT ALL ON FUNCTION sync_engine.cron_problem(p_cron text) TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.default_voucher_number() FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.default_voucher_number() TO service_role;
+
+--
+-- Name: FUNCTION defer_health_check(p_integration_id uuid, p_next_check_at timestamp with time zone, p_evidence_at timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.defer_health_check(p_integration_id uuid, p_next_check_at timestamp with time zone, p_evidence_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.defer_health_check(p_integration_id uuid, p_next_check_at timestamp with time zone, p_evidence_at timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION dispatch_run(p_run_id uuid); Type: ACL; Schema: sync_engine; Owner: -
@@ -4852,6 +5087,13 @@ GRANT ALL ON FUNCTION sync_engine.guard_run_transition() TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p_lease_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p_lease_seconds integer) TO service_role;
+
+--
+-- Name: FUNCTION in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) TO service_role;
 
 --
 -- Name: FUNCTION insert_rejection(p_run public.sync_run_log, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer); Type: ACL; Schema: sync_engine; Owner: -
@@ -5071,6 +5313,13 @@ REVOKE ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_
 GRANT ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION record_health_decision(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.record_health_decision(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.record_health_decision(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION record_notification_attempt(p_id uuid, p_attempt integer, p_http_status integer, p_error text, p_duration_ms integer, p_backoff_base_seconds double precision, p_backoff_cap_seconds double precision); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -5181,6 +5430,13 @@ GRANT ALL ON FUNCTION sync_engine.vault_available() TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.wake_workers(p_payload text) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.wake_workers(p_payload text) TO service_role;
+
+--
+-- Name: TABLE api_request_tally; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.api_request_tally TO authenticated;
+GRANT ALL ON TABLE public.api_request_tally TO service_role;
 
 --
 -- Name: TABLE export_rejection_audit; Type: ACL; Schema: public; Owner: -

@@ -85,6 +85,18 @@ export interface SyncAlert {
 }
 
 /**
+ * API requests one integration made in one calendar month (UTC) for one purpose
+ * (`public.api_request_tally`). Xledger bills every request beyond its monthly allowance.
+ */
+export interface ApiUsage {
+  integrationId: string;
+  /** First day of the month, `YYYY-MM-DD`. */
+  month: string;
+  purpose: "export" | "lookup" | "ping" | "token";
+  requests: number;
+}
+
+/**
  * One cold start of the worker Edge Function that real work paid for (`public.function_cold_starts`):
  * a dispatch or sweep served by a fresh isolate. `prewarmSentAt` is the last warm-up sent for the
  * integration before it (null: none was), to judge whether pre-warming helps.
@@ -134,6 +146,8 @@ export function coldStartFromRow(row: Row): ColdStart {
 
 export const ALERT_COLUMNS =
   "id,org_id,integration_id,run_id,kind,severity,message,details,created_at,resolved_at";
+
+export const API_USAGE_COLUMNS = "integration_id,month,purpose,requests";
 
 type Row = Record<string, unknown>;
 
@@ -208,5 +222,18 @@ export function alertFromRow(row: Row): SyncAlert {
       typeof row.details === "object" && row.details !== null ? (row.details as Record<string, unknown>) : {},
     createdAt: str(row.created_at),
     resolvedAt: strOrNull(row.resolved_at),
+  };
+}
+
+/**
+ * Maps a `api_request_tally` row to an {@link ApiUsage}.
+ * @example const usage = rows.map(apiUsageFromRow);
+ */
+export function apiUsageFromRow(row: Row): ApiUsage {
+  return {
+    integrationId: str(row.integration_id),
+    month: str(row.month).slice(0, 10),
+    purpose: str(row.purpose) as ApiUsage["purpose"],
+    requests: num(row.requests),
   };
 }

@@ -45,6 +45,13 @@ export const workerConfigSchema = z
       .max(31 * 86_400)
       .default(6 * 3600),
     healthCheckSeconds: z.coerce.number().min(0.05).max(86_400).default(60),
+    /**
+     * Share of an integration's monthly API allowance health pings may spend: 5 % of Xledger's 5,000
+     * included requests is 250 pings a month, one every ≈ 3 h when nothing else proves health.
+     */
+    healthPingShare: z.coerce.number().gt(0).max(1).default(0.05),
+    /** A monitor that went passive because pings were rationed returns to active after this long quiet. */
+    healthQuietSeconds: z.coerce.number().min(900).default(3600),
     /** Finished runs older than this are pruned from sync_run_log (the trigger audit is never pruned by it). */
     retentionDays: z.coerce.number().min(1).max(36_500).default(90),
     /** Alerts older than this are pruned, except unresolved health and parked alerts. */
@@ -87,6 +94,8 @@ export const workerEnv: Record<keyof WorkerConfig, string> = {
   healthIntervalSeconds: "SYNC_HEALTH_INTERVAL_SECONDS",
   healthBackoffCapSeconds: "SYNC_HEALTH_BACKOFF_CAP_SECONDS",
   healthCheckSeconds: "SYNC_HEALTH_CHECK_SECONDS",
+  healthPingShare: "SYNC_HEALTH_PING_SHARE",
+  healthQuietSeconds: "SYNC_HEALTH_QUIET_SECONDS",
   retentionDays: "SYNC_RETENTION_DAYS",
   alertRetentionDays: "SYNC_ALERT_RETENTION_DAYS",
   healthRetentionDays: "SYNC_HEALTH_RETENTION_DAYS",
