@@ -4166,6 +4166,12 @@ CREATE INDEX organization_integrations_due_disabled_idx ON public.organization_i
 CREATE INDEX organization_integrations_due_idx ON public.organization_integrations USING btree (COALESCE(next_run_at, '-infinity'::timestamp with time zone)) WHERE (enabled AND (schedule_cron IS NOT NULL));
 
 --
+-- Name: organization_integrations_health_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX organization_integrations_health_due_idx ON public.organization_integrations USING btree (COALESCE(health_next_check_at, '-infinity'::timestamp with time zone)) WHERE (enabled AND (health_mode = 'active'::text));
+
+--
 -- Name: organization_integrations_passive_until_idx; Type: INDEX; Schema: public; Owner: -
 --
 

@@ -13,7 +13,9 @@
 --       holds action = 'trigger');
 --   sync_trigger_audit (occurred_at)                 – sync_engine.purge_trigger_audit;
 --   sync_run_log (coalesce(finished_at, triggered_at)) of finished runs – prune_run_log, which
---       scanned the whole table every hour.
+--       scanned the whole table every hour;
+--   organization_integrations (coalesce(health_next_check_at, '-infinity')) of active-mode
+--       enabled integrations – the health monitor's due query (src/engine/health/healthMonitor.ts).
 -- RLS policies of the growing tables: `org_id = any (array(select …))` instead of
 -- `org_id in (select …)`. PostgreSQL does not turn a policy's IN-subquery into a join, so a read
 -- without its own org filter ("runs I may see, newest first") filtered every row through a hashed
@@ -55,6 +57,10 @@ create index if not exists sync_trigger_audit_occurred_idx on public.sync_trigge
 create index if not exists sync_run_log_finished_idx
   on public.sync_run_log ((coalesce(finished_at, triggered_at)))
   where status in ('succeeded', 'failed', 'cancelled', 'skipped');
+
+create index if not exists organization_integrations_health_due_idx
+  on public.organization_integrations ((coalesce(health_next_check_at, '-infinity'::timestamptz)))
+  where enabled and health_mode = 'active';
 
 alter policy "members read their org's runs" on public.sync_run_log
   using (org_id = any (array(select sync_auth.user_org_ids())));
