@@ -162,7 +162,7 @@ const onDemandMarkdown = (r: SectionResult) =>
 /** The on-demand sections' text in a benchmarks file (from "## Volume" to the next "## " or the end). */
 const onDemandPart = (md: string) => /\n## Volume[\s\S]*?(?=\n## |$)/.exec(md)?.[0] ?? "";
 
-if (!values["no-write"] && !quick && values.only && wanted.every((id) => ON_DEMAND.has(id))) {
+if (!values["no-write"] && !quick && !failed && values.only && wanted.every((id) => ON_DEMAND.has(id))) {
   const part = `\n${results.map(onDemandMarkdown).join("\n")}`;
   const old = onDemandPart(existing);
   await writeFile(out, old ? existing.replace(old, part) : `${existing.trimEnd()}\n${part}`);
