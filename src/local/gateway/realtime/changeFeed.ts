@@ -13,6 +13,9 @@ const MAX_PENDING = 10_000;
 // Changes judged together. A statement's NOTIFYs reach the listener together, so a burst is one
 // batch up to this size; each identity's check then carries up to this many keys.
 const MAX_BATCH = 2_000;
+// Identities judged by one visibility statement; their deliveries leave when it returns, before
+// the next chunk is judged. 100 identities × 10 changes on PGlite: see docs/benchmarks.md §4.
+const AUDIENCES_PER_CHECK = 25;
 
 /** A change that reaches at least one subscription, with what it needs for delivery. */
 interface Item {
@@ -129,28 +132,34 @@ export class ChangeFeed {
       }
     }
 
-    let first = true;
-    for (const audience of audiences.values()) {
-      // Let the previous identity's socket writes (and, in-process, their readers) run: PGlite
+    const list = [...audiences.values()];
+    for (let i = 0; i < list.length; i += AUDIENCES_PER_CHECK) {
+      // Let the previous chunk's socket writes (and, in-process, their readers) run: PGlite
       // answers without yielding to I/O, so back-to-back checks would hold every delivery of
       // the batch until the last one.
-      if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
-      first = false;
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.stopped) return;
-      await this.judgeAndDeliver(audience);
+      await this.judgeAndDeliver(list.slice(i, i + AUDIENCES_PER_CHECK));
     }
   }
 
   /** Parses a batch, drops what nobody watches, and fills in records too large for NOTIFY. */
   private async items(batch: string[]): Promise<Item[]> {
     const parsed: Array<{ n: Notification; info: TableInfo }> = [];
+    // One catalog lookup per table per batch, not one await per change.
+    const infos = new Map<string, TableInfo | null>();
     for (const text of batch) {
       const n = parseNotification(text);
       if (!n) {
         this.log({ event: "realtime_notification_invalid" });
         continue;
       }
-      const info = await this.catalog.tableInfo(n.schema, n.table);
+      const name = `${n.schema}.${n.table}`;
+      let info = infos.get(name);
+      if (info === undefined) {
+        info = await this.catalog.tableInfo(n.schema, n.table);
+        infos.set(name, info);
+      }
       if (info && info.primaryKey.length > 0) parsed.push({ n, info });
     }
     // Too large for NOTIFY: re-read by key (as the owner, one statement per table), so this is the row's latest state.
@@ -177,33 +186,46 @@ export class ChangeFeed {
     return items;
   }
 
-  /** One identity: one visibility check per table for all its non-DELETE items, then its deliveries in commit order. */
-  private async judgeAndDeliver(audience: Audience): Promise<void> {
-    const { identity } = audience;
-    const visible = new Map<Item, RoleView>();
-    for (const info of new Set([...audience.items.keys()].map((i) => i.info))) {
-      const view = await this.catalog.roleView(identity.role, info.schema, info.table);
-      if (!view || !info.primaryKey.every((c) => view.columns.some((v) => v.name === c.name))) continue;
-      const ofTable = [...audience.items.keys()].filter((i) => i.info === info);
-      const checked = ofTable.filter((i) => i.n.type !== "DELETE");
+  /**
+   * A chunk of identities: one visibility statement per table for all their non-DELETE items,
+   * then each identity's deliveries in commit order.
+   */
+  private async judgeAndDeliver(audiences: Audience[]): Promise<void> {
+    const visible = new Map<Audience, Map<Item, RoleView>>(audiences.map((a) => [a, new Map()]));
+    const tables = new Set(audiences.flatMap((a) => [...a.items.keys()].map((i) => i.info)));
+    for (const info of tables) {
+      const checks: Array<{ audience: Audience; view: RoleView; items: Item[] }> = [];
+      for (const audience of audiences) {
+        const view = await this.catalog.roleView(audience.identity.role, info.schema, info.table);
+        if (!view || !info.primaryKey.every((c) => view.columns.some((v) => v.name === c.name))) continue;
+        const ofTable = [...audience.items.keys()].filter((i) => i.info === info);
+        const seen = visible.get(audience) as Map<Item, RoleView>;
+        if (view.bypassRls || !info.rls)
+          for (const item of ofTable) if (item.n.type === "DELETE") seen.set(item, view);
+        const checked = ofTable.filter((i) => i.n.type !== "DELETE");
+        if (checked.length > 0) checks.push({ audience, view, items: checked });
+      }
       const verdicts = await visibleKeys(
         this.db,
-        identity,
         info,
-        checked.map((i) => i.n.pk),
+        checks.map((c) => ({ identity: c.audience.identity, keys: c.items.map((i) => i.n.pk) })),
         this.log,
       );
-      checked.forEach((item, k) => {
-        if (verdicts[k]) visible.set(item, view);
+      checks.forEach((c, k) => {
+        const seen = visible.get(c.audience) as Map<Item, RoleView>;
+        c.items.forEach((item, j) => {
+          if (verdicts[k]?.[j]) seen.set(item, c.view);
+        });
       });
-      if (view.bypassRls || !info.rls)
-        for (const item of ofTable) if (item.n.type === "DELETE") visible.set(item, view);
     }
-    for (const [item, subs] of audience.items) {
-      const view = visible.get(item);
-      if (!view) continue;
-      const data = payload(item, identity.role, view);
-      for (const s of subs) s.deliver(item.matched.get(s) ?? [], data);
+    for (const audience of audiences) {
+      const seen = visible.get(audience) as Map<Item, RoleView>;
+      for (const [item, subs] of audience.items) {
+        const view = seen.get(item);
+        if (!view) continue;
+        const data = payload(item, audience.identity.role, view);
+        for (const s of subs) s.deliver(item.matched.get(s) ?? [], data);
+      }
     }
   }
 }

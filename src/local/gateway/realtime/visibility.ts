@@ -1,42 +1,57 @@
 import type { Db } from "../../../db/types.ts";
-import { withRequestContext } from "../requestContext.ts";
 import type { TableInfo } from "./catalog.ts";
 import type { Identity } from "./changes.ts";
-import { keyList, tableName } from "./rowKeys.ts";
+import { tableName } from "./rowKeys.ts";
+
+/** One identity's question: which of these rows (by primary key) may it SELECT? */
+export interface VisibilityCheck {
+  identity: Identity;
+  keys: Array<Record<string, unknown>>;
+}
+
+// What Supabase gives `authenticated` (the longest per-role statement_timeout, requestContext.ts):
+// a policy that hangs must not stall the feed for longer.
+const STATEMENT_TIMEOUT = "8s";
 
 /**
- * Which of `keys` the identity can SELECT right now, under its RLS policies: ONE read-only
- * statement for the whole list, in a transaction set up exactly like a PostgREST request
- * (Realtime's `apply_rls` does the same per `claims_role`). Index i answers keys[i]. A role
- * without SELECT or a policy that raises sees nothing, as Realtime reports no row.
- *
- * One statement per identity and table, not per change: a burst of 1,000 changed rows watched
- * by 100 users costs 100 checks instead of 1,000 (docs/benchmarks.md, section 4).
- * @example const [visible] = await visibleKeys(db, { role: "authenticated", claims }, info, [{ id }], log);
+ * Answers every check for one table in ONE statement (`gateway_local.visible_keys`,
+ * sql/realtime-visibility.sql): per identity one read-only EXISTS query over its keys, planned
+ * under its role and claims as PostgREST would run its request, so its RLS policies decide.
+ * `result[i][j]` answers checks[i].keys[j]. A check whose policy raises sees nothing (logged),
+ * as Realtime reports no row; the other checks are unaffected.
+ * @example const [[visible]] = await visibleKeys(db, info, [{ identity, keys: [{ id }] }], log);
  */
 export async function visibleKeys(
   db: Db,
-  identity: Identity,
   info: TableInfo,
-  keys: Array<Record<string, unknown>>,
+  checks: VisibilityCheck[],
   log: (event: object) => void,
-): Promise<boolean[]> {
-  const out = keys.map(() => false);
-  if (keys.length === 0) return out;
-  const k = keyList(info, keys);
+): Promise<boolean[][]> {
+  const out = checks.map((c) => c.keys.map(() => false));
+  const asked = checks.filter((c) => c.keys.length > 0);
+  if (asked.length === 0) return out;
+  const payload = checks.map((c) => ({ role: c.identity.role, claims: c.identity.claims, keys: c.keys }));
   try {
-    const { rows } = await withRequestContext(
-      db,
-      { role: identity.role, claims: identity.claims, readOnly: true },
-      (tx) =>
-        tx.query<{ ord: number }>(
-          `select k.ord::int as ord from ${k.from} where exists (select from ${tableName(info)} t where ${k.join})`,
-          k.params,
-        ),
-    );
-    for (const r of rows) out[r.ord - 1] = true;
+    const { rows } = await db.transaction(async (tx) => {
+      await tx.query("select set_config('statement_timeout', $1, true)", [STATEMENT_TIMEOUT]);
+      return tx.query<{ check_no: number; ord: number | null; error: string | null }>(
+        "select check_no, ord, error from gateway_local.visible_keys($1::regclass, $2::jsonb)",
+        [tableName(info), JSON.stringify(payload)],
+      );
+    });
+    for (const r of rows) {
+      const verdicts = out[r.check_no - 1];
+      if (!verdicts) continue;
+      if (r.ord !== null) verdicts[r.ord - 1] = true;
+      else
+        log({
+          event: "realtime_rls_check_failed",
+          role: checks[r.check_no - 1]?.identity.role,
+          error: r.error,
+        });
+    }
   } catch (error) {
-    log({ event: "realtime_rls_check_failed", role: identity.role, error: String(error) });
+    log({ event: "realtime_rls_check_failed", error: String(error) });
   }
   return out;
 }
