@@ -7,6 +7,7 @@
  *   npm run bench                      full run (≈ 10–15 min on 2 cores)
  *   npm run bench -- --quick           smaller counts, one round (< 2 min; the CI smoke test)
  *   npm run bench -- --only rpc,dispatch --rounds 5 --no-write
+ *   npm run bench -- --soak 10m        the soak alone (section 7; replaces that section of the file)
  *
  * Uses DATABASE_URL's server (else postgres://postgres@127.0.0.1:5432); creates and drops
  * databases named bench_*. Nothing here asserts on time.
@@ -19,6 +20,7 @@ import { dispatchSection } from "./sections/dispatch.ts";
 import { realtimeSection } from "./sections/realtime.ts";
 import { rpcSection } from "./sections/rpc.ts";
 import { schedulerSection } from "./sections/scheduler.ts";
+import { soakSection } from "./sections/soak.ts";
 import { startupSection } from "./sections/startup.ts";
 import { throughputSection } from "./sections/throughput.ts";
 
@@ -29,8 +31,15 @@ const { values } = parseArgs({
     rounds: { type: "string" },
     "no-write": { type: "boolean", default: false },
     out: { type: "string", default: "docs/benchmarks.md" },
+    soak: { type: "string" },
   },
 });
+const soakMinutes = values.soak ? Number(/^(\d+)m?$/.exec(values.soak)?.[1] ?? Number.NaN) : 0;
+if (values.soak && !(soakMinutes >= 1))
+  throw new Error(`--soak takes minutes, e.g. --soak 10m (got ${values.soak})`);
+// The soak section lives between these markers; a full run keeps it, a soak run replaces it.
+const SOAK_START = "<!-- soak:start -->";
+const SOAK_END = "<!-- soak:end -->";
 const quick = values.quick === true;
 const rounds = values.rounds ? Number(values.rounds) : quick ? 1 : 3;
 
@@ -59,7 +68,13 @@ const sections: Record<string, () => Promise<SectionResult>> = {
   scheduler: () => schedulerSection({ integrations: sizes.schedule, workers: 4, quick }),
   startup: () => startupSection({ rounds: quick ? 1 : rounds }),
 };
-const wanted = values.only ? values.only.split(",").map((s) => s.trim()) : Object.keys(sections);
+if (soakMinutes > 0) sections.soak = () => soakSection({ minutes: soakMinutes });
+const wanted =
+  soakMinutes > 0
+    ? ["soak"]
+    : values.only
+      ? values.only.split(",").map((s) => s.trim())
+      : Object.keys(sections);
 for (const w of wanted)
   if (!(w in sections)) throw new Error(`unknown section ${w}; one of ${Object.keys(sections)}`);
 
@@ -109,7 +124,36 @@ try {
 const total = (Date.now() - started) / 1000;
 console.log(`done in ${total.toFixed(0)} s`);
 
-if (!values["no-write"] && !quick && !values.only) {
+const outFile = values.out ?? "docs/benchmarks.md";
+const existing = await readFile(outFile, "utf8").catch(() => "");
+const soakBlock = (() => {
+  const a = existing.indexOf(SOAK_START);
+  const b = existing.indexOf(SOAK_END);
+  return a >= 0 && b > a ? existing.slice(a, b + SOAK_END.length) : "";
+})();
+const sectionMd = (r: SectionResult) => [
+  `## ${r.title}`,
+  "",
+  r.method,
+  "",
+  markdownTable(r.header, r.rows),
+  "",
+  ...r.notes.map((n) => `- ${n}`),
+  ...(r.notes.length > 0 ? [""] : []),
+];
+
+if (!values["no-write"] && soakMinutes > 0 && results[0]) {
+  const load = (await readFile("/proc/loadavg", "utf8").catch(() => "")).split(" ").slice(0, 3).join(" ");
+  const block = [
+    SOAK_START,
+    ...sectionMd(results[0]),
+    `- Run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; load average at the end (1/5/15 min): ${load}.`,
+    SOAK_END,
+  ].join("\n");
+  const md = soakBlock ? existing.replace(soakBlock, block) : `${existing.trimEnd()}\n\n${block}\n`;
+  await writeFile(outFile, md);
+  console.log(`wrote the soak section of ${outFile}`);
+} else if (!values["no-write"] && !quick && !values.only) {
   const goals = results.flatMap((r) => r.goals);
   const md = [
     "# Benchmarks",
@@ -141,18 +185,10 @@ if (!values["no-write"] && !quick && !values.only) {
     "",
     // Hand-written: what each optimisation bought (before/after), kept next to the harness.
     await readFile(new URL("./optimisations.md", import.meta.url), "utf8"),
-    ...results.flatMap((r) => [
-      `## ${r.title}`,
-      "",
-      r.method,
-      "",
-      markdownTable(r.header, r.rows),
-      "",
-      ...r.notes.map((n) => `- ${n}`),
-      ...(r.notes.length > 0 ? [""] : []),
-    ]),
+    ...results.flatMap(sectionMd),
+    ...(soakBlock ? [soakBlock, ""] : []),
   ].join("\n");
-  await writeFile(values.out ?? "docs/benchmarks.md", md);
+  await writeFile(outFile, md);
   console.log(`wrote ${values.out}`);
 }
 process.exit(failed ? 1 : 0);
