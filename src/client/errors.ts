@@ -1,7 +1,7 @@
 import { syncErrorMessage } from "./messages.ts";
 import type { Locale, RunStatus } from "./types.ts";
 
-/** The codes `trigger_integration_sync` raises (DESIGN §4), plus the two the client adds. */
+/** The codes `trigger_integration_sync` raises (docs/architecture.md §4), plus the two the client adds. */
 export const TRIGGER_ERROR_CODES = [
   "permission_denied",
   "org_scope_violation",
@@ -83,7 +83,7 @@ export class SyncError extends Error {
   }
 }
 
-/** A refused `triggerManualSync`; `code` is one of DESIGN §4's or `network_error` / `unknown`. */
+/** A refused `triggerManualSync`; `code` is one of docs/architecture.md §4's or `network_error` / `unknown`. */
 export class SyncTriggerError extends SyncError {
   override readonly name = "SyncTriggerError";
   declare readonly code: SyncTriggerErrorCode;

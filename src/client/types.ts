@@ -1,7 +1,7 @@
-/** The accounting systems the trigger RPC accepts (its hard-coded allowlist, DESIGN §4). */
+/** The accounting systems the trigger RPC accepts (its hard-coded allowlist, docs/architecture.md §4). */
 export type IntegrationType = "xledger" | "dynamics";
 
-/** The run state machine (DESIGN §5, docs/state-machine.md). */
+/** The run state machine (docs/architecture.md §5, docs/state-machine.md). */
 export type RunStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";
 
 /** The user-facing locales; every message the SDK and components show exists in both. */
