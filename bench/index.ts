@@ -13,6 +13,7 @@
  * databases named bench_*. Nothing here asserts on time.
  */
 import { readFile, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { dropAll, environment } from "./lib/pg.ts";
 import { goalRows, markdownTable, type SectionResult, textTable } from "./lib/report.ts";
@@ -95,7 +96,10 @@ const started = Date.now();
 const env = await environment("0.5.17");
 console.log(
   `Sync Scheduler benchmarks${quick ? " (--quick)" : ""}: ${env.cpus} CPUs, Node ${env.node}, PostgreSQL ${env.postgres} ` +
-    `(fsync=${env.fsync}, synchronous_commit=${env.synchronousCommit}), ${rounds} round(s)\n`,
+    `(fsync=${env.fsync}, synchronous_commit=${env.synchronousCommit}), ${rounds} round(s), ` +
+    `load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" / ")}\n`,
 );
 const results: SectionResult[] = [];
 let failed = false;
@@ -122,7 +126,12 @@ try {
 }
 
 const total = (Date.now() - started) / 1000;
-console.log(`done in ${total.toFixed(0)} s`);
+// Other sessions share this machine's cores: the load average says how far to trust the figures.
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" / ");
+console.log(`done in ${total.toFixed(0)} s; load average (1 / 5 / 15 min) ${load()}`);
 
 const outFile = values.out ?? "docs/benchmarks.md";
 const existing = await readFile(outFile, "utf8").catch(() => "");
@@ -143,11 +152,10 @@ const sectionMd = (r: SectionResult) => [
 ];
 
 if (!values["no-write"] && soakMinutes > 0 && results[0]) {
-  const load = (await readFile("/proc/loadavg", "utf8").catch(() => "")).split(" ").slice(0, 3).join(" ");
   const block = [
     SOAK_START,
     ...sectionMd(results[0]),
-    `- Run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; load average at the end (1/5/15 min): ${load}.`,
+    `- Run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; load average at the end (1 / 5 / 15 min): ${load()}.`,
     SOAK_END,
   ].join("\n");
   const md = soakBlock ? existing.replace(soakBlock, block) : `${existing.trimEnd()}\n\n${block}\n`;
