@@ -203,4 +203,32 @@ describe("dashboard in chromium", () => {
     for (const button of await all.all()) expect(await button.isDisabled()).toBe(true);
     await shot(page, "07-viewer");
   });
+
+  it("a coordinator sees a voucher Business Central refused, listed with its error, and re-queues it", async () => {
+    // A balanced voucher booked to an account the sandbox's chart does not have (1000–9999 only).
+    await stack.db.query(
+      `insert into public.ledger_entries (org_id, voucher_number, entry_date, account, amount, description, approved_at)
+       values ('d0000000-0000-4000-8000-000000000001', 'BAD-1', date '2026-11-15', '99999', 10, 'typo', now()),
+              ('d0000000-0000-4000-8000-000000000001', 'BAD-1', date '2026-11-15', '3000', -10, 'typo', now())`,
+    );
+    const page = await launch();
+    await signIn(page, "coordinator@demo.test");
+    const bc = page.getByRole("region", { name: "Dynamics 365 Business Central" });
+    await bc.getByRole("button", { name: "Sync now" }).click();
+    await bc
+      .getByRole("status", { name: "Dynamics 365 Business Central sync status" })
+      .filter({ hasText: "Succeeded" })
+      .waitFor();
+    const list = page.getByRole("region", { name: "Rejected vouchers" });
+    const item = list.getByRole("listitem").filter({ hasText: "Voucher BAD-1" });
+    await item.filter({ hasText: 'The "accountNumber" does not match to an Account.' }).waitFor();
+    await shot(page, "07-coordinator-rejected-voucher");
+    await item.getByRole("button", { name: "Re-queue" }).click();
+    await item.filter({ hasText: "Re-queued" }).waitFor();
+    expect(await item.getByRole("button", { name: "Re-queue" }).count()).toBe(0);
+    const audit = await stack.db.query<{ action: string }>(
+      "select action from public.export_rejection_audit where voucher_number = 'BAD-1'",
+    );
+    expect(audit.rows).toEqual([{ action: "requeue" }]);
+  });
 });

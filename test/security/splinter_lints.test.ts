@@ -82,6 +82,8 @@ describe.each(testDbKinds())("splinter-equivalent lints on %s", (kind) => {
       ).sort(),
     ).toEqual([
       "cancel_integration_sync(uuid)",
+      "requeue_rejected_voucher(uuid,uuid)",
+      "skip_rejected_voucher(uuid,uuid,text)",
       "sync_auth.user_admin_org_ids()",
       "sync_auth.user_org_ids()",
       "trigger_integration_sync(uuid,text)",
