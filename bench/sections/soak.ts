@@ -17,7 +17,7 @@ const CONCURRENCY = 10;
 const TRIGGER_EVERY_MS = 250;
 // New approved ledger entries every 10 s, so scheduled exports keep finding work.
 const ENTRIES_EVERY_MS = 10_000;
-const ENTRIES_PER_ROUND = 100;
+const ENTRIES_PER_ROUND = 50;
 // A sandbox fault every 20 s, cycling through the kinds the adapters must survive.
 const FAULT_EVERY_MS = 20_000;
 const FAULTS: object[] = [
@@ -140,14 +140,17 @@ export async function soakSection(opts: { minutes: number }): Promise<SectionRes
         [type, s.credentials],
       );
     }
+    // Balanced vouchers of two lines (docs/export-pipeline.md "Vouchers"), for `n` random orgs.
     const addEntries = (n: number) =>
       db.query(
-        `insert into public.ledger_entries (org_id, account, amount, description, approved_at)
-         select o, '3000', round((random() * 10000)::numeric, 2), 'soak', now()
-         from (select org_id as o from public.organization_integrations order by random() limit $1) x`,
+        `insert into public.ledger_entries (org_id, voucher_number, account, amount, description, approved_at)
+         select x.o, 'soak-' || x.v, '3000', case when s = 1 then x.a else -x.a end, 'soak', now()
+         from (select org_id as o, gen_random_uuid()::text as v, round((random() * 10000)::numeric, 2) + 0.01 as a
+               from public.organization_integrations order by random() limit $1) x,
+              generate_series(1, 2) s`,
         [n],
       );
-    await addEntries(INTEGRATIONS * 3);
+    await addEntries(INTEGRATIONS * 2);
 
     for (let i = 0; i < WORKERS; i++) workers.push(await startWorker(url));
     const startedAt = Date.now();
@@ -262,8 +265,8 @@ export async function soakSection(opts: { minutes: number }): Promise<SectionRes
     title: `7. Soak (${opts.minutes} min, \`npm run bench -- --soak ${opts.minutes}m\`)`,
     method:
       `PostgreSQL database from the migrated template. ${int(INTEGRATIONS)} integrations (one org each, half Xledger, ` +
-      `half Business Central) scheduled \`* * * * *\` against the sandbox in the bench process; ${int(INTEGRATIONS * 3)} ` +
-      `approved ledger entries to start with and ${ENTRIES_PER_ROUND} more every ${ENTRIES_EVERY_MS / 1000} s. ` +
+      `half Business Central) scheduled \`* * * * *\` against the sandbox in the bench process; ${int(INTEGRATIONS * 2)} ` +
+      `balanced two-line vouchers to start with and ${ENTRIES_PER_ROUND} more every ${ENTRIES_EVERY_MS / 1000} s. ` +
       `${WORKERS} worker processes (production Worker and export executor, concurrency ${CONCURRENCY}, scheduler every ` +
       `second). Manual triggers as coordinators every ${TRIGGER_EVERY_MS} ms (PostgREST-style transactions). A sandbox ` +
       `fault every ${FAULT_EVERY_MS / 1000} s, cycling: Xledger 503 ×20, BC 429 ×20, Xledger 3 s latency ×10, BC ` +
