@@ -7,7 +7,14 @@
  *   npm run bench                      full run (≈ 10–15 min on 2 cores)
  *   npm run bench -- --quick           smaller counts, one round (< 2 min; the CI smoke test)
  *   npm run bench -- --only rpc,dispatch --rounds 5 --no-write
- *   npm run bench -- --soak 10m        the soak alone (section 7; replaces that section of the file)
+const ON_DEMAND = new Set(["volume"]);
+if (soakMinutes > 0) sections.soak = () => soakSection({ minutes: soakMinutes });
+const wanted =
+  soakMinutes > 0
+    ? ["soak"]
+    : values.only
+      ? values.only.split(",").map((s) => s.trim())
+      : Object.keys(sections).filter((id) => !ON_DEMAND.has(id));
  *
  * Uses DATABASE_URL's server (else postgres://postgres@127.0.0.1:5432); creates and drops
  * databases named bench_*. Nothing here asserts on time.
@@ -24,6 +31,7 @@ import { schedulerSection } from "./sections/scheduler.ts";
 import { soakSection } from "./sections/soak.ts";
 import { startupSection } from "./sections/startup.ts";
 import { throughputSection } from "./sections/throughput.ts";
+import { volumeSection } from "./sections/volume.ts";
 
 const { values } = parseArgs({
   options: {
@@ -38,8 +46,8 @@ const { values } = parseArgs({
 const soakMinutes = values.soak ? Number(/^(\d+)m?$/.exec(values.soak)?.[1] ?? Number.NaN) : 0;
 if (values.soak && !(soakMinutes >= 1))
   throw new Error(`--soak takes minutes, e.g. --soak 10m (got ${values.soak})`);
-// The soak section lives between these markers; a full run keeps it, a soak run replaces it.
-const SOAK_START = "<!-- soak:start -->";
+// The soak section runs from its heading to this marker; a full run keeps it, a soak run replaces it.
+const SOAK_HEADING = "## 7. Soak";
 const SOAK_END = "<!-- soak:end -->";
 const quick = values.quick === true;
 const rounds = values.rounds ? Number(values.rounds) : quick ? 1 : 3;
@@ -68,14 +76,35 @@ const sections: Record<string, () => Promise<SectionResult>> = {
     }),
   scheduler: () => schedulerSection({ integrations: sizes.schedule, workers: 4, quick }),
   startup: () => startupSection({ rounds: quick ? 1 : rounds }),
+  // Months of data (issue 15): seeding 1M runs takes minutes, so a full run leaves it out; run it
+  // with --only volume, which rewrites just its part of docs/benchmarks.md.
+  volume: () =>
+    volumeSection(
+      quick
+        ? {
+            runs: 20_000,
+            audit: 10_000,
+            alerts: 4_000,
+            orgs: 500,
+            healthChecks: 5_000,
+            exports: 2_000,
+            samples: 30,
+          }
+        : {
+            runs: 1_000_000,
+            audit: 500_000,
+            alerts: 200_000,
+            orgs: 5_000,
+            healthChecks: 100_000,
+            exports: 100_000,
+            samples: 200,
+          },
+    ),
 };
-if (soakMinutes > 0) sections.soak = () => soakSection({ minutes: soakMinutes });
-const wanted =
-  soakMinutes > 0
-    ? ["soak"]
-    : values.only
-      ? values.only.split(",").map((s) => s.trim())
-      : Object.keys(sections);
+const ON_DEMAND = new Set(["volume"]);
+const wanted = values.only
+  ? values.only.split(",").map((s) => s.trim())
+  : Object.keys(sections).filter((id) => !ON_DEMAND.has(id));
 for (const w of wanted)
   if (!(w in sections)) throw new Error(`unknown section ${w}; one of ${Object.keys(sections)}`);
 
@@ -133,34 +162,46 @@ const load = () =>
     .join(" / ");
 console.log(`done in ${total.toFixed(0)} s; load average (1 / 5 / 15 min) ${load()}`);
 
-const outFile = values.out ?? "docs/benchmarks.md";
-const existing = await readFile(outFile, "utf8").catch(() => "");
-const soakBlock = (() => {
-  const a = existing.indexOf(SOAK_START);
-  const b = existing.indexOf(SOAK_END);
-  return a >= 0 && b > a ? existing.slice(a, b + SOAK_END.length) : "";
-})();
-const sectionMd = (r: SectionResult) => [
-  `## ${r.title}`,
-  "",
-  r.method,
-  "",
-  markdownTable(r.header, r.rows),
-  "",
-  ...r.notes.map((n) => `- ${n}`),
-  ...(r.notes.length > 0 ? [""] : []),
-];
+const out = values.out ?? "docs/benchmarks.md";
+const existing = await readFile(out, "utf8").catch(() => "");
+const sectionMarkdown = (r: SectionResult) =>
+  [
+    `## ${r.title}`,
+    "",
+    r.method,
+    "",
+    markdownTable(r.header, r.rows),
+    "",
+    ...r.notes.map((n) => `- ${n}`),
+    ...(r.notes.length > 0 ? [""] : []),
+    ...(r.goals.length > 0 ? [markdownTable(["goal", "target", "measured", ""], goalRows(r.goals)), ""] : []),
+  ].join("\n");
+/** The on-demand sections' text in a benchmarks file (from "## Volume" to the next "## " or the end). */
+const onDemandPart = (md: string) => /\n## Volume[\s\S]*?(?=\n## |$)/.exec(md)?.[0] ?? "";
+
+if (!values["no-write"] && !quick && values.only && wanted.every((id) => ON_DEMAND.has(id))) {
+  const part = `\n${results.map(sectionMarkdown).join("\n")}`;
+  const old = onDemandPart(existing);
+  await writeFile(out, old ? existing.replace(old, part) : `${existing.trimEnd()}\n${part}`);
+  console.log(`wrote the ${wanted.join(", ")} section to ${out}`);
+}
+
+/** The soak's text (from its "## 7. Soak" heading to the end marker), kept by every other kind of run. */
+const soakPart = (md: string) => {
+  const a = md.indexOf(`\n${SOAK_HEADING}`);
+  const b = md.indexOf(SOAK_END, a);
+  return a >= 0 && b > a ? md.slice(a + 1, b + SOAK_END.length) : "";
+};
 
 if (!values["no-write"] && soakMinutes > 0 && results[0]) {
   const block = [
-    SOAK_START,
-    ...sectionMd(results[0]),
+    sectionMarkdown(results[0]).trimEnd(),
     `- Run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; load average at the end (1 / 5 / 15 min): ${load()}.`,
     SOAK_END,
   ].join("\n");
-  const md = soakBlock ? existing.replace(soakBlock, block) : `${existing.trimEnd()}\n\n${block}\n`;
-  await writeFile(outFile, md);
-  console.log(`wrote the soak section of ${outFile}`);
+  const old = soakPart(existing);
+  await writeFile(out, old ? existing.replace(old, block) : `${existing.trimEnd()}\n\n${block}\n`);
+  console.log(`wrote the soak section of ${out}`);
 } else if (!values["no-write"] && !quick && !values.only) {
   const goals = results.flatMap((r) => r.goals);
   const md = [
@@ -193,10 +234,23 @@ if (!values["no-write"] && soakMinutes > 0 && results[0]) {
     "",
     // Hand-written: what each optimisation bought (before/after), kept next to the harness.
     await readFile(new URL("./optimisations.md", import.meta.url), "utf8"),
-    ...results.flatMap(sectionMd),
-    ...(soakBlock ? [soakBlock, ""] : []),
+    ...results.flatMap((r) => [
+      `## ${r.title}`,
+      "",
+      r.method,
+      "",
+      markdownTable(r.header, r.rows),
+      "",
+      ...r.notes.map((n) => `- ${n}`),
+      ...(r.notes.length > 0 ? [""] : []),
+    ]),
+    // The on-demand sections are kept from the previous file (measured with --only volume, --soak).
+    onDemandPart(existing).trim(),
+    "",
+    soakPart(existing),
+    "",
   ].join("\n");
-  await writeFile(outFile, md);
-  console.log(`wrote ${values.out}`);
+  await writeFile(out, md);
+  console.log(`wrote ${out}`);
 }
 process.exit(failed ? 1 : 0);
