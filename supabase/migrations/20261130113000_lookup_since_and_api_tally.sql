@@ -140,7 +140,8 @@ create function sync_engine.claim_health_checks(
   health_status text,
   health_consecutive_failures integer,
   evidence_at timestamptz,
-  pings_this_month bigint
+  pings_this_month bigint,
+  test_requested boolean
 )
 language plpgsql
 set search_path = ''
@@ -179,7 +180,14 @@ begin
        order by r.triggered_at desc limit 1)),
     coalesce((select t.requests from public.api_request_tally t
               where t.integration_id = c.id and t.purpose = 'ping'
-                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0)
+                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0),
+    -- An admin asked for a connection test (public.test_integration_connection, audited; the table
+    -- comes with migration 20261130120000 — plpgsql resolves it when this runs) since the last check:
+    -- evidence does not stand in for it (the budget still does).
+    exists (select from public.integration_admin_audit a
+            where a.org_id = c.org_id and a.integration_type = c.integration_type
+              and a.action = 'test_connection'
+              and a.occurred_at > coalesce(c.health_checked_at, '-infinity'::timestamptz))
   from claimed c;
 end;
 $$;
