@@ -995,9 +995,6 @@ begin
     coalesce((select t.requests from public.api_request_tally t
               where t.integration_id = c.id and t.purpose = 'ping'
                 and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0),
-    -- An admin asked for a connection test (public.test_integration_connection, audited; the table
-    -- comes with migration 20261130120000 — plpgsql resolves it when this runs) since the last check:
-    -- evidence does not stand in for it (the budget still does).
     exists (select from public.integration_admin_audit a
             where a.org_id = c.org_id and a.integration_type = c.integration_type
               and a.action = 'test_connection'

@@ -1,3 +1,4 @@
+-- Superseded: sync_engine.claim_health_checks → 20261130113100_health_connection_tests.sql (live: supabase/schema.sql)
 -- Xledger look-ups by modification time, the per-integration API request tally, and a health
 -- monitor that spends at most a share of each integration's API allowance (docs/engine.md
 -- "Health monitor", docs/export-pipeline.md "Xledger look-up").
@@ -143,8 +144,7 @@ create function sync_engine.claim_health_checks(
   health_status text,
   health_consecutive_failures integer,
   evidence_at timestamptz,
-  pings_this_month bigint,
-  test_requested boolean
+  pings_this_month bigint
 )
 language plpgsql
 set search_path = ''
@@ -183,14 +183,7 @@ begin
        order by r.triggered_at desc limit 1)),
     coalesce((select t.requests from public.api_request_tally t
               where t.integration_id = c.id and t.purpose = 'ping'
-                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0),
-    -- An admin asked for a connection test (public.test_integration_connection, audited; the table
-    -- comes with migration 20261130120000 — plpgsql resolves it when this runs) since the last check:
-    -- evidence does not stand in for it (the budget still does).
-    exists (select from public.integration_admin_audit a
-            where a.org_id = c.org_id and a.integration_type = c.integration_type
-              and a.action = 'test_connection'
-              and a.occurred_at > coalesce(c.health_checked_at, '-infinity'::timestamptz))
+                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0)
   from claimed c;
 end;
 $$;

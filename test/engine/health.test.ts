@@ -213,7 +213,7 @@ describe.each(testDbKinds())("health monitor on %s", (kind) => {
 
   it("an admin's connection test is pinged even when evidence would stand in (the budget still applies)", async () => {
     await db.query(
-      "update public.organization_integrations set health_status = 'healthy', health_checked_at = now(), health_next_check_at = null where id = $1",
+      "update public.organization_integrations set health_status = 'healthy', health_checked_at = now() - interval '1 minute', health_next_check_at = null where id = $1",
       [s.xledgerId],
     );
     await db.query(
