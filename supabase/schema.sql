@@ -956,7 +956,7 @@ $$;
 -- Name: claim_health_checks(timestamp with time zone, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
-CREATE FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) RETURNS TABLE(id uuid, org_id uuid, integration_type text, config jsonb, health_status text, health_consecutive_failures integer, evidence_at timestamp with time zone, pings_this_month bigint)
+CREATE FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) RETURNS TABLE(id uuid, org_id uuid, integration_type text, config jsonb, health_status text, health_consecutive_failures integer, evidence_at timestamp with time zone, pings_this_month bigint, test_requested boolean)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -998,7 +998,11 @@ begin
        order by r.triggered_at desc limit 1)),
     coalesce((select t.requests from public.api_request_tally t
               where t.integration_id = c.id and t.purpose = 'ping'
-                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0)
+                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0),
+    exists (select from public.integration_admin_audit a
+            where a.org_id = c.org_id and a.integration_type = c.integration_type
+              and a.action = 'test_connection'
+              and a.occurred_at > coalesce(c.health_checked_at, '-infinity'::timestamptz))
   from claimed c;
 end;
 $$;
