@@ -1,3 +1,4 @@
+// Over 300 lines: three fan-out shapes on two databases share one harness.
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { WebSocket } from "ws";
 import { silentLogger } from "../../src/engine/observe/logger.ts";

@@ -1,3 +1,4 @@
+// Over 300 lines: the Realtime wire contract, one describe per message kind on one gateway.
 import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
