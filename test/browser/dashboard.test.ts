@@ -290,6 +290,12 @@ describe("dashboard in chromium", () => {
     expect(await settings.getByLabel("Time zone").isDisabled()).toBe(true);
     expect(await page.getByRole("region", { name: "Notifications" }).count()).toBe(0);
     await shot(page, "11-coordinator-settings-disabled");
+    // The same in Norwegian.
+    await page.getByRole("button", { name: "Norsk" }).click();
+    const innstillinger = page.getByRole("region", { name: "Innstillinger for Xledger" });
+    await innstillinger.getByText("Bare administratorer kan endre innstillinger.").waitFor();
+    expect(await innstillinger.getByRole("button", { name: "Sett på pause" }).isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "English" }).click();
   });
 
   it("a webhook added by the admin receives a signed drift alert and a failed-run alert, retried after a 500", async () => {
