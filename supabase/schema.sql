@@ -297,6 +297,35 @@ $$;
 COMMENT ON FUNCTION public.org_member_directory(org_id uuid) IS 'Definer: members of the caller''s own org with email and display name (auth.users is not client-readable). Empty for any other org.';
 
 --
+-- Name: requeue_rejected_voucher(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.requeue_rejected_voucher(org_id uuid, rejection_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_row public.export_rejections%rowtype;
+begin
+  v_row := sync_engine.open_rejection_for_caller(requeue_rejected_voucher.org_id, requeue_rejected_voucher.rejection_id);
+  update public.export_rejections j
+  set status = 'requeued', resolved_at = now(), resolved_by = (auth.jwt() ->> 'sub')::uuid
+  where j.id = v_row.id;
+  insert into public.export_rejection_audit (rejection_id, org_id, integration_type, voucher_number,
+    actor_user_id, action)
+  values (v_row.id, v_row.org_id, v_row.integration_type, v_row.voucher_number,
+    (auth.jwt() ->> 'sub')::uuid, 'requeue');
+end;
+$$;
+
+--
+-- Name: FUNCTION requeue_rejected_voucher(org_id uuid, rejection_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.requeue_rejected_voucher(org_id uuid, rejection_id uuid) IS 'Re-queues a rejected voucher for the next export run. Errors: permission_denied, org_scope_violation, rejection_not_found, rejection_not_open.';
+
+--
 -- Name: resume_integration_health(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -479,6 +508,41 @@ $$;
 --
 
 COMMENT ON FUNCTION public.set_integration_credentials(org_id uuid, integration_type text, credentials jsonb) IS 'Stores an integration''s credentials (admins only; Vault where present; never readable back). Errors: permission_denied, org_scope_violation, unknown_integration_type, integration_not_configured, invalid_credentials.';
+
+--
+-- Name: skip_rejected_voucher(uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.skip_rejected_voucher(org_id uuid, rejection_id uuid, reason text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_reason text := pg_catalog.btrim(skip_rejected_voucher.reason);
+  v_row public.export_rejections%rowtype;
+begin
+  v_row := sync_engine.open_rejection_for_caller(skip_rejected_voucher.org_id, skip_rejected_voucher.rejection_id);
+  if v_reason is null or v_reason = '' or length(v_reason) > 500 then
+    perform sync_engine.raise_api_error('invalid_reason', 400,
+      'Say why the voucher is skipped (1 to 500 characters).');
+  end if;
+  update public.export_rejections j
+  set status = 'skipped', resolved_at = now(), resolved_by = (auth.jwt() ->> 'sub')::uuid,
+    resolution_reason = v_reason
+  where j.id = v_row.id;
+  insert into public.export_rejection_audit (rejection_id, org_id, integration_type, voucher_number,
+    actor_user_id, action, reason)
+  values (v_row.id, v_row.org_id, v_row.integration_type, v_row.voucher_number,
+    (auth.jwt() ->> 'sub')::uuid, 'skip', v_reason);
+end;
+$$;
+
+--
+-- Name: FUNCTION skip_rejected_voucher(org_id uuid, rejection_id uuid, reason text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.skip_rejected_voucher(org_id uuid, rejection_id uuid, reason text) IS 'Marks a rejected voucher as never to be exported, with a reason. Errors: permission_denied, org_scope_violation, rejection_not_found, rejection_not_open, invalid_reason.';
 
 --
 -- Name: test_integration_connection(uuid, text); Type: FUNCTION; Schema: public; Owner: -
@@ -1032,6 +1096,22 @@ end;
 $_$;
 
 --
+-- Name: default_voucher_number(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.default_voucher_number() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if new.voucher_number is null then
+    new.voucher_number := new.id::text;
+  end if;
+  return new;
+end;
+$$;
+
+--
 -- Name: dispatch_run(uuid); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1252,10 +1332,44 @@ CREATE FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p
 $$;
 
 --
--- Name: install_serverless(text, text, text, text); Type: FUNCTION; Schema: sync_engine; Owner: -
+-- Name: insert_rejection(public.sync_run_log, text, text, text, text, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
-CREATE FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text DEFAULT NULL::text, p_token text DEFAULT NULL::text, p_schedule text DEFAULT '* * * * *'::text) RETURNS jsonb
+CREATE FUNCTION sync_engine.insert_rejection(p_run public.sync_run_log, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_ids uuid[];
+  v_id uuid;
+begin
+  select array_agg(e.id order by e.id) into v_ids
+  from public.ledger_entries e
+  where e.org_id = p_run.org_id and e.voucher_number = p_voucher_number
+    and not exists (select from public.ledger_entry_exports x
+                    where x.entry_id = e.id and x.integration_id = p_run.integration_id);
+  insert into public.export_rejections as r (org_id, integration_id, integration_type, voucher_number,
+    error_code, error_message, remote_code, remote_status, entry_ids, lines, run_id)
+  values (p_run.org_id, p_run.integration_id, p_run.integration_type, p_voucher_number,
+    left(p_error_code, 100), left(coalesce(p_error_message, ''), 2000), left(p_remote_code, 200), p_remote_status,
+    coalesce(v_ids, array[]::uuid[]), coalesce(cardinality(v_ids), 0), p_run.id)
+  on conflict (integration_id, voucher_number) where status in ('rejected', 'skipped') do nothing
+  returning r.id into v_id;
+  if v_id is not null then
+    update public.sync_run_log r
+    set progress = r.progress || pg_catalog.jsonb_build_object(
+      'rejected_vouchers', coalesce((r.progress ->> 'rejected_vouchers')::integer, 0) + 1)
+    where r.id = p_run.id;
+  end if;
+  return v_id;
+end;
+$$;
+
+--
+-- Name: install_serverless(text, text, text, text, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text DEFAULT NULL::text, p_token text DEFAULT NULL::text, p_schedule text DEFAULT '* * * * *'::text, p_prewarm_lead_seconds integer DEFAULT 30) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $_$
@@ -1263,6 +1377,9 @@ declare
   -- pg_cron's named schedule upserts by (jobname, username): installing twice keeps one job.
   c_job_name constant text := 'sync-scheduler-sweep';
   c_vault_name constant text := 'sync_scheduler.dispatch_token';
+  c_prewarm_job constant text := 'sync-scheduler-prewarm';
+  v_prewarm_job_id bigint;
+  v_exists boolean;
   v_job_id bigint;
   v_secret_id uuid;
   v_source text;
@@ -1284,6 +1401,10 @@ begin
   if (p_token_vault_name is null) = (p_token is null) then
     perform sync_engine.raise_api_error('invalid_dispatch_token', 400,
       'Give exactly one of p_token (the function''s SYNC_WORKER_SECRET) and p_token_vault_name (a Vault secret holding it).');
+  end if;
+  if p_prewarm_lead_seconds is null or p_prewarm_lead_seconds not between 0 and 600 then
+    perform sync_engine.raise_api_error('invalid_prewarm_lead', 400,
+      'The pre-warm lead must be 0 (off) to 600 seconds.');
   end if;
   if p_token is not null and (pg_catalog.btrim(p_token) = '' or length(p_token) > 4096) then
     perform sync_engine.raise_api_error('invalid_dispatch_token', 400,
@@ -1329,21 +1450,36 @@ begin
   execute 'select cron.schedule($1, $2, $3)' into v_job_id
     using c_job_name, p_schedule, 'select sync_engine.serverless_sweep()';
 
+  -- Pre-warm: every minute, warm the function p_prewarm_lead_seconds before the periods that start
+  -- within it (serverless_prewarm sleeps to that point; pg_cron 1.4 schedules by the minute only).
+  if p_prewarm_lead_seconds > 0 then
+    execute 'select cron.schedule($1, $2, $3)' into v_prewarm_job_id
+      using c_prewarm_job, '* * * * *',
+            pg_catalog.format('select sync_engine.serverless_prewarm(%s)', p_prewarm_lead_seconds);
+  else
+    execute 'select exists (select from cron.job where jobname = $1)' into v_exists using c_prewarm_job;
+    if v_exists then
+      execute 'select cron.unschedule($1)' using c_prewarm_job;
+    end if;
+  end if;
+
   return pg_catalog.jsonb_build_object(
     'job_id', v_job_id,
     'job_name', c_job_name,
     'schedule', p_schedule,
     'dispatch_url', p_function_url,
     'token_source', v_source,
-    'token_vault_name', p_token_vault_name);
+    'token_vault_name', p_token_vault_name,
+    'prewarm_job_id', v_prewarm_job_id,
+    'prewarm_lead_seconds', p_prewarm_lead_seconds);
 end;
 $_$;
 
 --
--- Name: FUNCTION install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text); Type: COMMENT; Schema: sync_engine; Owner: -
+-- Name: FUNCTION install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text, p_prewarm_lead_seconds integer); Type: COMMENT; Schema: sync_engine; Owner: -
 --
 
-COMMENT ON FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text) IS 'Points dispatches at the worker Edge Function (URL + bearer token, Vault where available) and schedules the pg_cron sweep job sync-scheduler-sweep. Service role / owner only. Errors: pg_cron_unavailable, pg_net_unavailable, invalid_dispatch_url, invalid_dispatch_token, vault_unavailable, vault_secret_not_found.';
+COMMENT ON FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text, p_prewarm_lead_seconds integer) IS 'Points dispatches at the worker Edge Function (URL + bearer token, Vault where available), schedules the pg_cron sweep job sync-scheduler-sweep and the pre-warm job sync-scheduler-prewarm (p_prewarm_lead_seconds, default 30, 0 = none). Service role / owner only. Errors: pg_cron_unavailable, pg_net_unavailable, invalid_dispatch_url, invalid_dispatch_token, invalid_prewarm_lead, vault_unavailable, vault_secret_not_found.';
 
 --
 -- Name: integration_runtime(uuid); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -1393,7 +1529,7 @@ CREATE FUNCTION sync_engine.integration_schema(p_type text, p_kind text) RETURNS
   select case p_type || ':' || p_kind
     when 'xledger:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"transaction_source":{"default":"GL","type":"string","minLength":1}},"required":["base_url"]}$json$::jsonb
     when 'xledger:credentials' then $json${"type":"object","properties":{"token":{"type":"string","minLength":1}},"required":["token"]}$json$::jsonb
-    when 'dynamics:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"tenant_id":{"type":"string","minLength":1},"environment":{"type":"string","minLength":1},"token_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"company_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_code":{"type":"string","minLength":1,"maxLength":10},"local_currency":{"type":"string","pattern":"^[A-Z]{3}$"}},"required":["base_url","company_id"],"allOf":[{"anyOf":[{"required":["journal_id"]},{"required":["journal_code"]}],"description":"journal_id or journal_code is required"},{"anyOf":[{"required":["token_url"]},{"required":["tenant_id"]}],"description":"token_url is required when tenant_id is not given"}]}$json$::jsonb
+    when 'dynamics:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"tenant_id":{"type":"string","minLength":1},"environment":{"type":"string","minLength":1},"token_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"company_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_code":{"type":"string","minLength":1,"maxLength":10},"local_currency":{"type":"string","pattern":"^[A-Z]{3}$"},"balancing_account_number":{"type":"string","minLength":1,"maxLength":20,"pattern":"\\S"}},"required":["base_url","company_id"],"allOf":[{"if":{"properties":{"base_url":{"type":"string","pattern":"^[hH][tT][tT][pP][sS]?:\\/\\/[aA][pP][iI]\\.[bB][uU][sS][iI][nN][eE][sS][sS][cC][eE][nN][tT][rR][aA][lL]\\.[dD][yY][nN][aA][mM][iI][cC][sS]\\.[cC][oO][mM](:[0-9]+)?([/?#]|$)"}},"required":["base_url"]},"then":{"anyOf":[{"required":["environment"]}],"description":"environment is required for Business Central online (api.businesscentral.dynamics.com)"}},{"anyOf":[{"required":["journal_id"]},{"required":["journal_code"]}],"description":"journal_id or journal_code is required"},{"anyOf":[{"required":["token_url"]},{"required":["tenant_id"]}],"description":"token_url is required when tenant_id is not given"}]}$json$::jsonb
     when 'dynamics:credentials' then $json${"type":"object","properties":{"client_id":{"type":"string","minLength":1},"client_secret":{"type":"string","minLength":1}},"required":["client_id","client_secret"]}$json$::jsonb
   end
 $_$;
@@ -1563,43 +1699,126 @@ end;
 $$;
 
 --
--- Name: next_export_batch(uuid, text, integer, uuid, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+-- Name: next_export_batch(uuid, text, integer, text, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
-CREATE FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_id uuid, p_limit integer) RETURNS TABLE(entry_id uuid, entry_date text, account text, amount text, currency text, description text, in_flight boolean)
-    LANGUAGE plpgsql STABLE
+CREATE FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_voucher text, p_limit integer, p_max_vouchers integer DEFAULT NULL::integer) RETURNS TABLE(entry_id uuid, voucher_number text, entry_date text, account text, amount text, currency text, description text, in_flight boolean)
+    LANGUAGE plpgsql
     SET search_path TO ''
-    AS $_$
+    AS $$
 declare
-  v_org_id uuid;
-  v_integration_id uuid;
+  -- 1,000 at most: one batch is one external request.
+  v_limit integer := least(greatest(coalesce(p_limit, 100), 1), 1000);
+  v_max_vouchers integer := least(greatest(coalesce(p_max_vouchers, v_limit), 1), v_limit);
+  v_run public.sync_run_log%rowtype;
+  v_vouchers text[];
+  v_lines integer[];
+  v_problems text[];
+  v_messages text[];
+  v_taken text[];
+  v_running integer;
+  v_full boolean;
 begin
-  select r.org_id, r.integration_id into v_org_id, v_integration_id
-  from public.sync_run_log r
+  select * into v_run from public.sync_run_log r
   where r.id = p_run_id and r.worker_id = p_worker_id and r.attempt = p_attempt and r.status = 'running';
   if not found then
     perform sync_engine.raise_run_not_held(p_run_id, p_worker_id, p_attempt);
   end if;
-  return query
-  select e.id,
-    to_char(e.entry_date, 'YYYY-MM-DD'),
-    e.account,
-    e.amount::text,
-    e.currency,
-    e.description,
-    exists (select from sync_engine.export_in_flight f
-            where f.integration_id = v_integration_id and f.entry_id = e.id)
-  from public.ledger_entries e
-  where e.org_id = v_org_id
-    and e.approved_at is not null
-    and (p_after_id is null or e.id > p_after_id)
-    and not exists (select from public.ledger_entry_exports x
-                    where x.entry_id = e.id and x.integration_id = v_integration_id)
-  order by e.id
-  -- 1,000 at most: one batch is one external request (BC $batch caps at 100 operations).
-  limit least(greatest(coalesce(p_limit, 100), 1), 1000);
+
+  loop
+    -- Candidate vouchers: at least one approved line not yet exported to this integration, no line
+    -- awaiting approval, no open rejection. At most v_limit of them (each has at least one line).
+    select array_agg(c.voucher_number order by c.voucher_number),
+      array_agg(s.pending order by c.voucher_number),
+      array_agg(case
+        when s.pending > v_limit then 'voucher_too_large'
+        when s.exported > 0 then 'voucher_amended'
+        when s.unbalanced is not null then 'voucher_unbalanced'
+        when s.dates > 1 then 'voucher_mixed_dates'
+      end order by c.voucher_number),
+      array_agg(case
+        when s.pending > v_limit then format('Voucher %s has %s lines; one request carries at most %s.',
+          c.voucher_number, s.pending, v_limit)
+        when s.exported > 0 then format('Voucher %s has %s lines exported before and %s added since; fix it in the accounting system and skip it here, or give the new lines a voucher of their own.',
+          c.voucher_number, s.exported, s.pending)
+        when s.unbalanced is not null then format('Voucher %s does not balance: %s.', c.voucher_number, s.unbalanced)
+        when s.dates > 1 then format('Voucher %s has lines on %s different dates; a voucher is booked on one date.',
+          c.voucher_number, s.dates)
+      end order by c.voucher_number)
+    into v_vouchers, v_lines, v_problems, v_messages
+    from (
+      select e.voucher_number
+      from public.ledger_entries e
+      where e.org_id = v_run.org_id
+        and e.approved_at is not null
+        and (p_after_voucher is null or e.voucher_number > p_after_voucher)
+        and not exists (select from public.ledger_entry_exports x
+                        where x.entry_id = e.id and x.integration_id = v_run.integration_id)
+        and not exists (select from public.export_rejections j
+                        where j.integration_id = v_run.integration_id and j.voucher_number = e.voucher_number
+                          and j.status in ('rejected', 'skipped'))
+        and not exists (select from public.ledger_entries u
+                        where u.org_id = e.org_id and u.voucher_number = e.voucher_number and u.approved_at is null)
+      group by e.voucher_number
+      order by e.voucher_number
+      limit v_limit
+    ) c
+    cross join lateral (
+      select
+        count(*) filter (where x.entry_id is null)::integer as pending,
+        count(*) filter (where x.entry_id is not null)::integer as exported,
+        count(distinct l.entry_date)::integer as dates,
+        -- Balanced per currency over ALL lines of the voucher (exported ones included).
+        (select string_agg(format('%s %s', b.currency, b.total), ', ' order by b.currency)
+         from (select l2.currency, sum(l2.amount) as total from public.ledger_entries l2
+               where l2.org_id = v_run.org_id and l2.voucher_number = c.voucher_number
+               group by l2.currency having sum(l2.amount) <> 0) b) as unbalanced
+      from public.ledger_entries l
+      left join public.ledger_entry_exports x on x.entry_id = l.id and x.integration_id = v_run.integration_id
+      where l.org_id = v_run.org_id and l.voucher_number = c.voucher_number
+    ) s;
+    exit when v_vouchers is null;
+
+    -- Invalid ones are rejected now; whole valid vouchers are taken in order while the running line
+    -- count stays within the limit (the first one always).
+    v_taken := array[]::text[];
+    v_running := 0;
+    v_full := false;
+    for i in 1 .. cardinality(v_vouchers) loop
+      if v_problems[i] is not null then
+        perform sync_engine.insert_rejection(v_run, v_vouchers[i], v_problems[i], v_messages[i], null, null);
+      elsif not v_full then
+        if cardinality(v_taken) > 0
+           and (v_running + v_lines[i] > v_limit or cardinality(v_taken) >= v_max_vouchers) then
+          v_full := true;
+        else
+          v_taken := v_taken || v_vouchers[i];
+          v_running := v_running + v_lines[i];
+        end if;
+      end if;
+    end loop;
+
+    if cardinality(v_taken) > 0 then
+      return query
+      select e.id, e.voucher_number,
+        to_char(e.entry_date, 'YYYY-MM-DD'),
+        e.account,
+        e.amount::text,
+        e.currency,
+        e.description,
+        exists (select from sync_engine.export_in_flight f
+                where f.integration_id = v_run.integration_id and f.entry_id = e.id)
+      from public.ledger_entries e
+      where e.org_id = v_run.org_id and e.voucher_number = any (v_taken)
+        and not exists (select from public.ledger_entry_exports x
+                        where x.entry_id = e.id and x.integration_id = v_run.integration_id)
+      order by e.voucher_number, e.id;
+      return;
+    end if;
+    -- Nothing valid among these candidates: they are rejected now (so excluded), look further.
+  end loop;
 end;
-$_$;
+$$;
 
 --
 -- Name: notify_from_alert(); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -1631,6 +1850,24 @@ end;
 $$;
 
 --
+-- Name: notify_from_rejection(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.notify_from_rejection() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform sync_engine.enqueue_notification(new.org_id, 'vouchers_rejected',
+    format('%s refused voucher %s: %s', new.integration_type, new.voucher_number, new.error_message),
+    pg_catalog.jsonb_build_object('rejection_id', new.id, 'integration_type', new.integration_type,
+      'voucher_number', new.voucher_number, 'error_code', new.error_code, 'error_message', new.error_message,
+      'remote_code', new.remote_code, 'remote_status', new.remote_status, 'run_id', new.run_id, 'lines', new.lines));
+  return null;
+end;
+$$;
+
+--
 -- Name: notify_from_run(); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1646,11 +1883,66 @@ begin
   perform sync_engine.enqueue_notification(new.org_id, 'run_failed',
     format('%s sync failed after attempt %s of %s: %s', new.integration_type, new.attempt, new.max_attempts,
       coalesce(new.error_message, new.error_code, 'unknown error')), v_data);
-  if new.error_code = 'bad_request' then
-    perform sync_engine.enqueue_notification(new.org_id, 'vouchers_rejected',
-      format('%s refused the exported entries: %s', new.integration_type, coalesce(new.error_message, 'bad request')), v_data);
-  end if;
   return null;
+end;
+$$;
+
+--
+-- Name: export_rejections; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.export_rejections (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    integration_id uuid NOT NULL,
+    integration_type text NOT NULL,
+    voucher_number text NOT NULL,
+    status text DEFAULT 'rejected'::text NOT NULL,
+    error_code text NOT NULL,
+    error_message text NOT NULL,
+    remote_code text,
+    remote_status integer,
+    entry_ids uuid[] NOT NULL,
+    lines integer NOT NULL,
+    run_id uuid,
+    rejected_at timestamp with time zone DEFAULT now() NOT NULL,
+    resolved_at timestamp with time zone,
+    resolved_by uuid,
+    resolution_reason text,
+    CONSTRAINT export_rejections_check CHECK (((status = 'rejected'::text) = (resolved_at IS NULL))),
+    CONSTRAINT export_rejections_error_code_check CHECK (((length(error_code) >= 1) AND (length(error_code) <= 100))),
+    CONSTRAINT export_rejections_error_message_check CHECK ((length(error_message) <= 2000)),
+    CONSTRAINT export_rejections_remote_code_check CHECK (((remote_code IS NULL) OR (length(remote_code) <= 200))),
+    CONSTRAINT export_rejections_resolution_reason_check CHECK (((resolution_reason IS NULL) OR (length(resolution_reason) <= 500))),
+    CONSTRAINT export_rejections_status_check CHECK ((status = ANY (ARRAY['rejected'::text, 'requeued'::text, 'skipped'::text])))
+);
+
+--
+-- Name: open_rejection_for_caller(uuid, uuid); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.open_rejection_for_caller(p_org_id uuid, p_rejection_id uuid) RETURNS public.export_rejections
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_row public.export_rejections%rowtype;
+begin
+  perform sync_engine.authorize_org_caller(p_org_id, array['admin', 'coordinator'],
+    're-queue or skip rejected vouchers');
+  select * into v_row from public.export_rejections j
+  where j.id = p_rejection_id and j.org_id = p_org_id
+  for update;
+  if not found then
+    perform sync_engine.raise_api_error('rejection_not_found', 404,
+      'No rejected voucher with this id in your organization.');
+  end if;
+  if v_row.status <> 'rejected' then
+    perform sync_engine.raise_api_error('rejection_not_open', 409,
+      format('This voucher was already %s.', v_row.status),
+      p_details => pg_catalog.jsonb_build_object('status', v_row.status, 'resolved_at', v_row.resolved_at));
+  end if;
+  return v_row;
 end;
 $$;
 
@@ -1702,7 +1994,7 @@ COMMENT ON FUNCTION sync_engine.period_key(p_integration_id uuid, p_period times
 --
 
 CREATE FUNCTION sync_engine.post_to_worker(p_body jsonb) RETURNS bigint
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $_$
 declare
@@ -1880,6 +2172,29 @@ CREATE FUNCTION sync_engine.reap_expired_leases(p_limit integer DEFAULT 1000) RE
 $$;
 
 --
+-- Name: record_cold_start(text, uuid, text, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.record_cold_start(p_kind text, p_run_id uuid DEFAULT NULL::uuid, p_worker_id text DEFAULT NULL::text, p_isolate_age_ms integer DEFAULT NULL::integer) RETURNS bigint
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.function_cold_starts
+    (kind, org_id, integration_id, integration_type, run_id, worker_id, isolate_age_ms, prewarm_sent_at)
+  select p_kind, r.org_id, r.integration_id, r.integration_type, p_run_id, p_worker_id, p_isolate_age_ms,
+         (select w.sent_at from sync_engine.prewarms w where w.integration_id = r.integration_id)
+  from (select 1) as one
+  left join public.sync_run_log r on r.id = p_run_id
+  returning id
+$$;
+
+--
+-- Name: FUNCTION record_cold_start(p_kind text, p_run_id uuid, p_worker_id text, p_isolate_age_ms integer); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.record_cold_start(p_kind text, p_run_id uuid, p_worker_id text, p_isolate_age_ms integer) IS 'Records one cold start of the worker Edge Function (kind dispatch|sweep; org and integration from the run). Service role only.';
+
+--
 -- Name: record_exports(uuid, text, integer, uuid[], text[], jsonb); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -2040,6 +2355,49 @@ begin
     perform sync_engine.raise_run_not_held(p_run_id, p_worker_id, p_attempt);
   end if;
   return v_snoozes;
+end;
+$$;
+
+--
+-- Name: reject_voucher(uuid, text, integer, text, text, text, text, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.reject_voucher(p_run_id uuid, p_worker_id text, p_attempt integer, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text DEFAULT NULL::text, p_remote_status integer DEFAULT NULL::integer) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype;
+begin
+  select * into v_run from public.sync_run_log r
+  where r.id = p_run_id and r.worker_id = p_worker_id and r.attempt = p_attempt and r.status = 'running'
+  for update;
+  if not found then
+    perform sync_engine.raise_run_not_held(p_run_id, p_worker_id, p_attempt);
+  end if;
+  if p_voucher_number is null or not exists (
+    select from public.ledger_entries e where e.org_id = v_run.org_id and e.voucher_number = p_voucher_number
+  ) then
+    perform sync_engine.raise_api_error('invalid_export_batch', 400,
+      'No voucher with this number in the run''s organization.',
+      pg_catalog.jsonb_build_object('run_id', p_run_id));
+  end if;
+  -- The in-flight markers stay: a re-queued voucher is looked up before it is sent again.
+  return sync_engine.insert_rejection(v_run, p_voucher_number, coalesce(p_error_code, 'bad_request'),
+    p_error_message, p_remote_code, p_remote_status);
+end;
+$$;
+
+--
+-- Name: rejection_audit_is_append_only(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.rejection_audit_is_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception 'export_rejection_audit is append-only' using errcode = '42501';
 end;
 $$;
 
@@ -2269,6 +2627,49 @@ end;
 $$;
 
 --
+-- Name: serverless_prewarm(integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.serverless_prewarm(p_lead_seconds integer DEFAULT 30) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_lead interval := pg_catalog.make_interval(secs => greatest(coalesce(p_lead_seconds, 30), 0));
+  v_now timestamptz := pg_catalog.clock_timestamp();
+  v_period timestamptz;
+  v_ids uuid[];
+  v_request bigint;
+begin
+  select min(i.next_run_at) into v_period
+  from public.organization_integrations i
+  where i.enabled and i.schedule_cron is not null
+    and i.next_run_at - v_lead >= v_now and i.next_run_at - v_lead < v_now + interval '60 seconds';
+  if v_period is null then
+    return null;
+  end if;
+  select pg_catalog.array_agg(i.id order by i.id) into v_ids
+  from public.organization_integrations i
+  where i.enabled and i.schedule_cron is not null and i.next_run_at = v_period;
+  perform pg_catalog.pg_sleep(greatest(0, extract(epoch from (v_period - v_lead) - pg_catalog.clock_timestamp())));
+  v_request := sync_engine.post_to_worker(pg_catalog.jsonb_build_object(
+    'warmup', true, 'period_at', v_period, 'integration_ids', to_jsonb(v_ids)));
+  if v_request is not null then
+    insert into sync_engine.prewarms (integration_id, period_at, sent_at)
+    select id, v_period, pg_catalog.clock_timestamp() from unnest(v_ids) as t (id)
+    on conflict (integration_id) do update set period_at = excluded.period_at, sent_at = excluded.sent_at;
+  end if;
+  return v_request;
+end;
+$$;
+
+--
+-- Name: FUNCTION serverless_prewarm(p_lead_seconds integer); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.serverless_prewarm(p_lead_seconds integer) IS 'Run by the pg_cron job sync-scheduler-prewarm: posts {"warmup":true} to the worker function p_lead_seconds before the scheduled periods starting within the coming minute.';
+
+--
 -- Name: serverless_sweep(); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -2400,6 +2801,10 @@ begin
     if v_exists then
       execute 'select cron.unschedule($1)' into v_unscheduled using 'sync-scheduler-sweep';
     end if;
+    execute 'select exists (select from cron.job where jobname = $1)' into v_exists using 'sync-scheduler-prewarm';
+    if v_exists then
+      execute 'select cron.unschedule($1)' using 'sync-scheduler-prewarm';
+    end if;
   end if;
   delete from sync_engine.settings s
   where s.key in ('dispatch_url', 'dispatch_token', 'dispatch_token_vault_name');
@@ -2454,8 +2859,8 @@ CREATE FUNCTION sync_engine.vault_available() RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-  select to_regclass('vault.secrets') is not null
-     and to_regclass('vault.decrypted_secrets') is not null
+  select (select count(*) from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = 'vault' and c.relname in ('secrets', 'decrypted_secrets')) = 2
      and exists (
        select from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'vault' and p.proname = 'create_secret')
@@ -2480,6 +2885,73 @@ $$;
 --
 
 COMMENT ON FUNCTION sync_engine.wake_workers(p_payload text) IS 'NOTIFY sync_engine_wakeup: listening workers claim at once instead of at their next poll.';
+
+--
+-- Name: export_rejection_audit; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.export_rejection_audit (
+    id bigint NOT NULL,
+    rejection_id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    integration_type text NOT NULL,
+    voucher_number text NOT NULL,
+    actor_user_id uuid NOT NULL,
+    action text NOT NULL,
+    reason text,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT export_rejection_audit_action_check CHECK ((action = ANY (ARRAY['requeue'::text, 'skip'::text])))
+);
+
+--
+-- Name: export_rejection_audit_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.export_rejection_audit ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.export_rejection_audit_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: function_cold_starts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.function_cold_starts (
+    id bigint NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    kind text NOT NULL,
+    org_id uuid,
+    integration_id uuid,
+    integration_type text,
+    run_id uuid,
+    worker_id text,
+    isolate_age_ms integer,
+    prewarm_sent_at timestamp with time zone,
+    CONSTRAINT function_cold_starts_kind_check CHECK ((kind = ANY (ARRAY['dispatch'::text, 'sweep'::text])))
+);
+
+--
+-- Name: TABLE function_cold_starts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.function_cold_starts IS 'Cold starts of the sync-worker Edge Function that real work paid for (warm-ups excluded); written by sync_engine.record_cold_start.';
+
+--
+-- Name: function_cold_starts_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.function_cold_starts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.function_cold_starts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: integration_admin_audit; Type: TABLE; Schema: public; Owner: -
@@ -2552,9 +3024,11 @@ CREATE TABLE public.ledger_entries (
     description text,
     approved_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    voucher_number text NOT NULL,
     CONSTRAINT ledger_entries_account_check CHECK (((length(account) >= 1) AND (length(account) <= 50))),
     CONSTRAINT ledger_entries_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
-    CONSTRAINT ledger_entries_description_check CHECK (((description IS NULL) OR (length(description) <= 1000)))
+    CONSTRAINT ledger_entries_description_check CHECK (((description IS NULL) OR (length(description) <= 1000))),
+    CONSTRAINT ledger_entries_voucher_number_check CHECK (((length(voucher_number) >= 1) AND (length(voucher_number) <= 50)))
 );
 
 --
@@ -2797,6 +3271,16 @@ CREATE TABLE sync_engine.notification_secrets (
 );
 
 --
+-- Name: prewarms; Type: TABLE; Schema: sync_engine; Owner: -
+--
+
+CREATE TABLE sync_engine.prewarms (
+    integration_id uuid NOT NULL,
+    period_at timestamp with time zone NOT NULL,
+    sent_at timestamp with time zone NOT NULL
+);
+
+--
 -- Name: settings; Type: TABLE; Schema: sync_engine; Owner: -
 --
 
@@ -2806,6 +3290,27 @@ CREATE TABLE sync_engine.settings (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT settings_key_check CHECK ((key = ANY (ARRAY['dispatch_url'::text, 'dispatch_token'::text, 'dispatch_token_vault_name'::text])))
 );
+
+--
+-- Name: export_rejection_audit export_rejection_audit_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.export_rejection_audit
+    ADD CONSTRAINT export_rejection_audit_pkey PRIMARY KEY (id);
+
+--
+-- Name: export_rejections export_rejections_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.export_rejections
+    ADD CONSTRAINT export_rejections_pkey PRIMARY KEY (id);
+
+--
+-- Name: function_cold_starts function_cold_starts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.function_cold_starts
+    ADD CONSTRAINT function_cold_starts_pkey PRIMARY KEY (id);
 
 --
 -- Name: integration_admin_audit integration_admin_audit_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -2934,11 +3439,42 @@ ALTER TABLE ONLY sync_engine.notification_secrets
     ADD CONSTRAINT notification_secrets_pkey PRIMARY KEY (target_id);
 
 --
+-- Name: prewarms prewarms_pkey; Type: CONSTRAINT; Schema: sync_engine; Owner: -
+--
+
+ALTER TABLE ONLY sync_engine.prewarms
+    ADD CONSTRAINT prewarms_pkey PRIMARY KEY (integration_id);
+
+--
 -- Name: settings settings_pkey; Type: CONSTRAINT; Schema: sync_engine; Owner: -
 --
 
 ALTER TABLE ONLY sync_engine.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+--
+-- Name: export_rejection_audit_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX export_rejection_audit_org_idx ON public.export_rejection_audit USING btree (org_id, occurred_at DESC);
+
+--
+-- Name: export_rejections_open_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX export_rejections_open_idx ON public.export_rejections USING btree (integration_id, voucher_number) WHERE (status = ANY (ARRAY['rejected'::text, 'skipped'::text]));
+
+--
+-- Name: export_rejections_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX export_rejections_org_idx ON public.export_rejections USING btree (org_id, integration_type, rejected_at DESC);
+
+--
+-- Name: function_cold_starts_integration_recent; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX function_cold_starts_integration_recent ON public.function_cold_starts USING btree (integration_id, occurred_at DESC);
 
 --
 -- Name: integration_admin_audit_org_idx; Type: INDEX; Schema: public; Owner: -
@@ -2963,6 +3499,12 @@ CREATE INDEX integration_health_checks_idx ON public.integration_health_checks U
 --
 
 CREATE INDEX ledger_entries_approved_idx ON public.ledger_entries USING btree (org_id, id) WHERE (approved_at IS NOT NULL);
+
+--
+-- Name: ledger_entries_voucher_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX ledger_entries_voucher_idx ON public.ledger_entries USING btree (org_id, voucher_number);
 
 --
 -- Name: ledger_entry_exports_integration_idx; Type: INDEX; Schema: public; Owner: -
@@ -3067,6 +3609,24 @@ CREATE INDEX sync_trigger_audit_run_idx ON public.sync_trigger_audit USING btree
 CREATE INDEX export_in_flight_entry_idx ON sync_engine.export_in_flight USING btree (entry_id);
 
 --
+-- Name: export_rejection_audit export_rejection_audit_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER export_rejection_audit_append_only BEFORE DELETE OR UPDATE ON public.export_rejection_audit FOR EACH ROW EXECUTE FUNCTION sync_engine.rejection_audit_is_append_only();
+
+--
+-- Name: export_rejection_audit export_rejection_audit_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER export_rejection_audit_no_truncate BEFORE TRUNCATE ON public.export_rejection_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.rejection_audit_is_append_only();
+
+--
+-- Name: export_rejections export_rejections_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER export_rejections_notify AFTER INSERT ON public.export_rejections FOR EACH ROW EXECUTE FUNCTION sync_engine.notify_from_rejection();
+
+--
 -- Name: integration_admin_audit integration_admin_audit_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -3077,6 +3637,12 @@ CREATE TRIGGER integration_admin_audit_append_only BEFORE DELETE OR UPDATE ON pu
 --
 
 CREATE TRIGGER integration_admin_audit_no_truncate BEFORE TRUNCATE ON public.integration_admin_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.admin_audit_is_append_only();
+
+--
+-- Name: ledger_entries ledger_entries_default_voucher_number; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER ledger_entries_default_voucher_number BEFORE INSERT OR UPDATE OF voucher_number ON public.ledger_entries FOR EACH ROW EXECUTE FUNCTION sync_engine.default_voucher_number();
 
 --
 -- Name: organization_integrations organization_integrations_validate; Type: TRIGGER; Schema: public; Owner: -
@@ -3125,6 +3691,34 @@ CREATE TRIGGER sync_trigger_audit_append_only BEFORE DELETE OR UPDATE ON public.
 --
 
 CREATE TRIGGER sync_trigger_audit_no_truncate BEFORE TRUNCATE ON public.sync_trigger_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.audit_is_append_only();
+
+--
+-- Name: export_rejections export_rejections_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.export_rejections
+    ADD CONSTRAINT export_rejections_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
+
+--
+-- Name: export_rejections export_rejections_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.export_rejections
+    ADD CONSTRAINT export_rejections_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: function_cold_starts function_cold_starts_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.function_cold_starts
+    ADD CONSTRAINT function_cold_starts_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
+
+--
+-- Name: function_cold_starts function_cold_starts_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.function_cold_starts
+    ADD CONSTRAINT function_cold_starts_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: integration_health_checks integration_health_checks_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -3274,6 +3868,19 @@ ALTER TABLE ONLY sync_engine.notification_secrets
     ADD CONSTRAINT notification_secrets_target_id_fkey FOREIGN KEY (target_id) REFERENCES public.notification_targets(id) ON DELETE CASCADE;
 
 --
+-- Name: prewarms prewarms_integration_id_fkey; Type: FK CONSTRAINT; Schema: sync_engine; Owner: -
+--
+
+ALTER TABLE ONLY sync_engine.prewarms
+    ADD CONSTRAINT prewarms_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
+
+--
+-- Name: export_rejection_audit admins and coordinators read their org's rejection audit; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins and coordinators read their org's rejection audit" ON public.export_rejection_audit FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_admin_org_ids() AS user_admin_org_ids)));
+
+--
 -- Name: sync_trigger_audit admins and coordinators read their org's trigger audit; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -3310,6 +3917,24 @@ CREATE POLICY "admins read their org's notification targets" ON public.notificat
 CREATE POLICY "auth admin reads memberships for the token hook" ON public.organization_members FOR SELECT TO supabase_auth_admin USING (true);
 
 --
+-- Name: export_rejection_audit; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.export_rejection_audit ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: export_rejections; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.export_rejections ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: function_cold_starts; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.function_cold_starts ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: integration_admin_audit; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -3340,6 +3965,12 @@ ALTER TABLE public.ledger_entry_exports ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "members read their org's alerts" ON public.sync_alerts FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
 
 --
+-- Name: function_cold_starts members read their org's cold starts; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "members read their org's cold starts" ON public.function_cold_starts FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+
+--
 -- Name: ledger_entry_exports members read their org's exports; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -3368,6 +3999,12 @@ CREATE POLICY "members read their org's ledger entries" ON public.ledger_entries
 --
 
 CREATE POLICY "members read their org's members" ON public.organization_members FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+
+--
+-- Name: export_rejections members read their org's rejected vouchers; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "members read their org's rejected vouchers" ON public.export_rejections FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
 
 --
 -- Name: sync_run_log members read their org's runs; Type: POLICY; Schema: public; Owner: -
@@ -3518,6 +4155,13 @@ REVOKE ALL ON FUNCTION public.org_member_directory(org_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.org_member_directory(org_id uuid) TO authenticated;
 
 --
+-- Name: FUNCTION requeue_rejected_voucher(org_id uuid, rejection_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.requeue_rejected_voucher(org_id uuid, rejection_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.requeue_rejected_voucher(org_id uuid, rejection_id uuid) TO authenticated;
+
+--
 -- Name: FUNCTION resume_integration_health(org_id uuid, integration_type text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -3537,6 +4181,13 @@ GRANT ALL ON FUNCTION public.save_notification_target(org_id uuid, target jsonb)
 
 REVOKE ALL ON FUNCTION public.set_integration_credentials(org_id uuid, integration_type text, credentials jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_integration_credentials(org_id uuid, integration_type text, credentials jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION skip_rejected_voucher(org_id uuid, rejection_id uuid, reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.skip_rejected_voucher(org_id uuid, rejection_id uuid, reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.skip_rejected_voucher(org_id uuid, rejection_id uuid, reason text) TO authenticated;
 
 --
 -- Name: FUNCTION test_integration_connection(org_id uuid, integration_type text); Type: ACL; Schema: public; Owner: -
@@ -3661,6 +4312,13 @@ REVOKE ALL ON FUNCTION sync_engine.cron_problem(p_cron text) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.cron_problem(p_cron text) TO service_role;
 
 --
+-- Name: FUNCTION default_voucher_number(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.default_voucher_number() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.default_voucher_number() TO service_role;
+
+--
 -- Name: FUNCTION dispatch_run(p_run_id uuid); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -3710,11 +4368,18 @@ REVOKE ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uu
 GRANT ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p_lease_seconds integer) TO service_role;
 
 --
--- Name: FUNCTION install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text); Type: ACL; Schema: sync_engine; Owner: -
+-- Name: FUNCTION insert_rejection(p_run public.sync_run_log, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer); Type: ACL; Schema: sync_engine; Owner: -
 --
 
-REVOKE ALL ON FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text) FROM PUBLIC;
-GRANT ALL ON FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text) TO service_role;
+REVOKE ALL ON FUNCTION sync_engine.insert_rejection(p_run public.sync_run_log, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.insert_rejection(p_run public.sync_run_log, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer) TO service_role;
+
+--
+-- Name: FUNCTION install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text, p_prewarm_lead_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text, p_prewarm_lead_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text, p_prewarm_lead_seconds integer) TO service_role;
 
 --
 -- Name: FUNCTION integration_runtime(integration_id uuid); Type: ACL; Schema: sync_engine; Owner: -
@@ -3745,11 +4410,11 @@ REVOKE ALL ON FUNCTION sync_engine.mark_batch_in_flight(p_run_id uuid, p_worker_
 GRANT ALL ON FUNCTION sync_engine.mark_batch_in_flight(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[], p_lease_seconds integer) TO service_role;
 
 --
--- Name: FUNCTION next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_id uuid, p_limit integer); Type: ACL; Schema: sync_engine; Owner: -
+-- Name: FUNCTION next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_voucher text, p_limit integer, p_max_vouchers integer); Type: ACL; Schema: sync_engine; Owner: -
 --
 
-REVOKE ALL ON FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_id uuid, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_id uuid, p_limit integer) TO service_role;
+REVOKE ALL ON FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_voucher text, p_limit integer, p_max_vouchers integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_voucher text, p_limit integer, p_max_vouchers integer) TO service_role;
 
 --
 -- Name: FUNCTION notify_from_alert(); Type: ACL; Schema: sync_engine; Owner: -
@@ -3759,11 +4424,32 @@ REVOKE ALL ON FUNCTION sync_engine.notify_from_alert() FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.notify_from_alert() TO service_role;
 
 --
+-- Name: FUNCTION notify_from_rejection(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.notify_from_rejection() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.notify_from_rejection() TO service_role;
+
+--
 -- Name: FUNCTION notify_from_run(); Type: ACL; Schema: sync_engine; Owner: -
 --
 
 REVOKE ALL ON FUNCTION sync_engine.notify_from_run() FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.notify_from_run() TO service_role;
+
+--
+-- Name: TABLE export_rejections; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.export_rejections TO authenticated;
+GRANT ALL ON TABLE public.export_rejections TO service_role;
+
+--
+-- Name: FUNCTION open_rejection_for_caller(p_org_id uuid, p_rejection_id uuid); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.open_rejection_for_caller(p_org_id uuid, p_rejection_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.open_rejection_for_caller(p_org_id uuid, p_rejection_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION passive_health_from_run(); Type: ACL; Schema: sync_engine; Owner: -
@@ -3829,6 +4515,13 @@ REVOKE ALL ON FUNCTION sync_engine.reap_expired_leases(p_limit integer) FROM PUB
 GRANT ALL ON FUNCTION sync_engine.reap_expired_leases(p_limit integer) TO service_role;
 
 --
+-- Name: FUNCTION record_cold_start(p_kind text, p_run_id uuid, p_worker_id text, p_isolate_age_ms integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.record_cold_start(p_kind text, p_run_id uuid, p_worker_id text, p_isolate_age_ms integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.record_cold_start(p_kind text, p_run_id uuid, p_worker_id text, p_isolate_age_ms integer) TO service_role;
+
+--
 -- Name: FUNCTION record_exports(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[], p_external_ids text[], p_cursor jsonb); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -3855,6 +4548,20 @@ GRANT ALL ON FUNCTION sync_engine.record_notification_attempt(p_id uuid, p_attem
 
 REVOKE ALL ON FUNCTION sync_engine.record_snooze(p_run_id uuid, p_worker_id text, p_attempt integer, p_code text) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.record_snooze(p_run_id uuid, p_worker_id text, p_attempt integer, p_code text) TO service_role;
+
+--
+-- Name: FUNCTION reject_voucher(p_run_id uuid, p_worker_id text, p_attempt integer, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.reject_voucher(p_run_id uuid, p_worker_id text, p_attempt integer, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.reject_voucher(p_run_id uuid, p_worker_id text, p_attempt integer, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer) TO service_role;
+
+--
+-- Name: FUNCTION rejection_audit_is_append_only(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.rejection_audit_is_append_only() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.rejection_audit_is_append_only() TO service_role;
 
 --
 -- Name: FUNCTION release_runs(p_worker_id text, p_run_ids uuid[]); Type: ACL; Schema: sync_engine; Owner: -
@@ -3890,6 +4597,13 @@ GRANT ALL ON FUNCTION sync_engine.schedule_due_plans(p_now timestamp with time z
 
 REVOKE ALL ON FUNCTION sync_engine.schedule_periods(p_integration_id uuid, p_expected_next_run_at timestamp with time zone, p_run_period timestamp with time zone, p_missed_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.schedule_periods(p_integration_id uuid, p_expected_next_run_at timestamp with time zone, p_run_period timestamp with time zone, p_missed_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION serverless_prewarm(p_lead_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.serverless_prewarm(p_lead_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.serverless_prewarm(p_lead_seconds integer) TO service_role;
 
 --
 -- Name: FUNCTION serverless_sweep(); Type: ACL; Schema: sync_engine; Owner: -
@@ -3932,6 +4646,20 @@ GRANT ALL ON FUNCTION sync_engine.vault_available() TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.wake_workers(p_payload text) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.wake_workers(p_payload text) TO service_role;
+
+--
+-- Name: TABLE export_rejection_audit; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.export_rejection_audit TO authenticated;
+GRANT SELECT,INSERT ON TABLE public.export_rejection_audit TO service_role;
+
+--
+-- Name: TABLE function_cold_starts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.function_cold_starts TO authenticated;
+GRANT SELECT ON TABLE public.function_cold_starts TO service_role;
 
 --
 -- Name: TABLE integration_admin_audit; Type: ACL; Schema: public; Owner: -
@@ -4023,6 +4751,12 @@ GRANT SELECT,INSERT,REFERENCES,TRIGGER ON TABLE public.sync_trigger_audit TO ser
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE sync_engine.export_in_flight TO service_role;
+
+--
+-- Name: TABLE prewarms; Type: ACL; Schema: sync_engine; Owner: -
+--
+
+GRANT ALL ON TABLE sync_engine.prewarms TO service_role;
 
 --
 -- Name: TABLE settings; Type: ACL; Schema: sync_engine; Owner: -

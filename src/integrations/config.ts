@@ -10,6 +10,20 @@ const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
   .regex(/^https?:\/\/[^\s/?#]+([/?#]\S*)?$/, { error: "must be an http(s) URL" });
 
+/** `[aA][pP][iI]…`: a case-insensitive literal in a regex both JavaScript and PostgreSQL read the same way (no flags). */
+const anyCase = (literal: string) =>
+  [...literal]
+    .map((ch) => (/[a-z]/i.test(ch) ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : `\\${ch}`))
+    .join("");
+
+/**
+ * BC online's API host (api-reference/v2.0/endpoints-apis-for-dynamics.md); other hosts are on-premises or the
+ * sandbox. Host names are case-insensitive; a port or path may follow.
+ */
+const BC_ONLINE_URL = new RegExp(
+  `^${anyCase("https")}?://${anyCase("api.businesscentral.dynamics.com")}(:[0-9]+)?([/?#]|$)`,
+);
+
 /**
  * Cross-field rules "at least one of these keys", enforced here and exported to the JSON Schema
  * that SQL evaluates (`allOf` of `anyOf`-of-`required`; see src/integrations/configSchema.ts).
@@ -18,17 +32,37 @@ const httpUrl = z
  */
 function requireOneOf<T extends z.ZodObject>(
   schema: T,
-  rules: ReadonlyArray<{ keys: readonly [string, ...string[]]; message: string }>,
+  rules: ReadonlyArray<{
+    keys: readonly [string, ...string[]];
+    message: string;
+    /** Only when this string field matches the pattern (JSON Schema `if`/`then`). */
+    when?: { key: string; pattern: RegExp };
+  }>,
 ) {
   return schema
     .superRefine((value, ctx) => {
+      const v = value as Record<string, unknown>;
       for (const rule of rules) {
-        const present = rule.keys.some((k) => (value as Record<string, unknown>)[k] !== undefined);
+        if (rule.when) {
+          const field = v[rule.when.key];
+          if (typeof field !== "string" || !rule.when.pattern.test(field)) continue;
+        }
+        const present = rule.keys.some((k) => v[k] !== undefined);
         if (!present) ctx.addIssue({ code: "custom", message: rule.message, path: [rule.keys[0]] });
       }
     })
     .meta({
-      allOf: rules.map((r) => ({ anyOf: r.keys.map((k) => ({ required: [k] })), description: r.message })),
+      allOf: rules.map((r) => {
+        const need = { anyOf: r.keys.map((k) => ({ required: [k] })), description: r.message };
+        if (!r.when) return need;
+        return {
+          if: {
+            properties: { [r.when.key]: { type: "string", pattern: r.when.pattern.source } },
+            required: [r.when.key],
+          },
+          then: need,
+        };
+      }),
     });
 }
 
@@ -60,6 +94,10 @@ export const xledgerCredentialsSchema = z.object({ token: z.string().min(1) });
  *   one of the two is required, `journal_id` wins when both are given.
  * - `local_currency` (optional, ISO 4217): when set, entries in another currency are refused instead of
  *   being booked in the company's currency (BC v2.0 journal lines carry no currency).
+ * - `balancing_account_number` (optional, G/L account, Code[20], stored upper-case): put on every line as
+ *   "Bal. Account No."; without it lines carry no balancing account (vouchers balance by themselves).
+ * `environment` is required for BC online (`api.businesscentral.dynamics.com`): without it the URL would
+ * take the on-premises form, which the online service does not serve.
  */
 export const dynamicsConfigSchema = requireOneOf(
   z.object({
@@ -74,8 +112,23 @@ export const dynamicsConfigSchema = requireOneOf(
       .string()
       .regex(/^[A-Z]{3}$/)
       .optional(),
+    // Code[20] (APIV2JournalLines.Page.al, "Bal. Account No."); BC upper-cases Code fields.
+    balancing_account_number: z
+      .string()
+      .trim()
+      .min(1)
+      // Says "not blank" on the raw input too, so the generated JSON Schema (which cannot trim) agrees.
+      .regex(/\S/)
+      .max(20)
+      .transform((v) => v.toUpperCase())
+      .optional(),
   }),
   [
+    {
+      when: { key: "base_url", pattern: BC_ONLINE_URL },
+      keys: ["environment"],
+      message: "environment is required for Business Central online (api.businesscentral.dynamics.com)",
+    },
     { keys: ["journal_id", "journal_code"], message: "journal_id or journal_code is required" },
     { keys: ["token_url", "tenant_id"], message: "token_url is required when tenant_id is not given" },
   ],

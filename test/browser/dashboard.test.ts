@@ -220,6 +220,34 @@ describe("dashboard in chromium", () => {
     await shot(page, "07-viewer");
   });
 
+  it("a coordinator sees a voucher Business Central refused, listed with its error, and re-queues it", async () => {
+    // A balanced voucher booked to an account the sandbox's chart does not have (1000–9999 only).
+    await stack.db.query(
+      `insert into public.ledger_entries (org_id, voucher_number, entry_date, account, amount, description, approved_at)
+       values ('d0000000-0000-4000-8000-000000000001', 'BAD-1', date '2026-11-15', '99999', 10, 'typo', now()),
+              ('d0000000-0000-4000-8000-000000000001', 'BAD-1', date '2026-11-15', '3000', -10, 'typo', now())`,
+    );
+    const page = await launch();
+    await signIn(page, "coordinator@demo.test");
+    const bc = page.getByRole("region", { name: "Dynamics 365 Business Central" });
+    await bc.getByRole("button", { name: "Sync now" }).click();
+    await bc
+      .getByRole("status", { name: "Dynamics 365 Business Central sync status" })
+      .filter({ hasText: "Succeeded" })
+      .waitFor();
+    const list = page.getByRole("region", { name: "Rejected vouchers" });
+    const item = list.getByRole("listitem").filter({ hasText: "Voucher BAD-1" });
+    await item.filter({ hasText: 'The "accountNumber" does not match to an Account.' }).waitFor();
+    await shot(page, "07-coordinator-rejected-voucher");
+    await item.getByRole("button", { name: "Re-queue" }).click();
+    await item.filter({ hasText: "Re-queued" }).waitFor();
+    expect(await item.getByRole("button", { name: "Re-queue" }).count()).toBe(0);
+    const audit = await stack.db.query<{ action: string }>(
+      "select action from public.export_rejection_audit where voucher_number = 'BAD-1'",
+    );
+    expect(audit.rows).toEqual([{ action: "requeue" }]);
+  });
+
   it("an admin edits the schedule and sees the preview, pauses and resumes, and cancels a running sync", async () => {
     const page = await launch();
     await signIn(page, "admin@demo.test");
@@ -255,9 +283,20 @@ describe("dashboard in chromium", () => {
     await settings.getByText("Running on schedule").waitFor();
     await card.locator("button:enabled", { hasText: "Sync now" }).waitFor();
 
-    // A slow Business Central keeps the run running long enough to cancel it.
+    // A scheduled run (as the scheduler enqueues it; the coordinator's manual sync of Business
+    // Central earlier holds the 5-minute manual rate limit) against a slow Business Central,
+    // with a voucher to send, stays running long enough to cancel it.
+    await stack.db.query(
+      `insert into public.ledger_entries (org_id, voucher_number, entry_date, account, amount, description, approved_at)
+       values ('d0000000-0000-4000-8000-000000000001', 'ADM-1', date '2026-11-20', '6300', 75, 'admin test', now()),
+              ('d0000000-0000-4000-8000-000000000001', 'ADM-1', date '2026-11-20', '3000', -75, 'admin test', now())`,
+    );
     stack.sandbox.fault({ target: "dynamics", kind: "latency", ms: 3_000, count: 20 });
-    await card.getByRole("button", { name: "Sync now" }).click();
+    await stack.db.query(
+      `insert into public.sync_run_log (org_id, integration_id, integration_type, triggered_by, scheduled_for)
+       values ('d0000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000002', 'dynamics', 'scheduled', now())`,
+    );
+    stack.worker.wake();
     const cancel = card.getByRole("button", { name: "Cancel" });
     await card.locator("button:enabled", { hasText: "Cancel" }).waitFor();
     await cancel.click();
@@ -265,7 +304,8 @@ describe("dashboard in chromium", () => {
     await banner.filter({ hasText: "Cancelled" }).waitFor();
     await shot(page, "10-admin-cancelled");
     const { rows: runs } = await stack.db.query<{ status: string }>(
-      "select status from public.sync_run_log where integration_id = 'e0000000-0000-4000-8000-000000000002' and triggered_by = 'manual'",
+      `select status from public.sync_run_log where integration_id = 'e0000000-0000-4000-8000-000000000002'
+       order by triggered_at desc limit 1`,
     );
     expect(runs).toEqual([{ status: "cancelled" }]);
     // The admin audit names the person.
@@ -324,14 +364,15 @@ describe("dashboard in chromium", () => {
       await shot(page, "12-admin-webhook-added");
 
       // A scheduled period that starts 6 minutes late (as after downtime) on its only attempt,
-      // against a Business Central that refuses every request: drift, then a failed run.
+      // against a Business Central that forbids every request: drift, then a failed run.
       // An approved entry not yet exported, so the run has something to send.
       await stack.db.query(
-        `insert into public.ledger_entries (org_id, account, amount, description, approved_at)
-         values ('d0000000-0000-4000-8000-000000000001', '6300', 420.00, 'Webhook test entry', now())`,
+        `insert into public.ledger_entries (org_id, voucher_number, entry_date, account, amount, description, approved_at)
+         values ('d0000000-0000-4000-8000-000000000001', 'HOOK-1', date '2026-11-21', '6300', 420, 'webhook test', now()),
+                ('d0000000-0000-4000-8000-000000000001', 'HOOK-1', date '2026-11-21', '3000', -420, 'webhook test', now())`,
       );
       stack.sandbox.reset(); // drops the previous test's queued latency faults
-      stack.sandbox.fault({ target: "dynamics", kind: "status", status: 400, count: 50 });
+      stack.sandbox.fault({ target: "dynamics", kind: "status", status: 403, count: 50 });
       await stack.db.query(
         `insert into public.sync_run_log (org_id, integration_id, integration_type, triggered_by, scheduled_for, max_attempts)
          values ('d0000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000002', 'dynamics', 'scheduled',

@@ -26,6 +26,8 @@ const zodSchemas: Record<string, z.ZodType> = {
 const GUID = "c0000000-0000-4000-8000-000000000001";
 const url = fc.constantFrom(
   "https://api.businesscentral.dynamics.com",
+  "https://API.BusinessCentral.Dynamics.com:443/v2.0",
+  "https://api.businesscentral.dynamics.com.evil.example",
   "http://127.0.0.1:54321/bc/api/v2.0",
   "https://demo.xledger.net/graphql",
   "ftp://example.com",
@@ -54,6 +56,9 @@ const configArb = fc.record(
     token: maybe(fc.oneof(text, value)),
     client_id: maybe(text),
     client_secret: maybe(fc.oneof(text, value)),
+    balancing_account_number: maybe(
+      fc.oneof(fc.constantFrom("", "  ", " 2910 ", "x".repeat(20), "x".repeat(21)), text),
+    ),
   },
   { requiredKeys: [] },
 );

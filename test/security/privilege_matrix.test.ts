@@ -52,6 +52,8 @@ const EXPECTED_TABLES: Record<string, Record<Actor, TableRow>> = {
   "public.sync_run_log": memberReadable,
   "public.sync_alerts": memberReadable,
   "public.integration_health_checks": memberReadable,
+  // Written only through the definer sync_engine.record_cold_start (the Edge Function's login).
+  "public.function_cold_starts": { ...memberReadable, service_role: readOnly("all") },
   // Audit: admins/coordinators only, and append-only even for service_role (retention goes
   // through the definer function sync_engine.purge_trigger_audit).
   "public.sync_trigger_audit": {
@@ -61,8 +63,19 @@ const EXPECTED_TABLES: Record<string, Record<Actor, TableRow>> = {
     non_member: readOnly("none"),
     service_role: { select: "all", insert: "ok", update: D, delete: D },
   },
+  // Rejected vouchers: members read their org's list; only the definer RPCs and the engine write it.
+  "public.export_rejections": memberReadable,
+  // Who re-queued or skipped: admins/coordinators only, append-only even for service_role.
+  "public.export_rejection_audit": {
+    anon: noAccess,
+    member: readOnly("org"),
+    viewer: readOnly("none"),
+    non_member: readOnly("none"),
+    service_role: { select: "all", insert: "ok", update: D, delete: D },
+  },
   // Engine internals: the schema is not even USAGE-able by anon/authenticated.
   "sync_engine.settings": { ...memberReadable, member: noAccess, viewer: noAccess, non_member: noAccess },
+  "sync_engine.prewarms": { ...memberReadable, member: noAccess, viewer: noAccess, non_member: noAccess },
   "sync_engine.export_in_flight": {
     ...memberReadable,
     member: noAccess,
@@ -118,6 +131,9 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "public.org_member_directory(uuid)": ["authenticated"],
   "public.save_notification_target(uuid,jsonb)": ["authenticated"],
   "public.delete_notification_target(uuid,uuid)": ["authenticated"],
+  // Rejected vouchers (20261130110000): coordinators re-queue or skip, checks from the JWT.
+  "public.requeue_rejected_voucher(uuid,uuid)": ["authenticated"],
+  "public.skip_rejected_voucher(uuid,uuid,text)": ["authenticated"],
   // Called by the Auth server as supabase_auth_admin only.
   "public.custom_access_token_hook(jsonb)": [],
   // RLS helpers: policies call them as the querying role.
@@ -139,7 +155,12 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.heartbeat_runs(text,uuid[],integer)": ENGINE,
   "sync_engine.integration_runtime(uuid)": ENGINE,
   "sync_engine.mark_batch_in_flight(uuid,text,integer,uuid[],integer)": ENGINE,
-  "sync_engine.next_export_batch(uuid,text,integer,uuid,integer)": ENGINE,
+  "sync_engine.next_export_batch(uuid,text,integer,text,integer,integer)": ENGINE,
+  "sync_engine.reject_voucher(uuid,text,integer,text,text,text,text,integer)": ENGINE,
+  "sync_engine.insert_rejection(sync_run_log,text,text,text,text,integer)": ENGINE,
+  "sync_engine.open_rejection_for_caller(uuid,uuid)": ENGINE,
+  "sync_engine.default_voucher_number()": ENGINE,
+  "sync_engine.rejection_audit_is_append_only()": ENGINE,
   "sync_engine.passive_health_from_run()": ENGINE,
   "sync_engine.prune_run_log(interval,integer)": ENGINE,
   "sync_engine.purge_trigger_audit(interval)": ENGINE,
@@ -175,13 +196,16 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.enqueue_notification(uuid,text,text,jsonb)": ENGINE,
   "sync_engine.notify_from_alert()": ENGINE,
   "sync_engine.notify_from_run()": ENGINE,
+  "sync_engine.notify_from_rejection()": ENGINE,
   "sync_engine.claim_notifications(integer,integer)": ENGINE,
   "sync_engine.record_notification_attempt(uuid,integer,integer,text,integer,double precision,double precision)":
     ENGINE,
   // Serverless dispatch (pg_cron + pg_net → the worker Edge Function).
   "sync_engine.post_to_worker(jsonb)": ENGINE,
   "sync_engine.serverless_sweep()": ENGINE,
-  "sync_engine.install_serverless(text,text,text,text)": ENGINE,
+  "sync_engine.install_serverless(text,text,text,text,integer)": ENGINE,
+  "sync_engine.serverless_prewarm(integer)": ENGINE,
+  "sync_engine.record_cold_start(text,uuid,text,integer)": ENGINE,
   "sync_engine.uninstall_serverless()": ENGINE,
 };
 
@@ -243,6 +267,9 @@ describe.each(testDbKinds())("privilege matrix on %s", (kind) => {
       insert into public.integration_health_checks (integration_id, org_id, ok)
         values ('${s.xledgerId}', '${s.orgId}', true), ('${s.otherXledgerId}', '${s.otherOrgId}', true);
       insert into sync_engine.settings (key, value) values ('dispatch_url', 'http://127.0.0.1:9/never');
+      insert into sync_engine.prewarms (integration_id, period_at, sent_at) values ('${s.xledgerId}', now(), now());
+      insert into public.function_cold_starts (kind, org_id, integration_id)
+        values ('dispatch', '${s.orgId}', '${s.xledgerId}'), ('dispatch', '${s.otherOrgId}', '${s.otherXledgerId}');
       select sync_engine.set_integration_credentials('${s.xledgerId}', '{"token":"matrix-secret-token"}');
       insert into public.organization_members (org_id, user_id, role)
         select '${s.otherOrgId}', id, 'viewer' from auth.users where id = '${s.users.outsider}' on conflict do nothing;
@@ -256,6 +283,13 @@ describe.each(testDbKinds())("privilege matrix on %s", (kind) => {
       select sync_engine.enqueue_notification(o, 'drift', 'late', '{}') from unnest(array['${s.orgId}', '${s.otherOrgId}']::uuid[]) o;
       insert into public.notification_delivery_attempts (delivery_id, org_id, attempt, http_status)
         select id, org_id, 1, 500 from public.notification_deliveries;
+      insert into public.export_rejections (org_id, integration_id, integration_type, voucher_number,
+          error_code, error_message, entry_ids, lines)
+        values ('${s.orgId}', '${s.xledgerId}', 'xledger', 'V1', 'bad_request', 'refused', '{}', 0),
+               ('${s.otherOrgId}', '${s.otherXledgerId}', 'xledger', 'V1', 'bad_request', 'refused', '{}', 0);
+      insert into public.export_rejection_audit (rejection_id, org_id, integration_type, voucher_number, actor_user_id, action)
+        select j.id, j.org_id, j.integration_type, j.voucher_number, '${s.users.coordinator}', 'requeue'
+        from public.export_rejections j;
     `);
     for (const [integration, user] of [
       [s.xledgerId, s.users.coordinator],

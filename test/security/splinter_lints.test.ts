@@ -89,6 +89,8 @@ describe.each(testDbKinds())("splinter-equivalent lints on %s", (kind) => {
       "resume_integration_health(uuid,text)",
       "save_notification_target(uuid,jsonb)",
       "set_integration_credentials(uuid,text,jsonb)",
+      "requeue_rejected_voucher(uuid,uuid)",
+      "skip_rejected_voucher(uuid,uuid,text)",
       "sync_auth.user_admin_org_ids()",
       "sync_auth.user_org_admin_ids()",
       "sync_auth.user_org_ids()",

@@ -10,8 +10,10 @@ import {
 import { syncRunsKey } from "../../src/react/index.ts";
 import { AdminPanel } from "./AdminPanel.tsx";
 import { AlertList } from "./AlertList.tsx";
+import { ColdStarts } from "./ColdStarts.tsx";
 import { IntegrationCard } from "./IntegrationCard.tsx";
 import { dashboardStrings } from "./i18n.ts";
+import { RejectedVouchers } from "./RejectedVouchers.tsx";
 import { RunHistory } from "./RunHistory.tsx";
 
 // Background refresh of the lists (the run being watched is live over Realtime). Cheap reads of
@@ -70,6 +72,13 @@ export function Dashboard(props: {
     refetchInterval: LIST_REFRESH_MS * 3,
   });
 
+  const coldStarts = useQuery({
+    queryKey: ["sync-scheduler", "cold-starts", orgId],
+    queryFn: () => repository.listColdStarts(orgId, { limit: 50 }),
+    enabled,
+    refetchInterval: LIST_REFRESH_MS * 3,
+  });
+
   if (!scope.orgId) return <p role="alert">{t.noOrg}</p>;
   const me = members.data?.find((m) => m.userId === scope.userId);
   const canTrigger = me?.role === "admin" || me?.role === "coordinator";
@@ -113,6 +122,15 @@ export function Dashboard(props: {
       </section>
 
       <AlertList alerts={alerts.data ?? []} integrations={integrations.data ?? []} locale={locale} />
+      <ColdStarts coldStarts={coldStarts.data ?? []} integrations={integrations.data ?? []} locale={locale} />
+
+      <RejectedVouchers
+        supabase={repository.supabase}
+        orgId={orgId}
+        integrations={integrations.data ?? []}
+        canAct={canTrigger && members.status === "success"}
+        locale={locale}
+      />
 
       <RunHistory
         runs={runs.data ?? []}
