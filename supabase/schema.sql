@@ -1529,7 +1529,7 @@ CREATE FUNCTION sync_engine.integration_schema(p_type text, p_kind text) RETURNS
   select case p_type || ':' || p_kind
     when 'xledger:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"transaction_source":{"default":"GL","type":"string","minLength":1}},"required":["base_url"]}$json$::jsonb
     when 'xledger:credentials' then $json${"type":"object","properties":{"token":{"type":"string","minLength":1}},"required":["token"]}$json$::jsonb
-    when 'dynamics:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"tenant_id":{"type":"string","minLength":1},"environment":{"type":"string","minLength":1},"token_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"company_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_code":{"type":"string","minLength":1,"maxLength":10},"local_currency":{"type":"string","pattern":"^[A-Z]{3}$"},"balancing_account_number":{"type":"string","minLength":1,"maxLength":20,"pattern":"\\S"}},"required":["base_url","company_id"],"allOf":[{"if":{"properties":{"base_url":{"type":"string","pattern":"^[hH][tT][tT][pP][sS]?:\\/\\/[aA][pP][iI]\\.[bB][uU][sS][iI][nN][eE][sS][sS][cC][eE][nN][tT][rR][aA][lL]\\.[dD][yY][nN][aA][mM][iI][cC][sS]\\.[cC][oO][mM](:[0-9]+)?([/?#]|$)"}},"required":["base_url"]},"then":{"anyOf":[{"required":["environment"]}],"description":"environment is required for Business Central online (api.businesscentral.dynamics.com)"}},{"anyOf":[{"required":["journal_id"]},{"required":["journal_code"]}],"description":"journal_id or journal_code is required"},{"anyOf":[{"required":["token_url"]},{"required":["tenant_id"]}],"description":"token_url is required when tenant_id is not given"}]}$json$::jsonb
+    when 'dynamics:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"tenant_id":{"type":"string","minLength":1},"environment":{"type":"string","minLength":1},"token_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"company_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_code":{"type":"string","minLength":1,"maxLength":10},"local_currency":{"type":"string","pattern":"^[A-Z]{3}$"},"balancing_account_number":{"type":"string","minLength":1,"maxLength":20}},"required":["base_url","company_id"],"allOf":[{"if":{"properties":{"base_url":{"pattern":"^https:\\/\\/[Aa][Pp][Ii]\\.[Bb][Uu][Ss][Ii][Nn][Ee][Ss][Ss][Cc][Ee][Nn][Tt][Rr][Aa][Ll]\\.[Dd][Yy][Nn][Aa][Mm][Ii][Cc][Ss]\\.[Cc][Oo][Mm](?:[/:?#]|$)"}},"required":["base_url"]},"then":{"required":["environment"]},"description":"environment is required for Business Central online (api.businesscentral.dynamics.com)"},{"anyOf":[{"required":["journal_id"]},{"required":["journal_code"]}],"description":"journal_id or journal_code is required"},{"anyOf":[{"required":["token_url"]},{"required":["tenant_id"]}],"description":"token_url is required when tenant_id is not given"}]}$json$::jsonb
     when 'dynamics:credentials' then $json${"type":"object","properties":{"client_id":{"type":"string","minLength":1},"client_secret":{"type":"string","minLength":1}},"required":["client_id","client_secret"]}$json$::jsonb
   end
 $_$;
@@ -1875,14 +1875,13 @@ CREATE FUNCTION sync_engine.notify_from_run() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-declare
-  v_data jsonb := pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type,
-    'triggered_by', new.triggered_by, 'attempt', new.attempt, 'max_attempts', new.max_attempts,
-    'error_code', new.error_code, 'error_message', new.error_message, 'records_exported', new.records_exported);
 begin
   perform sync_engine.enqueue_notification(new.org_id, 'run_failed',
     format('%s sync failed after attempt %s of %s: %s', new.integration_type, new.attempt, new.max_attempts,
-      coalesce(new.error_message, new.error_code, 'unknown error')), v_data);
+      coalesce(new.error_message, new.error_code, 'unknown error')),
+    pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type,
+      'triggered_by', new.triggered_by, 'attempt', new.attempt, 'max_attempts', new.max_attempts,
+      'error_code', new.error_code, 'error_message', new.error_message, 'records_exported', new.records_exported));
   return null;
 end;
 $$;

@@ -10,61 +10,54 @@ const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
   .regex(/^https?:\/\/[^\s/?#]+([/?#]\S*)?$/, { error: "must be an http(s) URL" });
 
-/** `[aA][pP][iI]…`: a case-insensitive literal in a regex both JavaScript and PostgreSQL read the same way (no flags). */
-const anyCase = (literal: string) =>
-  [...literal]
-    .map((ch) => (/[a-z]/i.test(ch) ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : `\\${ch}`))
-    .join("");
-
 /**
- * BC online's API host (api-reference/v2.0/endpoints-apis-for-dynamics.md); other hosts are on-premises or the
- * sandbox. Host names are case-insensitive; a port or path may follow.
+ * A cross-field rule, enforced here and exported to the JSON Schema that SQL evaluates (see
+ * src/integrations/configSchema.ts): "at least one of these keys" (`anyOf` of `required`), or
+ * "when this key matches this pattern, that key is required" (`if`/`then`). A plain `.refine` would
+ * be invisible to SQL: write cross-field rules through this helper.
  */
-const BC_ONLINE_URL = new RegExp(
-  `^${anyCase("https")}?://${anyCase("api.businesscentral.dynamics.com")}(:[0-9]+)?([/?#]|$)`,
-);
+type CrossFieldRule =
+  | { keys: readonly [string, ...string[]]; message: string }
+  | { when: { key: string; pattern: RegExp }; require: string; message: string };
 
-/**
- * Cross-field rules "at least one of these keys", enforced here and exported to the JSON Schema
- * that SQL evaluates (`allOf` of `anyOf`-of-`required`; see src/integrations/configSchema.ts).
- * A plain `.refine` would be invisible to SQL: write cross-field rules through this helper, or as
- * JSON Schema `meta` the SQL evaluator supports (`if`/`then`, `anyOf`, `allOf`).
- */
-function requireOneOf<T extends z.ZodObject>(
-  schema: T,
-  rules: ReadonlyArray<{
-    keys: readonly [string, ...string[]];
-    message: string;
-    /** Only when this string field matches the pattern (JSON Schema `if`/`then`). */
-    when?: { key: string; pattern: RegExp };
-  }>,
-) {
+function withCrossFieldRules<T extends z.ZodObject>(schema: T, rules: readonly CrossFieldRule[]) {
   return schema
     .superRefine((value, ctx) => {
       const v = value as Record<string, unknown>;
       for (const rule of rules) {
-        if (rule.when) {
-          const field = v[rule.when.key];
-          if (typeof field !== "string" || !rule.when.pattern.test(field)) continue;
+        if ("keys" in rule) {
+          if (!rule.keys.some((k) => v[k] !== undefined))
+            ctx.addIssue({ code: "custom", message: rule.message, path: [rule.keys[0]] });
+        } else {
+          const probe = v[rule.when.key];
+          if (typeof probe === "string" && rule.when.pattern.test(probe) && v[rule.require] === undefined)
+            ctx.addIssue({ code: "custom", message: rule.message, path: [rule.require] });
         }
-        const present = rule.keys.some((k) => v[k] !== undefined);
-        if (!present) ctx.addIssue({ code: "custom", message: rule.message, path: [rule.keys[0]] });
       }
     })
     .meta({
-      allOf: rules.map((r) => {
-        const need = { anyOf: r.keys.map((k) => ({ required: [k] })), description: r.message };
-        if (!r.when) return need;
-        return {
-          if: {
-            properties: { [r.when.key]: { type: "string", pattern: r.when.pattern.source } },
-            required: [r.when.key],
-          },
-          then: need,
-        };
-      }),
+      allOf: rules.map((r) =>
+        "keys" in r
+          ? { anyOf: r.keys.map((k) => ({ required: [k] })), description: r.message }
+          : {
+              if: {
+                properties: { [r.when.key]: { pattern: r.when.pattern.source } },
+                required: [r.when.key],
+              },
+              // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable.
+              then: { required: [r.require] },
+              description: r.message,
+            },
+      ),
     });
 }
+
+/**
+ * BC online's API host (Microsoft Learn, "Endpoints for the APIs for Dynamics 365 Business Central
+ * online"); any other host is on-premises or the sandbox. Flag-free so SQL's `~` reads it the same way.
+ */
+const BC_ONLINE_BASE_URL =
+  /^https:\/\/[Aa][Pp][Ii]\.[Bb][Uu][Ss][Ii][Nn][Ee][Ss][Ss][Cc][Ee][Nn][Tt][Rr][Aa][Ll]\.[Dd][Yy][Nn][Aa][Mm][Ii][Cc][Ss]\.[Cc][Oo][Mm](?:[/:?#]|$)/;
 
 /**
  * Xledger `config`:
@@ -99,7 +92,7 @@ export const xledgerCredentialsSchema = z.object({ token: z.string().min(1) });
  * `environment` is required for BC online (`api.businesscentral.dynamics.com`): without it the URL would
  * take the on-premises form, which the online service does not serve.
  */
-export const dynamicsConfigSchema = requireOneOf(
+export const dynamicsConfigSchema = withCrossFieldRules(
   z.object({
     base_url: httpUrl,
     tenant_id: z.string().min(1).optional(),
@@ -117,16 +110,14 @@ export const dynamicsConfigSchema = requireOneOf(
       .string()
       .trim()
       .min(1)
-      // Says "not blank" on the raw input too, so the generated JSON Schema (which cannot trim) agrees.
-      .regex(/\S/)
       .max(20)
       .transform((v) => v.toUpperCase())
       .optional(),
   }),
   [
     {
-      when: { key: "base_url", pattern: BC_ONLINE_URL },
-      keys: ["environment"],
+      when: { key: "base_url", pattern: BC_ONLINE_BASE_URL },
+      require: "environment",
       message: "environment is required for Business Central online (api.businesscentral.dynamics.com)",
     },
     { keys: ["journal_id", "journal_code"], message: "journal_id or journal_code is required" },

@@ -1,3 +1,4 @@
+-- Superseded: sync_engine.notify_from_run → 20261130120400_notify_rejected_vouchers.sql (live: supabase/schema.sql)
 -- Alerts that reach people (docs/notifications.md). An org admin registers webhook targets
 -- (generic JSON, Slack-compatible: every body has a "text" field); events are written to an
 -- outbox IN THE SAME TRANSACTION as the fact they report (transactional outbox), and the engine
@@ -6,8 +7,8 @@
 --
 -- Events: drift (a scheduled run started > threshold late: sync_alerts kind drift), run_failed
 -- (a run ended failed, i.e. after its last attempt or on a non-retryable error), health_changed
--- (sync_alerts kind health raised or resolved), vouchers_rejected (a voucher was set aside in
--- export_rejections: the accounting system or our own check refused it).
+-- (sync_alerts kind health raised or resolved), vouchers_rejected (a run failed because the
+-- accounting system refused the entries: error_code bad_request).
 
 set lock_timeout = '5s';
 set statement_timeout = '60s';
@@ -152,28 +153,13 @@ begin
   perform sync_engine.enqueue_notification(new.org_id, 'run_failed',
     format('%s sync failed after attempt %s of %s: %s', new.integration_type, new.attempt, new.max_attempts,
       coalesce(new.error_message, new.error_code, 'unknown error')), v_data);
+  if new.error_code = 'bad_request' then
+    perform sync_engine.enqueue_notification(new.org_id, 'vouchers_rejected',
+      format('%s refused the exported entries: %s', new.integration_type, coalesce(new.error_message, 'bad request')), v_data);
+  end if;
   return null;
 end;
 $$;
--- A voucher the accounting system (or our own check) refused is set aside in export_rejections
--- (20261130110000_vouchers.sql) while the run goes on; each one is an event.
-create function sync_engine.notify_from_rejection() returns trigger
-language plpgsql
-set search_path = ''
-as $$
-begin
-  perform sync_engine.enqueue_notification(new.org_id, 'vouchers_rejected',
-    format('%s refused voucher %s: %s', new.integration_type, new.voucher_number, new.error_message),
-    pg_catalog.jsonb_build_object('rejection_id', new.id, 'integration_type', new.integration_type,
-      'voucher_number', new.voucher_number, 'error_code', new.error_code, 'error_message', new.error_message,
-      'remote_code', new.remote_code, 'remote_status', new.remote_status, 'run_id', new.run_id, 'lines', new.lines));
-  return null;
-end;
-$$;
-create trigger export_rejections_notify
-  after insert on public.export_rejections
-  for each row execute function sync_engine.notify_from_rejection();
-
 create trigger sync_run_log_notify_failed
   after update of status on public.sync_run_log
   for each row

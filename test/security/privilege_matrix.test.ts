@@ -122,6 +122,9 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   // The two client doors: definer, identity from the JWT, coded refusals.
   "public.trigger_integration_sync(uuid,text)": ["authenticated"],
   "public.cancel_integration_sync(uuid)": ["authenticated"],
+  // Rejected vouchers (20261130110000): coordinators re-queue or skip, checks from the JWT.
+  "public.requeue_rejected_voucher(uuid,uuid)": ["authenticated"],
+  "public.skip_rejected_voucher(uuid,uuid,text)": ["authenticated"],
   // The admin doors (docs/admin.md): definer, identity from the JWT, coded refusals, audited.
   "public.configure_integration(uuid,text,jsonb)": ["authenticated"],
   "public.set_integration_credentials(uuid,text,jsonb)": ["authenticated"],
@@ -131,9 +134,6 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "public.org_member_directory(uuid)": ["authenticated"],
   "public.save_notification_target(uuid,jsonb)": ["authenticated"],
   "public.delete_notification_target(uuid,uuid)": ["authenticated"],
-  // Rejected vouchers (20261130110000): coordinators re-queue or skip, checks from the JWT.
-  "public.requeue_rejected_voucher(uuid,uuid)": ["authenticated"],
-  "public.skip_rejected_voucher(uuid,uuid,text)": ["authenticated"],
   // Called by the Auth server as supabase_auth_admin only.
   "public.custom_access_token_hook(jsonb)": [],
   // RLS helpers: policies call them as the querying role.
@@ -273,6 +273,13 @@ describe.each(testDbKinds())("privilege matrix on %s", (kind) => {
       select sync_engine.set_integration_credentials('${s.xledgerId}', '{"token":"matrix-secret-token"}');
       insert into public.organization_members (org_id, user_id, role)
         select '${s.otherOrgId}', id, 'viewer' from auth.users where id = '${s.users.outsider}' on conflict do nothing;
+      insert into public.export_rejections (org_id, integration_id, integration_type, voucher_number,
+          error_code, error_message, entry_ids, lines)
+        values ('${s.orgId}', '${s.xledgerId}', 'xledger', 'V1', 'bad_request', 'refused', '{}', 0),
+               ('${s.otherOrgId}', '${s.otherXledgerId}', 'xledger', 'V1', 'bad_request', 'refused', '{}', 0);
+      insert into public.export_rejection_audit (rejection_id, org_id, integration_type, voucher_number, actor_user_id, action)
+        select j.id, j.org_id, j.integration_type, j.voucher_number, '${s.users.coordinator}', 'requeue'
+        from public.export_rejections j;
       insert into public.integration_admin_audit (org_id, integration_type, actor_user_id, action)
         values ('${s.orgId}', 'xledger', '${s.users.admin}', 'configure'),
                ('${s.otherOrgId}', 'xledger', '${s.users.outsider}', 'configure');
@@ -283,13 +290,6 @@ describe.each(testDbKinds())("privilege matrix on %s", (kind) => {
       select sync_engine.enqueue_notification(o, 'drift', 'late', '{}') from unnest(array['${s.orgId}', '${s.otherOrgId}']::uuid[]) o;
       insert into public.notification_delivery_attempts (delivery_id, org_id, attempt, http_status)
         select id, org_id, 1, 500 from public.notification_deliveries;
-      insert into public.export_rejections (org_id, integration_id, integration_type, voucher_number,
-          error_code, error_message, entry_ids, lines)
-        values ('${s.orgId}', '${s.xledgerId}', 'xledger', 'V1', 'bad_request', 'refused', '{}', 0),
-               ('${s.otherOrgId}', '${s.otherXledgerId}', 'xledger', 'V1', 'bad_request', 'refused', '{}', 0);
-      insert into public.export_rejection_audit (rejection_id, org_id, integration_type, voucher_number, actor_user_id, action)
-        select j.id, j.org_id, j.integration_type, j.voucher_number, '${s.users.coordinator}', 'requeue'
-        from public.export_rejections j;
     `);
     for (const [integration, user] of [
       [s.xledgerId, s.users.coordinator],

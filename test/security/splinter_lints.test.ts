@@ -82,6 +82,8 @@ describe.each(testDbKinds())("splinter-equivalent lints on %s", (kind) => {
       ).sort(),
     ).toEqual([
       "cancel_integration_sync(uuid)",
+      "requeue_rejected_voucher(uuid,uuid)",
+      "skip_rejected_voucher(uuid,uuid,text)",
       "configure_integration(uuid,text,jsonb)",
       "delete_notification_target(uuid,uuid)",
       "integration_credentials_status(uuid)",
@@ -89,8 +91,6 @@ describe.each(testDbKinds())("splinter-equivalent lints on %s", (kind) => {
       "resume_integration_health(uuid,text)",
       "save_notification_target(uuid,jsonb)",
       "set_integration_credentials(uuid,text,jsonb)",
-      "requeue_rejected_voucher(uuid,uuid)",
-      "skip_rejected_voucher(uuid,uuid,text)",
       "sync_auth.user_admin_org_ids()",
       "sync_auth.user_org_admin_ids()",
       "sync_auth.user_org_ids()",
