@@ -2,6 +2,8 @@
 -- voucher the accounting system or our own check refused is set aside there while the run goes
 -- on, so a run's error_code (what 20261130120300_notifications.sql looked at) no longer says it.
 -- notify_from_run keeps run_failed only; each new rejection is one vouchers_rejected event.
+set lock_timeout = '5s';
+set statement_timeout = '60s';
 
 create or replace function sync_engine.notify_from_run() returns trigger
 language plpgsql
