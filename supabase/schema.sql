@@ -2220,6 +2220,24 @@ end;
 $$;
 
 --
+-- Name: notify_from_rejection(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.notify_from_rejection() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform sync_engine.enqueue_notification(new.org_id, 'vouchers_rejected',
+    format('%s refused voucher %s: %s', new.integration_type, new.voucher_number, new.error_message),
+    pg_catalog.jsonb_build_object('rejection_id', new.id, 'integration_type', new.integration_type,
+      'voucher_number', new.voucher_number, 'error_code', new.error_code, 'error_message', new.error_message,
+      'remote_code', new.remote_code, 'remote_status', new.remote_status, 'run_id', new.run_id, 'lines', new.lines));
+  return null;
+end;
+$$;
+
+--
 -- Name: notify_from_run(); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -2227,18 +2245,13 @@ CREATE FUNCTION sync_engine.notify_from_run() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-declare
-  v_data jsonb := pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type,
-    'triggered_by', new.triggered_by, 'attempt', new.attempt, 'max_attempts', new.max_attempts,
-    'error_code', new.error_code, 'error_message', new.error_message, 'records_exported', new.records_exported);
 begin
   perform sync_engine.enqueue_notification(new.org_id, 'run_failed',
     format('%s sync failed after attempt %s of %s: %s', new.integration_type, new.attempt, new.max_attempts,
-      coalesce(new.error_message, new.error_code, 'unknown error')), v_data);
-  if new.error_code = 'bad_request' then
-    perform sync_engine.enqueue_notification(new.org_id, 'vouchers_rejected',
-      format('%s refused the exported entries: %s', new.integration_type, coalesce(new.error_message, 'bad request')), v_data);
-  end if;
+      coalesce(new.error_message, new.error_code, 'unknown error')),
+    pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type,
+      'triggered_by', new.triggered_by, 'attempt', new.attempt, 'max_attempts', new.max_attempts,
+      'error_code', new.error_code, 'error_message', new.error_message, 'records_exported', new.records_exported));
   return null;
 end;
 $$;
@@ -4297,6 +4310,12 @@ CREATE TRIGGER export_rejection_audit_append_only BEFORE DELETE OR UPDATE ON pub
 CREATE TRIGGER export_rejection_audit_no_truncate BEFORE TRUNCATE ON public.export_rejection_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.rejection_audit_is_append_only();
 
 --
+-- Name: export_rejections export_rejections_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER export_rejections_notify AFTER INSERT ON public.export_rejections FOR EACH ROW EXECUTE FUNCTION sync_engine.notify_from_rejection();
+
+--
 -- Name: integration_admin_audit integration_admin_audit_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5188,6 +5207,13 @@ GRANT ALL ON FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id t
 
 REVOKE ALL ON FUNCTION sync_engine.notify_from_alert() FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.notify_from_alert() TO service_role;
+
+--
+-- Name: FUNCTION notify_from_rejection(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.notify_from_rejection() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.notify_from_rejection() TO service_role;
 
 --
 -- Name: FUNCTION notify_from_run(); Type: ACL; Schema: sync_engine; Owner: -
