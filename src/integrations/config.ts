@@ -130,6 +130,8 @@ export const dynamicsConfigSchema = withCrossFieldRules(
     // Code[20] (APIV2JournalLines.Page.al, "Bal. Account No."); BC upper-cases Code fields.
     balancing_account_number: z
       .string()
+      // Not blank: zod trims, JSON Schema (SQL's copy of this rule) cannot, so both refuse "  ".
+      .regex(/\S/, { error: "must not be blank" })
       .trim()
       .min(1)
       .max(20)
