@@ -57,10 +57,9 @@ const configArb = fc.record(
     client_id: maybe(text),
     client_secret: maybe(fc.oneof(text, value)),
     balancing_account_number: maybe(
-      // Not whitespace-only: zod trims before min(1) and the JSON Schema cannot (a known gap: "  " passes
-      // SQL and fails the adapter; the fix is a `.regex(/\S/)` in config.ts and a regenerated schema).
+      // Whitespace-only included: both refuse it (config.ts's `.regex(/\S/)`, as JSON Schema cannot trim).
       fc.oneof(
-        fc.constantFrom("", " 2910 ", "x".repeat(20), "x".repeat(21)),
+        fc.constantFrom("", "   ", " 2910 ", "x".repeat(20), "x".repeat(21)),
         fc.stringMatching(/^[A-Za-z0-9-]{0,25}$/),
       ),
     ),
