@@ -35,6 +35,10 @@ export const xledgerCredentialsSchema = z.object({ token: z.string().min(1) });
  *   one of the two is required, `journal_id` wins when both are given.
  * - `local_currency` (optional, ISO 4217): when set, entries in another currency are refused instead of
  *   being booked in the company's currency (BC v2.0 journal lines carry no currency).
+ * - `balancing_account_number` (optional, G/L account, Code[20], stored upper-case): put on every line as
+ *   "Bal. Account No."; without it lines carry no balancing account (vouchers balance by themselves).
+ * `environment` is required for BC online (`api.businesscentral.dynamics.com`): without it the URL would
+ * take the on-premises form, which the online service does not serve.
  */
 export const dynamicsConfigSchema = z
   .object({
@@ -49,6 +53,18 @@ export const dynamicsConfigSchema = z
       .string()
       .regex(/^[A-Z]{3}$/)
       .optional(),
+    // Code[20] (APIV2JournalLines.Page.al, "Bal. Account No."); BC upper-cases Code fields.
+    balancing_account_number: z
+      .string()
+      .trim()
+      .min(1)
+      .max(20)
+      .transform((v) => v.toUpperCase())
+      .optional(),
+  })
+  .refine((c) => c.environment !== undefined || !isBusinessCentralOnline(c.base_url), {
+    message: "environment is required for Business Central online (api.businesscentral.dynamics.com)",
+    path: ["environment"],
   })
   .refine((c) => c.journal_id !== undefined || c.journal_code !== undefined, {
     message: "journal_id or journal_code is required",
@@ -58,6 +74,15 @@ export const dynamicsConfigSchema = z
     message: "token_url is required when tenant_id is not given",
     path: ["token_url"],
   });
+
+/** BC online's API host (api-reference/v2.0/endpoints-apis-for-dynamics.md); other hosts are on-premises or the sandbox. */
+function isBusinessCentralOnline(baseUrl: string): boolean {
+  try {
+    return new URL(baseUrl).hostname.toLowerCase() === "api.businesscentral.dynamics.com";
+  } catch {
+    return false;
+  }
+}
 
 /** Business Central credentials: `{"client_id":"…","client_secret":"…"}`. */
 export const dynamicsCredentialsSchema = z.object({
