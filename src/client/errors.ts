@@ -20,8 +20,23 @@ export type SyncTriggerErrorCode = (typeof TRIGGER_ERROR_CODES)[number];
 /** The codes `cancel_integration_sync` raises beyond the trigger's. */
 export const RUN_ERROR_CODES = ["run_not_found", "run_not_active"] as const;
 
+/** The codes the admin RPCs (configure, credentials, health, notification targets) raise beyond the trigger's. */
+export const ADMIN_ERROR_CODES = [
+  "invalid_settings",
+  "invalid_schedule",
+  "invalid_timezone",
+  "invalid_config",
+  "invalid_credentials",
+  "health_passive",
+  "invalid_notification_target",
+  "notification_target_not_found",
+] as const;
+
 /** Every code an SDK call can reject with. */
-export type SyncErrorCode = SyncTriggerErrorCode | (typeof RUN_ERROR_CODES)[number];
+export type SyncErrorCode =
+  | SyncTriggerErrorCode
+  | (typeof RUN_ERROR_CODES)[number]
+  | (typeof ADMIN_ERROR_CODES)[number];
 
 /** The structured part of an error, parsed from PostgREST's `details` (JSON text). */
 export interface SyncErrorDetails {
@@ -35,6 +50,12 @@ export interface SyncErrorDetails {
   allowedTypes?: string[];
   /** `run_not_active`: the status the run already has. */
   runStatus?: RunStatus;
+  /** `invalid_schedule`: why the cron expression was refused. */
+  reason?: string;
+  /** `invalid_config`: each failed field (`path`, dotted) and why. */
+  issues?: Array<{ path: string; message: string }>;
+  /** `invalid_settings`, `invalid_credentials`, `invalid_notification_target`: what is wrong, by key. */
+  problems?: Array<{ key: string; problem: string } | string>;
 }
 
 /** The error body supabase-js hands back (`{ error }`): PostgREST's `{code,message,details,hint}`. */
@@ -138,6 +159,20 @@ export function parseDetails(details: unknown, now: number = Date.now()): SyncEr
   if (Array.isArray(v.allowed))
     out.allowedTypes = v.allowed.filter((a): a is string => typeof a === "string");
   if (typeof v.status === "string") out.runStatus = v.status as RunStatus;
+  if (typeof v.reason === "string") out.reason = v.reason;
+  if (Array.isArray(v.issues))
+    out.issues = v.issues
+      .filter((i): i is Record<string, unknown> => typeof i === "object" && i !== null)
+      .map((i) => ({ path: String(i.path ?? ""), message: String(i.message ?? "") }));
+  if (Array.isArray(v.problems))
+    out.problems = v.problems.map((p) =>
+      typeof p === "object" && p !== null
+        ? {
+            key: String((p as Record<string, unknown>).key ?? ""),
+            problem: String((p as Record<string, unknown>).problem ?? ""),
+          }
+        : String(p),
+    );
   return out;
 }
 
@@ -184,7 +219,7 @@ export function toSyncTriggerError(
  * @example if (error) throw toSyncError(error, status);
  */
 export function toSyncError(error: PostgrestErrorLike | null | undefined, status: number): SyncError {
-  const code = codeFor(error, status, [...TRIGGER_ERROR_CODES, ...RUN_ERROR_CODES]);
+  const code = codeFor(error, status, [...TRIGGER_ERROR_CODES, ...RUN_ERROR_CODES, ...ADMIN_ERROR_CODES]);
   return new SyncError(code, {
     status,
     message: error?.message ?? code,

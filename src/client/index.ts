@@ -7,6 +7,16 @@
  * const runId = await repo.triggerManualSync(orgId, "xledger");
  */
 export {
+  type AdminAuditEntry,
+  IntegrationAdminRepository,
+  type IntegrationSettings,
+  type MemberProfile,
+  type NotificationDelivery,
+  type NotificationEvent,
+  type NotificationTarget,
+} from "./adminRepository.ts";
+export {
+  ADMIN_ERROR_CODES,
   codeFor,
   isSyncTriggerError,
   type PostgrestErrorLike,
@@ -26,6 +36,7 @@ export { type SyncRunSource, SyncSchedulerRepository } from "./repository.ts";
 export { type SessionScope, sessionScope } from "./session.ts";
 export {
   ACTIVE_STATUSES,
+  type ApiUsage,
   type ColdStart,
   type Integration,
   type IntegrationType,

@@ -46,7 +46,7 @@ export interface SyncRun {
   errorMessage: string | null;
   /** Actual start minus `scheduledFor`, for scheduled runs. */
   driftMs: number | null;
-  skipReason: "overlap" | "missed" | null;
+  skipReason: "overlap" | "missed" | "disabled" | null;
   cancelRequestedAt: string | null;
   updatedAt: string;
 }
@@ -78,6 +78,18 @@ export interface SyncAlert {
   details: Record<string, unknown>;
   createdAt: string;
   resolvedAt: string | null;
+}
+
+/**
+ * API requests one integration made in one calendar month (UTC) for one purpose
+ * (`public.api_request_tally`). Xledger bills every request beyond its monthly allowance.
+ */
+export interface ApiUsage {
+  integrationId: string;
+  /** First day of the month, `YYYY-MM-DD`. */
+  month: string;
+  purpose: "export" | "lookup" | "ping" | "token";
+  requests: number;
 }
 
 /**
@@ -130,6 +142,8 @@ export function coldStartFromRow(row: Row): ColdStart {
 
 export const ALERT_COLUMNS =
   "id,org_id,integration_id,run_id,kind,severity,message,details,created_at,resolved_at";
+
+export const API_USAGE_COLUMNS = "integration_id,month,purpose,requests";
 
 type Row = Record<string, unknown>;
 
@@ -204,5 +218,18 @@ export function alertFromRow(row: Row): SyncAlert {
       typeof row.details === "object" && row.details !== null ? (row.details as Record<string, unknown>) : {},
     createdAt: str(row.created_at),
     resolvedAt: strOrNull(row.resolved_at),
+  };
+}
+
+/**
+ * Maps a `api_request_tally` row to an {@link ApiUsage}.
+ * @example const usage = rows.map(apiUsageFromRow);
+ */
+export function apiUsageFromRow(row: Row): ApiUsage {
+  return {
+    integrationId: str(row.integration_id),
+    month: str(row.month).slice(0, 10),
+    purpose: str(row.purpose) as ApiUsage["purpose"],
+    requests: num(row.requests),
   };
 }

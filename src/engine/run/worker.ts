@@ -2,6 +2,7 @@ import type { Db } from "../../db/types.ts";
 import { type WorkerConfig, workerConfigSchema } from "../config.ts";
 import { createExportRun } from "../export/exportRun.ts";
 import { type HealthMonitorDeps, runHealthChecks } from "../health/healthMonitor.ts";
+import { deliverNotifications } from "../notify/deliverNotifications.ts";
 import { type EngineLogger, silentLogger } from "../observe/logger.ts";
 import { type EngineMetrics, noMetrics } from "../observe/metrics.ts";
 import { checkDrift } from "../schedule/driftCheck.ts";
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   scheduler?: boolean;
   /** Health pings; omit to run no health monitor in this worker. */
   health?: Omit<HealthMonitorDeps, "db" | "log" | "metrics" | "config">;
+  /** Deliver the notification outbox's webhooks from this worker (default true; any number may). */
+  notifications?: boolean;
   /** Clock for the scheduler (tests inject one). */
   now?: () => Date;
 }
@@ -63,6 +66,7 @@ export class Worker {
   #pollAgain = false;
   #lastReap = 0;
   #lastPrune = 0;
+  #notifyRound: Promise<void> | null = null;
   #idle: Array<() => void> = [];
 
   constructor(options: WorkerOptions) {
@@ -99,6 +103,7 @@ export class Worker {
     every(this.config.heartbeatSeconds, () => this.#heartbeat());
     if (this.#options.scheduler !== false) every(this.config.schedulerSeconds, () => this.#schedule());
     if (this.#options.health) every(this.config.healthCheckSeconds, () => this.#healthChecks());
+    if (this.#options.notifications !== false) every(this.config.notifySeconds, () => this.#notify());
     this.#log.info({ event: "worker_started", config: this.config });
     this.wake();
     // First scheduler tick and health round now, not one interval after start: a fresh stack
@@ -243,6 +248,22 @@ export class Worker {
     }
   }
 
+  #notify(): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    this.#notifyRound ??= (async () => {
+      try {
+        // Drain what is due: a round is at most 20 deliveries.
+        const opts = { backoffBaseSeconds: this.config.notifyBackoffBaseSeconds };
+        while (!this.#stopping && (await deliverNotifications(this.#db, this.#log, opts)) > 0);
+      } catch (error) {
+        this.#log.error({ event: "notifications_failed", error: String(error) });
+      } finally {
+        this.#notifyRound = null;
+      }
+    })();
+    return this.#notifyRound;
+  }
+
   async #healthChecks(): Promise<void> {
     const health = this.#options.health;
     if (!health || this.#stopping) return;
@@ -267,6 +288,7 @@ export class Worker {
     if (this.#stopping) return;
     this.#stopping = true;
     for (const t of this.#timers.splice(0)) clearInterval(t);
+    await this.#notifyRound;
     await this.#unlisten?.().catch(() => {});
     await this.#polling;
     if (this.#inFlight.size > 0) {
