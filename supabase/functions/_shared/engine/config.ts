@@ -36,6 +36,13 @@ export const workerConfigSchema = z
       .min(900)
       .default(6 * 3600),
     healthCheckSeconds: z.coerce.number().min(0.05).default(60),
+    /**
+     * Share of an integration's monthly API allowance health pings may spend: 5 % of Xledger's 5,000
+     * included requests is 250 pings a month, one every ≈ 3 h when nothing else proves health.
+     */
+    healthPingShare: z.coerce.number().gt(0).max(1).default(0.05),
+    /** A monitor that went passive because pings were rationed returns to active after this long quiet. */
+    healthQuietSeconds: z.coerce.number().min(900).default(3600),
     /** Finished runs older than this are pruned from sync_run_log (the trigger audit is never pruned by it). */
     retentionDays: z.coerce.number().min(1).default(90),
     /**
@@ -45,6 +52,10 @@ export const workerConfigSchema = z
      * reaped. 60 s fits Business Central's token + lookup + `$batch` at its 30 s request timeout.
      */
     sendDeadlineSeconds: z.coerce.number().min(1).max(3600).default(60),
+    /** Notification outbox sweep: how often due webhook deliveries are sent (docs/notifications.md). */
+    notifySeconds: z.coerce.number().min(0.05).max(300).default(5),
+    /** Webhook retry backoff base; full jitter, capped at 1 h, 8 attempts (≈ 2 h of retrying at worst). */
+    notifyBackoffBaseSeconds: z.coerce.number().min(0).max(3600).default(30),
     metricsPort: z.coerce.number().int().min(0).max(65_535).optional(),
   })
   .refine((c) => c.heartbeatSeconds * 2 <= c.leaseSeconds, {
@@ -70,7 +81,11 @@ export const workerEnv: Record<keyof WorkerConfig, string> = {
   healthIntervalSeconds: "SYNC_HEALTH_INTERVAL_SECONDS",
   healthBackoffCapSeconds: "SYNC_HEALTH_BACKOFF_CAP_SECONDS",
   healthCheckSeconds: "SYNC_HEALTH_CHECK_SECONDS",
+  healthPingShare: "SYNC_HEALTH_PING_SHARE",
+  healthQuietSeconds: "SYNC_HEALTH_QUIET_SECONDS",
   retentionDays: "SYNC_RETENTION_DAYS",
   sendDeadlineSeconds: "SYNC_SEND_DEADLINE_SECONDS",
+  notifySeconds: "SYNC_NOTIFY_SECONDS",
+  notifyBackoffBaseSeconds: "SYNC_NOTIFY_BACKOFF_BASE_SECONDS",
   metricsPort: "SYNC_METRICS_PORT",
 };

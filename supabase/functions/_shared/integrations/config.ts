@@ -5,17 +5,92 @@
  */
 import { z } from "zod";
 
-const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+// The regex repeats what the URL check implies so the generated JSON Schema (which has no notion of
+// zod's protocol option) carries it to SQL; a string passing both is an http(s) URL in either place.
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+  .regex(/^https?:\/\/[^\s/?#]+([/?#]\S*)?$/, { error: "must be an http(s) URL" });
+
+/**
+ * A cross-field rule, enforced here and exported to the JSON Schema that SQL evaluates (see
+ * src/integrations/configSchema.ts): "at least one of these keys" (`anyOf` of `required`), or
+ * "when this key matches this pattern, that key is required" (`if`/`then`). A plain `.refine` would
+ * be invisible to SQL: write cross-field rules through this helper.
+ */
+type CrossFieldRule =
+  | { keys: readonly [string, ...string[]]; message: string }
+  | { when: { key: string; pattern: RegExp }; require: string; message: string };
+
+function withCrossFieldRules<T extends z.ZodObject>(schema: T, rules: readonly CrossFieldRule[]) {
+  return schema
+    .superRefine((value, ctx) => {
+      const v = value as Record<string, unknown>;
+      for (const rule of rules) {
+        if ("keys" in rule) {
+          if (!rule.keys.some((k) => v[k] !== undefined))
+            ctx.addIssue({ code: "custom", message: rule.message, path: [rule.keys[0]] });
+        } else {
+          const probe = v[rule.when.key];
+          if (typeof probe === "string" && rule.when.pattern.test(probe) && v[rule.require] === undefined)
+            ctx.addIssue({ code: "custom", message: rule.message, path: [rule.require] });
+        }
+      }
+    })
+    .meta({
+      allOf: rules.map((r) =>
+        "keys" in r
+          ? { anyOf: r.keys.map((k) => ({ required: [k] })), description: r.message }
+          : {
+              if: {
+                properties: { [r.when.key]: { pattern: r.when.pattern.source } },
+                required: [r.when.key],
+              },
+              // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable.
+              then: { required: [r.require] },
+              description: r.message,
+            },
+      ),
+    });
+}
+
+/**
+ * BC online's API host (Microsoft Learn, "Endpoints for the APIs for Dynamics 365 Business Central
+ * online"); any other host is on-premises or the sandbox. Flag-free so SQL's `~` reads it the same way.
+ */
+const BC_ONLINE_BASE_URL =
+  /^https:\/\/[Aa][Pp][Ii]\.[Bb][Uu][Ss][Ii][Nn][Ee][Ss][Ss][Cc][Ee][Nn][Tt][Rr][Aa][Ll]\.[Dd][Yy][Nn][Aa][Mm][Ii][Cc][Ss]\.[Cc][Oo][Mm](?:[/:?#]|$)/;
+
+const currencyCode = z.string().regex(/^[A-Z]{3}$/, { error: "must be an ISO 4217 code like NOK" });
+// Xledger's trRegNumber and dbIds are GraphQL Int: 32-bit signed.
+const graphqlInt = z.int().min(0).max(2_147_483_647);
 
 /**
  * Xledger `config`:
  * - `base_url` (required): the Xledger host, e.g. `https://www.xledger.net` (live) or
  *   `https://demo.xledger.net`; `/graphql` is appended unless already present. Sandbox: `http://<host>:<port>/xledger`.
  * - `transaction_source` (default `"GL"`): transaction source code for imported GL items.
+ * - `job_level` (default `{"db_sub_id": 1}`, as the public examples send `jobLevel:{dbSubId:1}`): the GL import
+ *   job level, by `db_sub_id` or by `db_id` (the job's own dbId, `jobLevel:{dbId:…}`).
+ * - `tr_reg_number` (optional Int): one registration number for every item (a batch number, as community
+ *   importers send, e.g. `20250201`); default: each voucher's own — its number when that is an Int, else a
+ *   stable 31-bit hash of it (docs/export-pipeline.md "Xledger items").
+ * - `base_currency` (optional, ISO 4217): the company's base currency. When set, an entry in another currency
+ *   is refused before anything is sent unless `foreign_currency` is `"invoice_amount"` (docs/export-pipeline.md).
+ * - `foreign_currency` (default `"refuse"`): `"invoice_amount"` sends a foreign amount as `invoiceAmount` with
+ *   its `currency` and no base `amount`, leaving the conversion to Xledger.
+ * - `monthly_request_allowance` (default 5,000, Xledger's included GraphQL requests a month): what the health
+ *   monitor's ping budget is a share of.
  */
 export const xledgerConfigSchema = z.object({
   base_url: httpUrl,
   transaction_source: z.string().min(1).default("GL"),
+  job_level: z
+    .union([z.strictObject({ db_sub_id: graphqlInt }), z.strictObject({ db_id: graphqlInt })])
+    .default({ db_sub_id: 1 }),
+  tr_reg_number: graphqlInt.optional(),
+  base_currency: currencyCode.optional(),
+  foreign_currency: z.enum(["refuse", "invoice_amount"]).default("refuse"),
+  monthly_request_allowance: z.int().min(1).default(5_000),
 });
 
 /** Xledger credentials: `{"token":"…"}`. */
@@ -40,8 +115,8 @@ export const xledgerCredentialsSchema = z.object({ token: z.string().min(1) });
  * `environment` is required for BC online (`api.businesscentral.dynamics.com`): without it the URL would
  * take the on-premises form, which the online service does not serve.
  */
-export const dynamicsConfigSchema = z
-  .object({
+export const dynamicsConfigSchema = withCrossFieldRules(
+  z.object({
     base_url: httpUrl,
     tenant_id: z.string().min(1).optional(),
     environment: z.string().min(1).optional(),
@@ -61,28 +136,17 @@ export const dynamicsConfigSchema = z
       .max(20)
       .transform((v) => v.toUpperCase())
       .optional(),
-  })
-  .refine((c) => c.environment !== undefined || !isBusinessCentralOnline(c.base_url), {
-    message: "environment is required for Business Central online (api.businesscentral.dynamics.com)",
-    path: ["environment"],
-  })
-  .refine((c) => c.journal_id !== undefined || c.journal_code !== undefined, {
-    message: "journal_id or journal_code is required",
-    path: ["journal_id"],
-  })
-  .refine((c) => c.token_url !== undefined || c.tenant_id !== undefined, {
-    message: "token_url is required when tenant_id is not given",
-    path: ["token_url"],
-  });
-
-/** BC online's API host (api-reference/v2.0/endpoints-apis-for-dynamics.md); other hosts are on-premises or the sandbox. */
-function isBusinessCentralOnline(baseUrl: string): boolean {
-  try {
-    return new URL(baseUrl).hostname.toLowerCase() === "api.businesscentral.dynamics.com";
-  } catch {
-    return false;
-  }
-}
+  }),
+  [
+    {
+      when: { key: "base_url", pattern: BC_ONLINE_BASE_URL },
+      require: "environment",
+      message: "environment is required for Business Central online (api.businesscentral.dynamics.com)",
+    },
+    { keys: ["journal_id", "journal_code"], message: "journal_id or journal_code is required" },
+    { keys: ["token_url", "tenant_id"], message: "token_url is required when tenant_id is not given" },
+  ],
+);
 
 /** Business Central credentials: `{"client_id":"…","client_secret":"…"}`. */
 export const dynamicsCredentialsSchema = z.object({
@@ -130,4 +194,20 @@ export function dynamicsApiRoot(config: DynamicsConfig): string {
 export function dynamicsTokenUrl(config: DynamicsConfig): string {
   if (config.token_url !== undefined) return config.token_url;
   return `https://login.microsoftonline.com/${encodeURIComponent(config.tenant_id ?? "")}/oauth2/v2.0/token`;
+}
+
+/**
+ * The monthly request allowance health pings take their share of: Xledger's `monthly_request_allowance`
+ * (default 5,000), `null` for Business Central (a rate limit, not a monthly allowance). A config that does
+ * not validate gets the default: it cannot export either, and its pings must still stay within budget.
+ *
+ * @example
+ * monthlyRequestAllowance("xledger", { base_url: "https://demo.xledger.net" }); // 5000
+ */
+export function monthlyRequestAllowance(type: string, config: unknown): number | null {
+  if (type !== "xledger") return null;
+  const parsed = xledgerConfigSchema.safeParse(config);
+  return parsed.success
+    ? parsed.data.monthly_request_allowance
+    : xledgerConfigSchema.shape.monthly_request_allowance.parse(undefined);
 }
