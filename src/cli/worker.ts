@@ -19,6 +19,8 @@ const flagNames: Record<string, keyof WorkerConfig> = {
   "scheduler-seconds": "schedulerSeconds",
   "drift-alert-seconds": "driftAlertSeconds",
   "retention-days": "retentionDays",
+  "alert-retention-days": "alertRetentionDays",
+  "health-retention-days": "healthRetentionDays",
   "backoff-base-seconds": "backoffBaseSeconds",
   "backoff-cap-seconds": "backoffCapSeconds",
   "health-interval-seconds": "healthIntervalSeconds",

@@ -66,13 +66,17 @@ export interface Integration {
   healthLastError: string | null;
 }
 
-/** One row of `public.sync_alerts`: drift over the threshold, health changes, missed periods. */
+/**
+ * One row of `public.sync_alerts`: drift over the threshold, health changes, missed periods, and
+ * `parked` — a run or a schedule the engine could not process and stopped (critical; details carry
+ * `error_code` `run_unprocessable` or `schedule_unprocessable` and the database error).
+ */
 export interface SyncAlert {
   id: number;
   orgId: string;
   integrationId: string | null;
   runId: string | null;
-  kind: "drift" | "health" | "missed";
+  kind: "drift" | "health" | "missed" | "parked";
   severity: "info" | "warning" | "critical";
   message: string;
   details: Record<string, unknown>;

@@ -194,6 +194,18 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.caller_user_id(text)": ENGINE,
   "sync_engine.require_member_role(uuid,uuid,text[],text)": ENGINE,
   "sync_engine.authorize_org_caller(uuid,text[],text)": ENGINE,
+  // Clamps, parking and retention (20261130100000, 20261130100100).
+  "sync_engine.ms_between(timestamp with time zone,timestamp with time zone)": ENGINE,
+  "sync_engine.bounded_seconds(double precision)": ENGINE,
+  "sync_engine.bounded_interval(double precision)": ENGINE,
+  "sync_engine.jsonb_count(jsonb)": ENGINE,
+  "sync_engine.add_count(integer,bigint)": ENGINE,
+  "sync_engine.is_row_error(text)": ENGINE,
+  "sync_engine.park_run(uuid,text,text)": ENGINE,
+  "sync_engine.park_run_safely(uuid,text,text,text)": ENGINE,
+  "sync_engine.park_integration(uuid,text,text)": ENGINE,
+  "sync_engine.prune_alerts(interval,integer)": ENGINE,
+  "sync_engine.prune_health_checks(interval,integer)": ENGINE,
   // Admin RPCs' checks, config JSON Schema, cron check, notification outbox (20261130120000–0300).
   "sync_engine.authorize_integration_caller(uuid,text,text[],text)": ENGINE,
   "sync_engine.admin_audit_is_append_only()": ENGINE,

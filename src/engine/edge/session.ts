@@ -6,6 +6,7 @@ import type { EngineMetrics } from "../observe/metrics.ts";
 import { Completer } from "../run/completer.ts";
 import { type AbortReason, type AttemptResult, executeRun } from "../run/executeRun.ts";
 import { claimRuns, heartbeatRuns, reapExpiredLeases, releaseRuns } from "../run/runStore.ts";
+import { startEach } from "../run/startEach.ts";
 import { checkDrift } from "../schedule/driftCheck.ts";
 import { schedulerTick, type TickResult } from "../schedule/scheduler.ts";
 import type { ClaimedRun, RunExecutor } from "../types.ts";
@@ -242,7 +243,7 @@ export class EdgeSession {
         const capacity = deps.budget.concurrency - this.#inFlight.size;
         if (capacity <= 0 || !this.claiming) return;
         const runs = await claimRuns(deps.db, this.workerId, capacity, deps.budget.leaseSeconds);
-        for (const run of runs) this.#start(run);
+        await startEach(deps.db, runs, (run) => this.#start(run), deps.log);
         if (runs.length < capacity) return;
       }
     } catch (error) {

@@ -11,6 +11,7 @@ import type { ClaimedRun, RunExecutor } from "../types.ts";
 import { Completer } from "./completer.ts";
 import { type AbortReason, type AttemptResult, executeRun } from "./executeRun.ts";
 import { claimRuns, heartbeatRuns, reapExpiredLeases, releaseRuns } from "./runStore.ts";
+import { startEach } from "./startEach.ts";
 
 /** The channel `sync_engine.dispatch_run` notifies on enqueue. */
 export const WAKEUP_CHANNEL = "sync_engine_wakeup";
@@ -147,7 +148,7 @@ export class Worker {
         const capacity = this.config.concurrency - this.#inFlight.size;
         if (capacity <= 0 || this.#stopping) return;
         const runs = await claimRuns(this.#db, this.id, capacity, this.config.leaseSeconds);
-        for (const run of runs) this.#startRun(run);
+        await startEach(this.#db, runs, (run) => this.#startRun(run), this.#log);
         if (runs.length < capacity) return;
       }
     } catch (error) {
@@ -166,14 +167,19 @@ export class Worker {
           this.#log.warn({ event: "lease_expired_run_rescued", run_id: r.run_id, status: r.status });
       }
     }
-    // Hourly: run-log retention, in batches of 5,000 so it never holds long locks.
+    // Hourly: retention of runs, alerts and health history, one batch of 5,000 rows each so it
+    // never holds long locks. (≤ 5,000 an hour per worker; docs/benchmarks.md "Volume" has the cost.)
     if (now - this.#lastPrune >= 3_600_000) {
       this.#lastPrune = now;
-      const { rows } = await this.#db.query<{ n: number }>(
-        "select sync_engine.prune_run_log(make_interval(days => $1)) as n",
-        [this.config.retentionDays],
+      const { rows } = await this.#db.query<{ runs: number; alerts: number; health: number }>(
+        `select sync_engine.prune_run_log(make_interval(days => $1)) as runs,
+                sync_engine.prune_alerts(make_interval(days => $2)) as alerts,
+                sync_engine.prune_health_checks(make_interval(days => $3)) as health`,
+        [this.config.retentionDays, this.config.alertRetentionDays, this.config.healthRetentionDays],
       );
-      if ((rows[0]?.n ?? 0) > 0) this.#log.info({ event: "run_log_pruned", rows: rows[0]?.n });
+      const pruned = rows[0];
+      if (pruned && pruned.runs + pruned.alerts + pruned.health > 0)
+        this.#log.info({ event: "history_pruned", ...pruned });
     }
   }
 
