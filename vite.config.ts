@@ -12,7 +12,9 @@ export default defineConfig({
   build: {
     outDir: process.env.SYNC_WEB_OUT_DIR ?? fileURLToPath(new URL("./web/dist", import.meta.url)),
     emptyOutDir: true,
-    sourcemap: true,
+    // Maps are written for debugging a checkout's build but not referenced from the bundle: the
+    // package leaves them out (package.json `files`), and a reference would 404 there.
+    sourcemap: "hidden",
     // React + supabase-js (auth, realtime, postgrest) is ≈ 490 kB minified, 140 kB gzipped: one
     // chunk is fine for a dashboard served from the same machine.
     chunkSizeWarningLimit: 600,

@@ -15,8 +15,16 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { dropAll, environment } from "./lib/pg.ts";
-import { goalRows, markdownTable, type SectionResult, textTable } from "./lib/report.ts";
+import {
+  goalRows,
+  markdownTable,
+  type SectionResult,
+  sectionMarkdown,
+  textTable,
+  updateSections,
+} from "./lib/report.ts";
 import { dispatchSection } from "./sections/dispatch.ts";
+import { packageSection } from "./sections/package.ts";
 import { realtimeSection } from "./sections/realtime.ts";
 import { rpcSection } from "./sections/rpc.ts";
 import { schedulerSection } from "./sections/scheduler.ts";
@@ -31,6 +39,8 @@ const { values } = parseArgs({
     rounds: { type: "string" },
     "no-write": { type: "boolean", default: false },
     out: { type: "string", default: "docs/benchmarks.md" },
+    // With --only: replace just those sections (and their goal rows) in the existing file.
+    update: { type: "boolean", default: false },
   },
 });
 const quick = values.quick === true;
@@ -84,11 +94,14 @@ const sections: Record<string, () => Promise<SectionResult>> = {
             samples: 200,
           },
     ),
+  package: () => packageSection({ rounds: quick ? 1 : rounds }),
 };
 const ON_DEMAND = new Set(["volume"]);
+// `--quick` (CI's smoke run, under a 300 s timeout) leaves out the package section: it builds, packs
+// and installs, minutes on a shared machine, and scripts/package-check.sh runs that path in CI anyway.
 const wanted = values.only
   ? values.only.split(",").map((s) => s.trim())
-  : Object.keys(sections).filter((id) => !ON_DEMAND.has(id));
+  : Object.keys(sections).filter((id) => !ON_DEMAND.has(id) && !(quick && id === "package"));
 for (const w of wanted)
   if (!(w in sections)) throw new Error(`unknown section ${w}; one of ${Object.keys(sections)}`);
 
@@ -140,23 +153,17 @@ console.log(`done in ${total.toFixed(0)} s`);
 
 const out = values.out ?? "docs/benchmarks.md";
 const existing = await readFile(out, "utf8").catch(() => "");
-const sectionMarkdown = (r: SectionResult) =>
+/** An on-demand section with its goal rows (a full run prints goals in the summary table instead). */
+const onDemandMarkdown = (r: SectionResult) =>
   [
-    `## ${r.title}`,
-    "",
-    r.method,
-    "",
-    markdownTable(r.header, r.rows),
-    "",
-    ...r.notes.map((n) => `- ${n}`),
-    ...(r.notes.length > 0 ? [""] : []),
+    ...sectionMarkdown(r),
     ...(r.goals.length > 0 ? [markdownTable(["goal", "target", "measured", ""], goalRows(r.goals)), ""] : []),
   ].join("\n");
 /** The on-demand sections' text in a benchmarks file (from "## Volume" to the next "## " or the end). */
 const onDemandPart = (md: string) => /\n## Volume[\s\S]*?(?=\n## |$)/.exec(md)?.[0] ?? "";
 
-if (!values["no-write"] && !quick && values.only && wanted.every((id) => ON_DEMAND.has(id))) {
-  const part = `\n${results.map(sectionMarkdown).join("\n")}`;
+if (!values["no-write"] && !quick && !failed && values.only && wanted.every((id) => ON_DEMAND.has(id))) {
+  const part = `\n${results.map(onDemandMarkdown).join("\n")}`;
   const old = onDemandPart(existing);
   await writeFile(out, old ? existing.replace(old, part) : `${existing.trimEnd()}\n${part}`);
   console.log(`wrote the ${wanted.join(", ")} section to ${out}`);
@@ -194,20 +201,16 @@ if (!values["no-write"] && !quick && !values.only) {
     "",
     // Hand-written: what each optimisation bought (before/after), kept next to the harness.
     await readFile(new URL("./optimisations.md", import.meta.url), "utf8"),
-    ...results.flatMap((r) => [
-      `## ${r.title}`,
-      "",
-      r.method,
-      "",
-      markdownTable(r.header, r.rows),
-      "",
-      ...r.notes.map((n) => `- ${n}`),
-      ...(r.notes.length > 0 ? [""] : []),
-    ]),
+    ...results.flatMap(sectionMarkdown),
     // The on-demand sections are kept from the previous file (measured with --only volume).
     onDemandPart(existing).trim(),
   ].join("\n");
   await writeFile(out, md);
   console.log(`wrote ${out}`);
+}
+if (values.update && values.only && !quick && !failed) {
+  const file = values.out ?? "docs/benchmarks.md";
+  await writeFile(file, updateSections(await readFile(file, "utf8"), results));
+  console.log(`updated ${results.map((r) => r.id).join(", ")} in ${file}`);
 }
 process.exit(failed ? 1 : 0);

@@ -1,7 +1,17 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx's loader: no build step between a clone and
-// `npm start`.
-import { register } from "tsx/esm/api";
+// Two ways to run, chosen by what is next to this file:
+// - In a checkout (src/cli.ts exists) it runs the TypeScript sources through tsx, a dev dependency:
+//   the sources are the truth there — a dist/ built before later edits would run stale code — and
+//   `npm start` and the child-process tests need no build step.
+// - In the installed package (no src/ ships) it runs the compiled dist/cli.js: plain Node, no tsx,
+//   no compilation at start. `npm run build` writes dist/; `prepack` runs it.
+import { existsSync } from "node:fs";
 
-register();
-await import("../src/cli.ts");
+const source = new URL("../src/cli.ts", import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(source.href);
+} else {
+  await import("../dist/cli.js");
+}

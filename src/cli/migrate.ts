@@ -1,40 +1,36 @@
-import { parseArgs } from "node:util";
 import { z } from "zod";
-import { describeIssues, flagOrEnv } from "../config/env.ts";
 import { MigrationError, migrate } from "../db/migrate.ts";
 import { openDb } from "../db/open.ts";
 import { createLogger } from "./log.ts";
+import { type CommandSpec, parseCommand } from "./options.ts";
 
-const options = z
-  .object({
-    "db-url": z.string().url().optional(),
-    "data-dir": z.string().min(1).optional(),
-    seed: z.boolean().default(false),
-  })
-  .refine((o) => o["db-url"] || o["data-dir"], {
-    message: "needs a database: pass --db-url, set DATABASE_URL, or pass --data-dir for PGlite",
-    path: ["db-url"],
-  });
+/** `sync-scheduler migrate`: its options, their variables, defaults and help (see src/cli/options.ts). */
+export const migrateSpec = {
+  name: "migrate",
+  summary: "Apply the bootstrap and migrations to a database",
+  schemas: [
+    z
+      .object({
+        dbUrl: z.string().url().optional().describe("PostgreSQL URL"),
+        dataDir: z.string().min(1).optional().describe("PGlite data directory instead of a URL"),
+        seed: z.boolean().default(false).describe("Also apply supabase/seed.sql (demo data)"),
+      })
+      .refine((o) => o.dbUrl || o.dataDir, {
+        message: "needs a database: pass --db-url, set DATABASE_URL, or pass --data-dir for PGlite",
+        path: ["dbUrl"],
+      }),
+  ],
+  env: { dbUrl: "DATABASE_URL" },
+} as const satisfies CommandSpec;
 
 /** `sync-scheduler migrate [--db-url URL] [--data-dir DIR] [--seed]` */
 export async function migrateCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { "db-url": { type: "string" }, "data-dir": { type: "string" }, seed: { type: "boolean" } },
-  });
-  const parsed = options.safeParse({
-    "db-url": flagOrEnv(values, "db-url", "DATABASE_URL"),
-    "data-dir": values["data-dir"],
-    seed: values.seed,
-  });
-  if (!parsed.success) {
-    process.stderr.write(`sync-scheduler migrate: invalid options\n${describeIssues(parsed.error)}\n`);
-    return 2;
-  }
+  const options = parseCommand(migrateSpec, argv);
+  if (typeof options === "number") return options;
   const log = createLogger();
-  const db = await openDb({ dbUrl: parsed.data["db-url"], dataDir: parsed.data["data-dir"], poolSize: 2 });
+  const db = await openDb({ dbUrl: options.dbUrl, dataDir: options.dataDir, poolSize: 2 });
   try {
-    const result = await migrate(db, { seed: parsed.data.seed, log: (e) => log.info(e) });
+    const result = await migrate(db, { seed: options.seed, log: (e) => log.info(e) });
     log.info({
       event: "migrate_done",
       applied: result.applied.length,

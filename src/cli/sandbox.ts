@@ -1,32 +1,35 @@
-import { parseArgs } from "node:util";
 import { z } from "zod";
-import { describeIssues, flagOrEnv } from "../config/env.ts";
 import { isLoopback } from "../local/gateway/index.ts";
 import { sandboxIntegrationSettings, startSandbox } from "../local/sandbox/index.ts";
+import { type CommandSpec, parseCommand } from "./options.ts";
 
 /** Default port of the standalone sandbox (the embedded stack serves it on the gateway's port instead). */
 export const DEFAULT_SANDBOX_PORT = 4010;
 
-const options = z.object({
-  port: z.coerce.number().int().min(0).max(65_535).default(DEFAULT_SANDBOX_PORT),
-  host: z.string().min(1).default("127.0.0.1"),
-});
+/** `sync-scheduler sandbox`: its options, their variables, defaults and help (see src/cli/options.ts). */
+export const sandboxSpec = {
+  name: "sandbox",
+  summary: "Serve the fake Xledger and Business Central APIs (demo, tests)",
+  schemas: [
+    z.object({
+      port: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(65_535)
+        .default(DEFAULT_SANDBOX_PORT)
+        .describe("Port (0 picks a free one)"),
+      host: z.string().min(1).default("127.0.0.1").describe("Interface to listen on"),
+    }),
+  ],
+  env: { port: "SYNC_SANDBOX_PORT", host: "SYNC_SANDBOX_HOST" },
+} as const satisfies CommandSpec;
 
 /** `sync-scheduler sandbox [--port 4010] [--host 127.0.0.1]` — the fake Xledger and Business Central (docs/architecture.md §9). */
 export async function sandboxCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { port: { type: "string" }, host: { type: "string" } },
-  });
-  const parsed = options.safeParse({
-    port: flagOrEnv(values, "port", "SYNC_SANDBOX_PORT"),
-    host: flagOrEnv(values, "host", "SYNC_SANDBOX_HOST"),
-  });
-  if (!parsed.success) {
-    process.stderr.write(`sync-scheduler sandbox: invalid options\n${describeIssues(parsed.error)}\n`);
-    return 2;
-  }
-  const { port, host } = parsed.data;
+  const options = parseCommand(sandboxSpec, argv);
+  if (typeof options === "number") return options;
+  const { port, host } = options;
   if (!isLoopback(host)) {
     process.stderr.write(
       `sync-scheduler sandbox: listening on ${host}; its credentials are public, so anyone who can reach it can use it.\n`,

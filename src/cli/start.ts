@@ -1,52 +1,59 @@
-import { parseArgs } from "node:util";
 import { z } from "zod";
-import { describeIssues, flagOrEnv } from "../config/env.ts";
 import { startStack } from "../local/stack/startStack.ts";
 import { createLogger } from "./log.ts";
+import { type CommandSpec, parseCommand } from "./options.ts";
 
-const options = z.object({
-  port: z.coerce.number().int().min(0).max(65_535).default(54321),
-  host: z.string().min(1).default("127.0.0.1"),
-  "data-dir": z.string().min(1).default(".sync-scheduler"),
-  "db-url": z.string().url().optional(),
-  "jwt-secret": z.string().min(32, "the JWT secret must have at least 32 characters").optional(),
-});
+/** `sync-scheduler start`: its options, their variables, defaults and help (see src/cli/options.ts). */
+export const startSpec = {
+  name: "start",
+  summary: "Run the whole product locally (embedded PostgreSQL, gateway, worker, sandbox, dashboard)",
+  schemas: [
+    z.object({
+      port: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(65_535)
+        .default(54321)
+        .describe("API and dashboard port (Supabase's local API port; 0 picks a free one)"),
+      host: z.string().min(1).default("127.0.0.1").describe("Interface to listen on"),
+      dataDir: z
+        .string()
+        .min(1)
+        .default(".sync-scheduler")
+        .describe("Where the embedded PostgreSQL (PGlite) keeps its data"),
+      dbUrl: z.string().url().optional().describe("Use this PostgreSQL instead of the embedded one"),
+      jwtSecret: z
+        .string()
+        .min(32, "the JWT secret must have at least 32 characters")
+        .optional()
+        .describe("Signs the API's tokens; required for a non-loopback host"),
+    }),
+  ],
+  env: {
+    port: "SYNC_PORT",
+    host: "SYNC_HOST",
+    dataDir: "SYNC_DATA_DIR",
+    dbUrl: "DATABASE_URL",
+    jwtSecret: "SUPABASE_JWT_SECRET",
+  },
+} as const satisfies CommandSpec;
 
 const DEMO_USERS = ["admin@demo.test", "coordinator@demo.test", "viewer@demo.test", "coordinator@other.test"];
 
-/** `sync-scheduler start [--port 54321] [--host 127.0.0.1] [--data-dir DIR] [--db-url URL]` */
+/** `sync-scheduler start [options]` (`--help` lists them); runs until SIGINT/SIGTERM. */
 export async function startCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      "data-dir": { type: "string" },
-      "db-url": { type: "string" },
-      "jwt-secret": { type: "string" },
-    },
-  });
-  const parsed = options.safeParse({
-    port: flagOrEnv(values, "port", "SYNC_PORT"),
-    host: flagOrEnv(values, "host", "SYNC_HOST"),
-    "data-dir": flagOrEnv(values, "data-dir", "SYNC_DATA_DIR"),
-    "db-url": flagOrEnv(values, "db-url", "DATABASE_URL"),
-    "jwt-secret": flagOrEnv(values, "jwt-secret", "SUPABASE_JWT_SECRET"),
-  });
-  if (!parsed.success) {
-    process.stderr.write(`sync-scheduler start: invalid options\n${describeIssues(parsed.error)}\n`);
-    return 2;
-  }
-  const o = parsed.data;
+  const o = parseCommand(startSpec, argv);
+  if (typeof o === "number") return o;
   const log = createLogger(process.env.LOG_LEVEL ?? "warn");
   let stack: Awaited<ReturnType<typeof startStack>>;
   try {
     stack = await startStack({
       port: o.port,
       host: o.host,
-      dataDir: o["data-dir"],
-      dbUrl: o["db-url"],
-      ...(o["jwt-secret"] ? { jwtSecret: o["jwt-secret"] } : {}),
+      dataDir: o.dataDir,
+      dbUrl: o.dbUrl,
+      ...(o.jwtSecret ? { jwtSecret: o.jwtSecret } : {}),
       log,
     });
   } catch (error) {
@@ -58,12 +65,15 @@ export async function startCommand(argv: string[]): Promise<number> {
       "",
       "Sync Scheduler is running.",
       "",
-      `  Dashboard      ${stack.url}/`,
+      // Never a URL that answers 404: without a build, say how to make one.
+      stack.dashboard
+        ? `  Dashboard      ${stack.url}/`
+        : "  Dashboard      not built in this checkout: run `npm run build:web` (or use `npm start`, which does), then start again",
       `  API (Supabase) ${stack.url}   (REST /rest/v1, Realtime /realtime/v1, Auth /auth/v1)`,
       `  anon key       ${stack.anonKey}`,
       `  service key    ${stack.serviceRoleKey}`,
       `  Sandbox state  ${stack.url}/__sandbox/state`,
-      `  Database       ${o["db-url"] ? "PostgreSQL (--db-url)" : `PGlite in ${o["data-dir"]}/pgdata`}`,
+      `  Database       ${o.dbUrl ? "PostgreSQL (--db-url)" : `PGlite in ${o.dataDir}/pgdata`}`,
       "",
       `  Demo users (password demo-password): ${DEMO_USERS.join(", ")}`,
       "",

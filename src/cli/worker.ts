@@ -1,76 +1,41 @@
 import { createServer } from "node:http";
-import { parseArgs } from "node:util";
 import { z } from "zod";
-import { describeIssues, flagOrEnv } from "../config/env.ts";
 import { openPostgres } from "../db/postgres.ts";
 import { type WorkerConfig, workerConfigSchema, workerEnv } from "../engine/config.ts";
 import { pingIntegration } from "../engine/health/pingIntegration.ts";
 import { createPromMetrics } from "../engine/observe/promMetrics.ts";
 import { Worker } from "../engine/run/worker.ts";
 import { createLogger } from "./log.ts";
+import { type CommandSpec, parseCommand } from "./options.ts";
 
-const flagNames: Record<string, keyof WorkerConfig> = {
-  concurrency: "concurrency",
-  "lease-seconds": "leaseSeconds",
-  "heartbeat-seconds": "heartbeatSeconds",
-  "poll-seconds": "pollSeconds",
-  "metrics-port": "metricsPort",
-  "shutdown-grace-seconds": "shutdownGraceSeconds",
-  "scheduler-seconds": "schedulerSeconds",
-  "drift-alert-seconds": "driftAlertSeconds",
-  "retention-days": "retentionDays",
-  "alert-retention-days": "alertRetentionDays",
-  "health-retention-days": "healthRetentionDays",
-  "backoff-base-seconds": "backoffBaseSeconds",
-  "backoff-cap-seconds": "backoffCapSeconds",
-  "health-interval-seconds": "healthIntervalSeconds",
-  "health-ping-share": "healthPingShare",
-  "health-quiet-seconds": "healthQuietSeconds",
-  "send-deadline-seconds": "sendDeadlineSeconds",
-  "notify-seconds": "notifySeconds",
-  "notify-backoff-base-seconds": "notifyBackoffBaseSeconds",
-};
+/** `sync-scheduler worker`: the connection, then every option of workerConfigSchema. */
+export const workerSpec = {
+  name: "worker",
+  summary: "Execute runs, tick the scheduler, monitor health (any number, on any machines)",
+  schemas: [
+    z.object({ dbUrl: z.string().url().describe("PostgreSQL URL of the product's database") }),
+    workerConfigSchema,
+  ],
+  env: { dbUrl: "DATABASE_URL", ...workerEnv },
+} as const satisfies CommandSpec;
 
 /**
- * `sync-scheduler worker [--db-url URL] [--concurrency N] [--lease-seconds S] [--heartbeat-seconds S]
- * [--poll-seconds S] [--metrics-port P]` — each flag also as an environment variable
- * (SYNC_WORKER_CONCURRENCY, SYNC_LEASE_SECONDS, …). Logs one JSON line per event on stdout; exits 0
- * on SIGTERM/SIGINT after draining.
+ * `sync-scheduler worker [options]` (`--help` lists them): logs one JSON line per event on stdout;
+ * exits 0 on SIGTERM/SIGINT after draining.
  */
 export async function workerCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      "db-url": { type: "string" },
-      ...Object.fromEntries(Object.keys(flagNames).map((f) => [f, { type: "string" as const }])),
-    },
-  });
-  const raw: Record<string, unknown> = {};
-  for (const [flag, key] of Object.entries(flagNames)) {
-    const value = flagOrEnv(values, flag, workerEnv[key]);
-    if (value !== undefined) raw[key] = value;
-  }
-  const dbUrl = z
-    .string()
-    .url()
-    .safeParse(flagOrEnv(values, "db-url", "DATABASE_URL"));
-  const config = workerConfigSchema.safeParse(raw);
-  if (!dbUrl.success || !config.success) {
-    const problems = [
-      ...(dbUrl.success ? [] : ["  --db-url: a PostgreSQL URL is required (or set DATABASE_URL)"]),
-      ...(config.success ? [] : [describeIssues(config.error)]),
-    ];
-    process.stderr.write(`sync-scheduler worker: invalid options\n${problems.join("\n")}\n`);
-    return 2;
-  }
+  const options = parseCommand(workerSpec, argv);
+  if (typeof options === "number") return options;
+  const { dbUrl, ...workerOptions } = options;
+  const config: WorkerConfig = workerOptions;
 
   const log = createLogger();
   // Concurrency + heartbeat + sweep + scheduler + health: a few more connections than runs.
-  const db = openPostgres({ connectionString: dbUrl.data, max: config.data.concurrency + 4 });
+  const db = openPostgres({ connectionString: dbUrl, max: config.concurrency + 4 });
   const { metrics, registry } = createPromMetrics();
   const worker = new Worker({
     db,
-    config: config.data,
+    config,
     log,
     metrics,
     health: { ping: (integration, signal, onRequest) => pingIntegration(db, integration, signal, onRequest) },
@@ -78,7 +43,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
 
   let healthy = true;
   const server =
-    config.data.metricsPort === undefined
+    config.metricsPort === undefined
       ? null
       : createServer(async (req, res) => {
           if (req.url === "/metrics") {
@@ -98,7 +63,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
           }
         });
   if (server) {
-    await new Promise<void>((resolve) => server.listen(config.data.metricsPort, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(config.metricsPort, "127.0.0.1", resolve));
     const address = server.address();
     log.info({ event: "metrics_listening", port: typeof address === "object" ? address?.port : address });
   }

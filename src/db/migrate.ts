@@ -4,12 +4,14 @@ import { fileURLToPath } from "node:url";
 import { splitSql } from "./splitSql.ts";
 import { type Db, pgError, type Queryable } from "./types.ts";
 
+// Two levels up from src/db (a checkout) and from dist/db (the package): the package root.
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Where the runner finds its SQL by default (the repo's own files). */
+/** Where the runner finds its SQL by default (the repo's own files; the package ships the same paths). */
 export const defaultPaths = {
   migrationsDir: join(repoRoot, "supabase", "migrations"),
-  bootstrapFile: join(repoRoot, "src", "db", "bootstrap", "supabase-compat.sql"),
+  // Next to this module: `npm run build` copies src/**/*.sql into dist/ beside the compiled JS.
+  bootstrapFile: fileURLToPath(new URL("./bootstrap/supabase-compat.sql", import.meta.url)),
   seedFile: join(repoRoot, "supabase", "seed.sql"),
 };
 
@@ -127,10 +129,20 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<Mig
     if (didApply) log({ event: "migration_applied", version, name });
   }
 
-  if (options.seed) {
-    const seedFile = options.seedFile ?? defaultPaths.seedFile;
-    await locked(db, async (tx) => runScript(tx, seedFile, await readFile(seedFile, "utf8")));
-    log({ event: "seed_applied", file: basename(seedFile) });
-  }
+  if (options.seed) await applySeed(db, options);
   return { bootstrapped, applied, alreadyApplied };
+}
+
+/**
+ * Applies supabase/seed.sql (idempotent: every insert is `on conflict do nothing`), under the
+ * migration lock. {@link migrate} calls it with `seed: true`.
+ * @example await applySeed(db, { log: console.log });
+ */
+export async function applySeed(
+  db: Db,
+  options: Pick<MigrateOptions, "seedFile" | "log"> = {},
+): Promise<void> {
+  const seedFile = options.seedFile ?? defaultPaths.seedFile;
+  await locked(db, async (tx) => runScript(tx, seedFile, await readFile(seedFile, "utf8")));
+  options.log?.({ event: "seed_applied", file: basename(seedFile) });
 }

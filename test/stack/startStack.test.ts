@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +13,7 @@ import { until } from "../engine/testExecutors.ts";
 
 const DEMO_ORG = "d0000000-0000-4000-8000-000000000001";
 const bin = fileURLToPath(new URL("../../bin/sync-scheduler.js", import.meta.url));
+const webBuild = fileURLToPath(new URL("../../web/dist/index.html", import.meta.url));
 
 describe("the embedded stack (PGlite in memory)", () => {
   let stack: Stack;
@@ -66,6 +68,26 @@ describe("the embedded stack (PGlite in memory)", () => {
     expect(await res.json()).toEqual({ anonKey: stack.anonKey });
   });
 
+  it("serves a dashboard only from a real build, and says whether it does", async () => {
+    const empty = await mkdtemp(join(tmpdir(), "no-dashboard-"));
+    const built = await mkdtemp(join(tmpdir(), "dashboard-"));
+    await writeFile(join(built, "index.html"), '<!doctype html><div id="root"></div>');
+    for (const [staticDir, dashboard, status] of [
+      [empty, false, 404],
+      [built, true, 200],
+    ] as const) {
+      const s = await startStack({ port: 0, inMemory: true, log: silentLogger, staticDir });
+      try {
+        expect(s.dashboard).toBe(dashboard);
+        expect((await fetch(`${s.url}/`)).status).toBe(status);
+      } finally {
+        await s.close();
+      }
+    }
+    await Promise.all([rm(empty, { recursive: true }), rm(built, { recursive: true })]);
+    // Two in-memory stacks (PGlite cold start ≈ 3 s each, several times that on a loaded machine).
+  }, 120_000);
+
   it("refuses a non-loopback bind with the default JWT secret", async () => {
     await expect(startStack({ port: 0, host: "0.0.0.0", inMemory: true, log: silentLogger })).rejects.toThrow(
       /default JWT secret/,
@@ -78,7 +100,8 @@ describe("sync-scheduler start (child process)", () => {
     const dataDir = await mkdtemp(join(tmpdir(), "sync-start-"));
     // The embedded default, as `npm start` runs it: without DATABASE_URL (the suite's own, when set,
     // would make `start` use that PostgreSQL database instead of PGlite in the data dir).
-    const env = { ...process.env };
+    // LOG_LEVEL=info: the JSON event lines show whether the seed ran.
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "info" };
     delete env.DATABASE_URL;
     let coldRunId: string | null = null;
     for (const round of ["cold", "warm"]) {
@@ -96,11 +119,22 @@ describe("sync-scheduler start (child process)", () => {
         (o) => o.includes("Press Ctrl-C to stop."),
         60_000,
       );
-      const url = /Dashboard\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
+      const url = /API \(Supabase\)\s+(http:\/\/127\.0\.0\.1:\d+)\s/.exec(out)?.[1];
       expect(url, round).toBeDefined();
+      // The dashboard line is a URL that answers the page when there is a build, else how to make one.
+      if (existsSync(webBuild)) {
+        expect(out).toContain(`Dashboard      ${url}/\n`);
+        const page = await fetch(`${url}/`);
+        expect([page.status, await page.text()]).toEqual([200, expect.stringContaining('<div id="root">')]);
+      } else {
+        expect(out).toContain("Dashboard      not built in this checkout: run `npm run build:web`");
+        expect(out).not.toMatch(/Dashboard\s+http/);
+      }
       expect(out).toMatch(/anon key\s+eyJ/);
       expect(out).toContain("coordinator@demo.test");
       expect(out).toContain(`PGlite in ${dataDir}/pgdata`);
+      // The seed runs on the new database only; the warm start finds the demo org and skips it.
+      expect(out.includes('"event":"seed_applied"'), round).toBe(round === "cold");
       const state = await fetch(`${url}/__sandbox/state`);
       expect(state.status).toBe(200);
       // As a new user would: supabase-js against the printed URL and anon key.

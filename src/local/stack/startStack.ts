@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { migrate } from "../../db/migrate.ts";
+import { applySeed, migrate } from "../../db/migrate.ts";
 import { openPglite } from "../../db/pglite.ts";
 import { openPostgres } from "../../db/postgres.ts";
 import type { Db } from "../../db/types.ts";
@@ -15,7 +15,11 @@ import { Worker } from "../../engine/run/worker.ts";
 import { apiKeys, DEFAULT_JWT_SECRET, type Gateway, isLoopback, startGateway } from "../gateway/index.ts";
 import { createSandboxApp, type SandboxApp, sandboxIntegrationSettings } from "../sandbox/index.ts";
 
+// Three levels up from src/local/stack (a checkout) and from dist/local/stack (the package).
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** The demo organization in supabase/seed.sql. */
+const DEMO_ORG_ID = "d0000000-0000-4000-8000-000000000001";
 
 /** The demo integrations in supabase/seed.sql, pointed at the sandbox this stack serves. */
 const DEMO_INTEGRATIONS = [
@@ -39,12 +43,14 @@ export interface StackOptions {
   worker?: Partial<WorkerConfig>;
   log: EngineLogger;
   metrics?: EngineMetrics;
-  /** The dashboard build to serve at `/` (default web/dist when it exists). */
+  /** The dashboard build to serve at `/` (default web/dist: `npm run build:web` writes it, the package ships it). */
   staticDir?: string;
 }
 
 export interface Stack {
   url: string;
+  /** Whether `/` serves the dashboard (false when there is no build: see StackOptions.staticDir). */
+  dashboard: boolean;
   anonKey: string;
   serviceRoleKey: string;
   db: Db;
@@ -83,7 +89,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
   const closers: Array<() => Promise<void>> = [() => db.close()];
   try {
-    await migrate(db, { seed: true, log: (e) => log.info(e) });
+    const migrated = await migrate(db, { log: (e) => log.info(e) });
+    // Seed a new or upgraded database, or one whose demo org is gone — not every warm start:
+    // re-running seed.sql (idempotent) was a quarter of a warm start's database work (≈ 360 of
+    // 1,400 ms, measured on a loaded 2-core machine; docs/benchmarks.md §7 has the start times).
+    if (migrated.applied.length > 0 || !(await hasDemoOrg(db))) {
+      await applySeed(db, { log: (e) => log.info(e) });
+    }
 
     const sandbox = createSandboxApp();
     // The same handler the Supabase Edge Function serves (supabase/functions/sync-worker), so the
@@ -102,12 +114,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     let origin = "";
     const staticDir = options.staticDir ?? join(repoRoot, "web", "dist");
+    // Serve only a real build: a missing or half-written web/dist would answer `/` with 404.
+    const dashboard = existsSync(join(staticDir, "index.html"));
     const gateway = await startGateway({
       db,
       host,
       port: options.port ?? 54321,
       jwtSecret,
-      ...(existsSync(staticDir) ? { staticDir } : {}),
+      ...(dashboard ? { staticDir } : {}),
       functions: { "sync-worker": edgeWorker },
       extraHandler: (req, res) => {
         // The dashboard reads its anon key here, so a custom JWT secret needs no rebuild.
@@ -142,6 +156,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     return {
       url: gateway.url,
+      dashboard,
       anonKey: gateway.anonKey,
       serviceRoleKey: gateway.serviceRoleKey,
       db,
@@ -157,6 +172,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (const close of closers.splice(0)) await close().catch(() => {});
     throw error;
   }
+}
+
+/** Whether supabase/seed.sql's demo organization exists (the schema is migrated by now). */
+async function hasDemoOrg(db: Db): Promise<boolean> {
+  const { rows } = await db.query("select 1 from public.organizations where id = $1", [DEMO_ORG_ID]);
+  return rows.length > 0;
 }
 
 /** Config and credentials of the seeded demo integrations, for the sandbox at `url` (idempotent). */
