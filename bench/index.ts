@@ -7,12 +7,20 @@
  *   npm run bench                      full run (≈ 10–15 min on 2 cores)
  *   npm run bench -- --quick           smaller counts, one round (< 2 min; the CI smoke test)
  *   npm run bench -- --only rpc,dispatch --rounds 5 --no-write
- *   npm run bench -- --only volume     months of data (1M runs; ≈ 10 min), not part of a full run
+const ON_DEMAND = new Set(["volume"]);
+if (soakMinutes > 0) sections.soak = () => soakSection({ minutes: soakMinutes });
+const wanted =
+  soakMinutes > 0
+    ? ["soak"]
+    : values.only
+      ? values.only.split(",").map((s) => s.trim())
+      : Object.keys(sections).filter((id) => !ON_DEMAND.has(id));
  *
  * Uses DATABASE_URL's server (else postgres://postgres@127.0.0.1:5432); creates and drops
  * databases named bench_*. Nothing here asserts on time.
  */
 import { readFile, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { dropAll, environment } from "./lib/pg.ts";
 import {
@@ -28,6 +36,7 @@ import { packageSection } from "./sections/package.ts";
 import { realtimeSection } from "./sections/realtime.ts";
 import { rpcSection } from "./sections/rpc.ts";
 import { schedulerSection } from "./sections/scheduler.ts";
+import { soakSection } from "./sections/soak.ts";
 import { startupSection } from "./sections/startup.ts";
 import { throughputSection } from "./sections/throughput.ts";
 import { volumeSection } from "./sections/volume.ts";
@@ -41,8 +50,15 @@ const { values } = parseArgs({
     out: { type: "string", default: "docs/benchmarks.md" },
     // With --only: replace just those sections (and their goal rows) in the existing file.
     update: { type: "boolean", default: false },
+    soak: { type: "string" },
   },
 });
+const soakMinutes = values.soak ? Number(/^(\d+)m?$/.exec(values.soak)?.[1] ?? Number.NaN) : 0;
+if (values.soak && !(soakMinutes >= 1))
+  throw new Error(`--soak takes minutes, e.g. --soak 10m (got ${values.soak})`);
+// The soak section runs from its heading to this marker; a full run keeps it, a soak run replaces it.
+const SOAK_HEADING = "## 7. Soak";
+const SOAK_END = "<!-- soak:end -->";
 const quick = values.quick === true;
 const rounds = values.rounds ? Number(values.rounds) : quick ? 1 : 3;
 
@@ -122,7 +138,10 @@ const started = Date.now();
 const env = await environment("0.5.17");
 console.log(
   `Sync Scheduler benchmarks${quick ? " (--quick)" : ""}: ${env.cpus} CPUs, Node ${env.node}, PostgreSQL ${env.postgres} ` +
-    `(fsync=${env.fsync}, synchronous_commit=${env.synchronousCommit}), ${rounds} round(s)\n`,
+    `(fsync=${env.fsync}, synchronous_commit=${env.synchronousCommit}), ${rounds} round(s), ` +
+    `load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" / ")}\n`,
 );
 const results: SectionResult[] = [];
 let failed = false;
@@ -149,7 +168,12 @@ try {
 }
 
 const total = (Date.now() - started) / 1000;
-console.log(`done in ${total.toFixed(0)} s`);
+// Other sessions share this machine's cores: the load average says how far to trust the figures.
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" / ");
+console.log(`done in ${total.toFixed(0)} s; load average (1 / 5 / 15 min) ${load()}`);
 
 const out = values.out ?? "docs/benchmarks.md";
 const existing = await readFile(out, "utf8").catch(() => "");
@@ -169,7 +193,23 @@ if (!values["no-write"] && !quick && !failed && values.only && wanted.every((id)
   console.log(`wrote the ${wanted.join(", ")} section to ${out}`);
 }
 
-if (!values["no-write"] && !quick && !values.only) {
+/** The soak's text (from its "## 7. Soak" heading to the end marker), kept by every other kind of run. */
+const soakPart = (md: string) => {
+  const a = md.indexOf(`\n${SOAK_HEADING}`);
+  const b = md.indexOf(SOAK_END, a);
+  return a >= 0 && b > a ? md.slice(a + 1, b + SOAK_END.length) : "";
+};
+
+if (!values["no-write"] && soakMinutes > 0 && results[0]) {
+  const block = [
+    sectionMarkdown(results[0]).join("\n").trimEnd(),
+    `- Run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; load average at the end (1 / 5 / 15 min): ${load()}.`,
+    SOAK_END,
+  ].join("\n");
+  const old = soakPart(existing);
+  await writeFile(out, old ? existing.replace(old, block) : `${existing.trimEnd()}\n\n${block}\n`);
+  console.log(`wrote the soak section of ${out}`);
+} else if (!values["no-write"] && !quick && !values.only) {
   const goals = results.flatMap((r) => r.goals);
   const md = [
     "# Benchmarks",
@@ -202,8 +242,11 @@ if (!values["no-write"] && !quick && !values.only) {
     // Hand-written: what each optimisation bought (before/after), kept next to the harness.
     await readFile(new URL("./optimisations.md", import.meta.url), "utf8"),
     ...results.flatMap(sectionMarkdown),
-    // The on-demand sections are kept from the previous file (measured with --only volume).
+    // The on-demand sections are kept from the previous file (measured with --only volume, --soak).
     onDemandPart(existing).trim(),
+    "",
+    soakPart(existing),
+    "",
   ].join("\n");
   await writeFile(out, md);
   console.log(`wrote ${out}`);

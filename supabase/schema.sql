@@ -973,9 +973,13 @@ begin
   with due as (
     select c.id from public.organization_integrations c
     where c.enabled and c.health_mode = 'active'
-      and (c.health_next_check_at is null or c.health_next_check_at <= p_now)
-      and not exists (select from public.sync_run_log r where r.integration_id = c.id and r.status = 'running')
-    order by c.health_next_check_at nulls first
+      -- The shape of organization_integrations_health_due_idx (20261130100100): only due rows are
+      -- read. "A sync is running" probes the one-active index by (org, type).
+      and coalesce(c.health_next_check_at, '-infinity'::timestamptz) <= p_now
+      and not exists (select from public.sync_run_log r
+                      where r.org_id = c.org_id and r.integration_type = c.integration_type
+                        and r.status = 'running')
+    order by coalesce(c.health_next_check_at, '-infinity'::timestamptz)
     limit greatest(p_limit, 0)
     for no key update skip locked
   ), claimed as (
@@ -3129,9 +3133,12 @@ begin
   end loop;
 
   -- updated_at stamped here skips the validation trigger (see the top of this file).
-  update public.organization_integrations i set next_run_at = x.next_at, updated_at = now()
-  from unnest(v_ids, v_next) as x (id, next_at)
-  where i.id = x.id;
+  -- By primary key, the new value looked up by position: `from unnest(…) where i.id = x.id` was
+  -- planned as a hash join that read every row of organization_integrations for each batch of 500
+  -- (2 sequential scans per due tick; 100,000 rows per batch at the 100,000-integration goal).
+  update public.organization_integrations i
+  set next_run_at = v_next[pg_catalog.array_position(v_ids, i.id)], updated_at = now()
+  where i.id = any (v_ids);
 end;
 $$;
 

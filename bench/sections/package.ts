@@ -172,7 +172,7 @@ export async function packageSection(opts: { rounds: number }): Promise<SectionR
 
     return {
       id: "package",
-      title: "7. The package (`npm pack` → install → start; SDK bundle size)",
+      title: "8. The package (`npm pack` → install → start; SDK bundle size)",
       method:
         `\`npm pack\` (prepack runs \`npm run build\`), then \`npm install --omit=dev <tarball>\` into an empty project ` +
         `(${opts.rounds} round(s); npm's cache warm, so no download time), then \`start --port 0 --data-dir DIR\` from the ` +

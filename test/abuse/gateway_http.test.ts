@@ -1,3 +1,4 @@
+// Over 300 lines: one list of hostile requests against one gateway.
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_JWT_SECRET, signJwt } from "../../src/local/gateway/index.ts";

@@ -1,3 +1,4 @@
+// Over 300 lines: one browser and one stack for every user journey (starting chromium is the cost).
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";

@@ -1,3 +1,4 @@
+// Over 300 lines: one scenario read top to bottom (cluster, workers, kill loop, faults, verdict).
 /**
  * The chaos suite (`npm run test:chaos`): several `sync-scheduler worker` processes against a
  * throwaway PostgreSQL cluster and the sandbox accounting servers, with manual triggers and

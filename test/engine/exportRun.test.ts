@@ -1,3 +1,4 @@
+// Over 300 lines: the executor's cases against the sandbox, sharing one harness.
 /**
  * The export executor against the real sandbox over HTTP and a real database, acting as the worker:
  * claim with sync_engine.claim_runs, run the executor, then complete/fail with the SQL functions.

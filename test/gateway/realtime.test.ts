@@ -1,3 +1,4 @@
+// Over 300 lines: the Realtime wire contract, one describe per message kind on one gateway.
 import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
@@ -319,6 +320,76 @@ describe.each(testDbKinds())("gateway realtime on %s", (kind) => {
     const system = await s.next((f) => f.event === "system", "system error");
     expect(system.payload.status).toBe("error");
     expect(system.payload.message).toMatch(/^Unable to subscribe to changes with given parameters/);
+  });
+
+  it("judges one statement's changes across two orgs per identity: each socket gets exactly its org's rows", async () => {
+    // 6 finished runs per org, interleaved in one UPDATE: one burst, one batch for the feed.
+    const { rows: made } = await h.t.db.query<{ id: string; org_id: string }>(
+      `insert into public.sync_run_log (org_id, integration_id, integration_type, status, triggered_by, finished_at)
+       select i.org_id, i.id, i.integration_type, 'succeeded', 'scheduled', now()
+       from public.organization_integrations i, generate_series(1, 6) g
+       where i.org_id in ($1, $2) and i.integration_type = 'xledger'
+       returning id, org_id`,
+      [DEMO.orgId, DEMO.otherOrgId],
+    );
+    const ours = made.filter((r) => r.org_id === DEMO.orgId).map((r) => r.id);
+    const theirs = made.filter((r) => r.org_id === DEMO.otherOrgId).map((r) => r.id);
+    expect(ours).toHaveLength(6);
+    expect(theirs).toHaveLength(6);
+    const [ourFirst = "", ourWatched = ""] = ours;
+    const [theirFirst = ""] = theirs;
+
+    const join = async (email: string, topic: string, bindings: object[]) => {
+      const { accessToken } = await h.signedIn(email);
+      const s = await open(h.gw.anonKey, "2.0.0");
+      const ref = s.push(topic, "phx_join", {
+        config: { postgres_changes: bindings },
+        access_token: accessToken,
+      });
+      const reply = await s.reply(ref);
+      expect(reply.payload.status).toBe("ok");
+      await s.next((f) => f.event === "system" && f.payload.status === "ok", `${topic} subscribed`);
+      return { s, ids: (reply.payload.response.postgres_changes as Array<{ id: number }>).map((b) => b.id) };
+    };
+    const table = { event: "UPDATE", schema: "public", table: "sync_run_log" };
+    const coordinator = await join(DEMO.coordinator, "realtime:burst-a", [table]);
+    const outsider = await join(DEMO.otherCoordinator, "realtime:burst-b", [
+      table,
+      { ...table, filter: `id=in.(${ourFirst},${theirFirst})` },
+    ]);
+    const viewer = await join(DEMO.viewer, "realtime:burst-viewer", [
+      { ...table, filter: `id=eq.${theirFirst}` },
+      { ...table, filter: `id=eq.${ourWatched}` },
+    ]);
+
+    await h.t.db.query(
+      "update public.sync_run_log set records_exported = records_exported + 1 where id = any($1::uuid[])",
+      [made.map((r) => r.id)],
+    );
+    // A later statement on a row each socket may see: once it arrives, the burst was judged for that identity.
+    await touch(ourWatched, 900);
+    await touch(theirFirst, 901);
+    const changes = (s: RawSocket) => s.frames.filter((f) => f.event === "postgres_changes");
+    const barrier = (s: RawSocket, value: number) =>
+      waitFor(() => changes(s).find((f) => f.payload.data.record.records_exported === value), {
+        what: `barrier ${value}`,
+      });
+    await barrier(coordinator.s, 900);
+    await barrier(outsider.s, 901);
+    await barrier(viewer.s, 900);
+
+    const ids = (s: RawSocket) => changes(s).map((f) => f.payload.data.record.id as string);
+    expect(ids(coordinator.s).slice(0, -1).sort()).toEqual([...ours].sort());
+    expect(ids(coordinator.s).at(-1)).toBe(ourWatched);
+    expect(ids(outsider.s).slice(0, -1).sort()).toEqual([...theirs].sort());
+    expect(ids(outsider.s).at(-1)).toBe(theirFirst);
+    // The row matching both of the outsider's bindings came once, naming both; ours never came.
+    const both = changes(outsider.s).filter((f) => f.payload.data.record.id === theirFirst);
+    expect(both[0]?.payload.ids.sort()).toEqual([...outsider.ids].sort());
+    expect(ids(viewer.s)).toEqual([ourWatched, ourWatched]);
+    for (const f of [...changes(coordinator.s), ...changes(viewer.s)])
+      expect(f.payload.data.record.org_id).toBe(DEMO.orgId);
+    for (const f of changes(outsider.s)) expect(f.payload.data.record.org_id).toBe(DEMO.otherOrgId);
   });
 
   it("keeps serving after garbage, and closes only an oversized socket", async () => {

@@ -1,3 +1,4 @@
+// Over 300 lines: the RPC identity matrix (token × role × claims) in one place.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signJwt } from "../../src/local/gateway/index.ts";
 import { DEFAULT_JWT_SECRET } from "../../src/local/gateway/jwt.ts";

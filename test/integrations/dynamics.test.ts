@@ -1,3 +1,4 @@
+// Over 300 lines: the adapter's cases against one sandbox.
 /** The Business Central adapter against the fake Business Central over real HTTP on a loopback port. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { documentNumberFor } from "../../src/integrations/dynamics/journalLine.ts";

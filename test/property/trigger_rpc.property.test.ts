@@ -1,3 +1,4 @@
+// Over 300 lines: the generators and the model's runner belong together.
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// Over 300 lines: the sandbox's Business Central strictness, case by case.
 /** The fake Business Central over raw HTTP: token endpoint, OData entity sets, $batch, throttling. */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";

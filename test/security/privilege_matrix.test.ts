@@ -1,3 +1,4 @@
+// Over 300 lines: the matrix is data: one row per table and function.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db, Queryable } from "../../src/db/types.ts";
 import { pgError } from "../../src/db/types.ts";

@@ -1,3 +1,4 @@
+// Over 300 lines: the run state machine's SQL, one describe per transition function.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";

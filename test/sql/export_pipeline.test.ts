@@ -1,3 +1,4 @@
+// Over 300 lines: the export pipeline's SQL contract, one describe per function on one seeded database.
 /** Credentials storage and the export pipeline's SQL (supabase/migrations/20261129000500_export_pipeline.sql). */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Db, pgError } from "../../src/db/types.ts";

@@ -1,3 +1,4 @@
+// Over 300 lines: each admin RPC's check order, one describe per function on one seeded database.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
 import { actAs, type Identity, rpc, triggerSync, user } from "../helpers/actAs.ts";

@@ -1,3 +1,4 @@
+// Over 300 lines: pg_net/pg_cron dispatch cases on one database with the stand-in net schema.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
 import { actAs, anon, type Identity, serviceRole, user } from "../helpers/actAs.ts";

@@ -1,3 +1,4 @@
+// Over 300 lines: the RPC's seven checks in their contract order.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
 import { anon, type Identity, serviceRole, triggerSync, user } from "../helpers/actAs.ts";

@@ -1,3 +1,4 @@
+// Over 300 lines: one attempt of one run, read top to bottom (vouchers, batches, look-ups, outcomes).
 /**
  * The export executor: one attempt of one run, for both integration types (docs/architecture.md §5.2).
  *

@@ -1,3 +1,4 @@
+// Over 300 lines: the tick's two paths (bulk plans, missed periods) and their isolation of a broken row share the planning.
 import { type Db, isRowError, pgError } from "../../db/types.ts";
 import type { WorkerConfig } from "../config.ts";
 import type { EngineLogger } from "../observe/logger.ts";

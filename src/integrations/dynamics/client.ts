@@ -1,3 +1,4 @@
+// Over 300 lines: the Business Central protocol in one adapter (token, $batch by voucher, look-up of journal lines and posted entries); split per call when it grows again.
 /**
  * Business Central adapter (API v2.0, OData v4). Entries become journalLines of one journal in one
  * company, one voucher per `documentNumber`; a batch goes out as one JSON `$batch` (≤ 100 operations,

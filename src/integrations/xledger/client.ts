@@ -1,3 +1,4 @@
+// Over 300 lines: the Xledger protocol in one adapter (send, look-up with its fallback, errors); split per call when it grows again.
 /**
  * Xledger adapter: GraphQL over `POST <base>/graphql` with `Authorization: token <token>`.
  * Entries become GL import items (`addGLImportItems`), our reference is `extIdentifier`

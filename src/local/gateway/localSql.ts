@@ -3,7 +3,12 @@ import type { Db } from "../../db/types.ts";
 
 // Any constant shared by every gateway process: hashtext('sync-scheduler:gateway-local-sql').
 const LOCK_KEY = "hashtext('sync-scheduler:gateway-local-sql')";
-const FILES = ["local-auth.sql", "realtime-capture.sql", "schema-cache.sql"] as const;
+const FILES = [
+  "local-auth.sql",
+  "realtime-capture.sql",
+  "realtime-visibility.sql",
+  "schema-cache.sql",
+] as const;
 
 /** The channel the capture trigger notifies (sql/realtime-capture.sql). */
 export const CHANGE_CHANNEL = "gateway_realtime";

@@ -1,3 +1,4 @@
+// Over 300 lines: the sandbox's one server: routing, control endpoints and fault plumbing.
 /**
  * The sandbox: fake Xledger and Business Central on one node:http server (docs/architecture.md §9), plus the control
  * endpoints `GET /__sandbox/state`, `POST /__sandbox/faults` and `POST /__sandbox/reset`.

@@ -1,3 +1,4 @@
+// Over 300 lines: Deno's end-to-end cases share one database and sandbox.
 /**
  * The worker Edge Function under real Deno, against a real PostgreSQL and the sandbox (docs/architecture.md §8).
  * Run by scripts/deno-test.sh:

@@ -1,5 +1,5 @@
 import type { JwtClaims } from "../jwt.ts";
-import type { Binding, ChangeEvent } from "./changeFeed.ts";
+import type { Binding, ChangeEvent } from "./changes.ts";
 import { parseChangeFilter } from "./filters.ts";
 
 /** A requested `postgres_changes` entry as sent, and its parsed binding. */

@@ -1,6 +1,7 @@
 import type { WebSocket } from "ws";
 import type { JwtClaims } from "../jwt.ts";
-import type { ChangeData, ChangeFeed } from "./changeFeed.ts";
+import type { ChangeFeed } from "./changeFeed.ts";
+import type { ChangeData } from "./changes.ts";
 import { type Channel, parseBindings } from "./channel.ts";
 import { decode, encode, type PhxMessage, type Vsn } from "./serializer.ts";
 import { verifyRealtimeToken } from "./tokens.ts";

@@ -51,9 +51,27 @@ function compare(value: unknown, text: string, typname: string): number | null {
     const b = ["t", "true", "1", "y", "yes", "on"].includes(text.toLowerCase());
     return value === b ? 0 : value ? 1 : -1;
   }
-  const a = typeof value === "string" ? value : JSON.stringify(value);
-  const [x, y] = typname === "uuid" ? [a.toLowerCase(), text.toLowerCase()] : [a, text];
+  const x = asText(value, typname);
+  const y = asText(text, typname);
   return x === y ? 0 : x < y ? -1 : 1;
+}
+
+/** How a value of a text-compared type is compared: its text, case-folded for uuid. */
+function asText(value: unknown, typname: string): string {
+  const a = typeof value === "string" ? value : JSON.stringify(value);
+  return typname === "uuid" ? a.toLowerCase() : a;
+}
+
+/**
+ * A key that two values share exactly when an `eq` filter matches them — for the types compared
+ * as text (uuid case-folded); null for numbers, dates and booleans (compared by value) and for
+ * NULL (which matches nothing). Lets the change feed look `eq` bindings up instead of testing each.
+ * @example equalityKey("3F0C…", "uuid") === equalityKey("3f0c…", "uuid") // → true
+ */
+export function equalityKey(value: unknown, typname: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (NUMERIC.has(typname) || TEMPORAL.has(typname) || typname === "bool") return null;
+  return asText(value, typname);
 }
 
 /**

@@ -1,3 +1,4 @@
+// Over 300 lines: Business Central's API routes in one table (journals, lines, posting, G/L entries, $batch) over one store; split by resource when it grows again.
 /**
  * The OData entity sets of the fake Business Central API v2.0: `companies`, `journals`, `journalLines`
  * (created by POST, changed by PATCH with `If-Match`, removed by DELETE), the journals' bound action

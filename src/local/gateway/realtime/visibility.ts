@@ -1,0 +1,57 @@
+import type { Db } from "../../../db/types.ts";
+import type { TableInfo } from "./catalog.ts";
+import type { Identity } from "./changes.ts";
+import { tableName } from "./rowKeys.ts";
+
+/** One identity's question: which of these rows (by primary key) may it SELECT? */
+export interface VisibilityCheck {
+  identity: Identity;
+  keys: Array<Record<string, unknown>>;
+}
+
+// What Supabase gives `authenticated` (the longest per-role statement_timeout, requestContext.ts):
+// a policy that hangs must not stall the feed for longer.
+const STATEMENT_TIMEOUT = "8s";
+
+/**
+ * Answers every check for one table in ONE statement (`gateway_local.visible_keys`,
+ * sql/realtime-visibility.sql): per identity one read-only EXISTS query over its keys, planned
+ * under its role and claims as PostgREST would run its request, so its RLS policies decide.
+ * `result[i][j]` answers checks[i].keys[j]. A check whose policy raises sees nothing (logged),
+ * as Realtime reports no row; the other checks are unaffected.
+ * @example const [[visible]] = await visibleKeys(db, info, [{ identity, keys: [{ id }] }], log);
+ */
+export async function visibleKeys(
+  db: Db,
+  info: TableInfo,
+  checks: VisibilityCheck[],
+  log: (event: object) => void,
+): Promise<boolean[][]> {
+  const out = checks.map((c) => c.keys.map(() => false));
+  const asked = checks.filter((c) => c.keys.length > 0);
+  if (asked.length === 0) return out;
+  const payload = checks.map((c) => ({ role: c.identity.role, claims: c.identity.claims, keys: c.keys }));
+  try {
+    const { rows } = await db.transaction(async (tx) => {
+      await tx.query("select set_config('statement_timeout', $1, true)", [STATEMENT_TIMEOUT]);
+      return tx.query<{ check_no: number; ord: number | null; error: string | null }>(
+        "select check_no, ord, error from gateway_local.visible_keys($1::regclass, $2::jsonb)",
+        [tableName(info), JSON.stringify(payload)],
+      );
+    });
+    for (const r of rows) {
+      const verdicts = out[r.check_no - 1];
+      if (!verdicts) continue;
+      if (r.ord !== null) verdicts[r.ord - 1] = true;
+      else
+        log({
+          event: "realtime_rls_check_failed",
+          role: checks[r.check_no - 1]?.identity.role,
+          error: r.error,
+        });
+    }
+  } catch (error) {
+    log({ event: "realtime_rls_check_failed", error: String(error) });
+  }
+  return out;
+}

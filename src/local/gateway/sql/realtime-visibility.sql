@@ -1,0 +1,82 @@
+-- Local-only (not a migration; see realtime-capture.sql): the change feed's RLS check for a batch
+-- of changes. For each identity (a role and its JWT claims), which of the given rows it may SELECT,
+-- judged in the setting PostgREST gives a request (role, request.jwt.claims, request.headers/
+-- method/path, search_path) — the same way Supabase Realtime's realtime.apply_rls switches role and
+-- claims with set_config for each subscriber inside one function call
+-- (https://github.com/supabase/realtime, priv/repo/migrations, apply_rls).
+--
+-- p_checks: [{"role": "authenticated", "claims": {…}, "keys": [{"id": "…"}, …]}, …], keys being
+-- the capture trigger's pk objects. Returns (check_no, ord) for every visible key (both 1-based),
+-- and (check_no, null, error) for a check that raised (a policy error hides that check's rows
+-- only). The caller runs it as its own read-only transaction: every set_config here is local to it.
+--
+-- One statement for a whole burst: per identity one EXISTS query over its keys (planned with its
+-- role, so its policies apply), instead of one transaction per change and identity (1,000 changes
+-- watched by 100 users: 694 ms before on PGlite, docs/benchmarks.md section 4).
+create or replace function gateway_local.visible_keys(p_table regclass, p_checks jsonb)
+returns table (check_no integer, ord integer, error text)
+language plpgsql
+volatile
+as $$
+declare
+  v_sql text;
+  v_check jsonb;
+  v_no integer := 0;
+begin
+  perform pg_catalog.set_config('transaction_read_only', 'on', true);
+  select pg_catalog.format(
+           'select $2, k.ord::int, null::text from pg_catalog.jsonb_array_elements($1) with ordinality as k (v, ord) '
+           'where exists (select from %I.%I t where %s)',
+           n.nspname, c.relname,
+           pg_catalog.string_agg(
+             pg_catalog.format('t.%I = (k.v ->> %L)::%s', a.attname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)),
+             ' and ' order by pg_catalog.array_position(i.indkey::int2[], a.attnum)))
+    into v_sql
+  from pg_catalog.pg_class c
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  join pg_catalog.pg_index i on i.indrelid = c.oid and i.indisprimary
+  join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum = any (i.indkey::int2[])
+  where c.oid = p_table
+  group by n.nspname, c.relname;
+  if v_sql is null then
+    raise exception 'table % has no primary key', p_table using errcode = '22023';
+  end if;
+
+  -- Prepared once per call and planned once per role (force_generic_plan; a plan made for
+  -- another role is re-planned by PostgreSQL itself, RLS plans depend on the role): planning was
+  -- most of a check's cost (100 identities: 370–510 ms re-planned each, 220–280 ms prepared, on
+  -- a machine at load 23). A leftover of a failed call is dropped first, as apply_rls does.
+  if exists (select from pg_catalog.pg_prepared_statements where name = 'gateway_local_rls') then
+    deallocate gateway_local_rls;
+  end if;
+  execute 'prepare gateway_local_rls (jsonb, int) as ' || v_sql;
+  perform pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true),
+          pg_catalog.set_config('search_path', 'public, extensions', true),
+          pg_catalog.set_config('request.headers', '{}', true),
+          pg_catalog.set_config('request.method', '', true),
+          pg_catalog.set_config('request.path', '', true);
+
+  for v_check in select e from pg_catalog.jsonb_array_elements(p_checks) as e loop
+    v_no := v_no + 1;
+    begin
+      -- Only the roles a request may switch to (requestContext.ts): never the superuser.
+      if coalesce(v_check ->> 'role', '') <> all (array['anon', 'authenticated', 'service_role']) then
+        raise exception 'role % may not be used', v_check ->> 'role' using errcode = '42501';
+      end if;
+      -- set_config('role') needs only the session user's membership, so the next check can
+      -- switch again while this one's role is current.
+      perform pg_catalog.set_config('request.jwt.claims', v_check ->> 'claims', true),
+              pg_catalog.set_config('role', v_check ->> 'role', true);
+      return query execute pg_catalog.format('execute gateway_local_rls (%L, %s)', v_check -> 'keys', v_no);
+    exception when others then
+      -- The block's subtransaction is rolled back, its set_config calls with it.
+      check_no := v_no;
+      ord := null;
+      error := sqlstate || ': ' || sqlerrm;
+      return next;
+    end;
+  end loop;
+  deallocate gateway_local_rls;
+end;
+$$;
+revoke all on function gateway_local.visible_keys(regclass, jsonb) from public;
