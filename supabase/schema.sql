@@ -956,7 +956,7 @@ $$;
 -- Name: claim_health_checks(timestamp with time zone, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
-CREATE FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) RETURNS TABLE(id uuid, org_id uuid, integration_type text, config jsonb, health_status text, health_consecutive_failures integer, evidence_at timestamp with time zone, pings_this_month bigint)
+CREATE FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) RETURNS TABLE(id uuid, org_id uuid, integration_type text, config jsonb, health_status text, health_consecutive_failures integer, evidence_at timestamp with time zone, pings_this_month bigint, test_requested boolean)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -998,7 +998,11 @@ begin
        order by r.triggered_at desc limit 1)),
     coalesce((select t.requests from public.api_request_tally t
               where t.integration_id = c.id and t.purpose = 'ping'
-                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0)
+                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0),
+    exists (select from public.integration_admin_audit a
+            where a.org_id = c.org_id and a.integration_type = c.integration_type
+              and a.action = 'test_connection'
+              and a.occurred_at > coalesce(c.health_checked_at, '-infinity'::timestamptz))
   from claimed c;
 end;
 $$;
@@ -2216,6 +2220,24 @@ end;
 $$;
 
 --
+-- Name: notify_from_rejection(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.notify_from_rejection() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform sync_engine.enqueue_notification(new.org_id, 'vouchers_rejected',
+    format('%s refused voucher %s: %s', new.integration_type, new.voucher_number, new.error_message),
+    pg_catalog.jsonb_build_object('rejection_id', new.id, 'integration_type', new.integration_type,
+      'voucher_number', new.voucher_number, 'error_code', new.error_code, 'error_message', new.error_message,
+      'remote_code', new.remote_code, 'remote_status', new.remote_status, 'run_id', new.run_id, 'lines', new.lines));
+  return null;
+end;
+$$;
+
+--
 -- Name: notify_from_run(); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -2223,18 +2245,13 @@ CREATE FUNCTION sync_engine.notify_from_run() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-declare
-  v_data jsonb := pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type,
-    'triggered_by', new.triggered_by, 'attempt', new.attempt, 'max_attempts', new.max_attempts,
-    'error_code', new.error_code, 'error_message', new.error_message, 'records_exported', new.records_exported);
 begin
   perform sync_engine.enqueue_notification(new.org_id, 'run_failed',
     format('%s sync failed after attempt %s of %s: %s', new.integration_type, new.attempt, new.max_attempts,
-      coalesce(new.error_message, new.error_code, 'unknown error')), v_data);
-  if new.error_code = 'bad_request' then
-    perform sync_engine.enqueue_notification(new.org_id, 'vouchers_rejected',
-      format('%s refused the exported entries: %s', new.integration_type, coalesce(new.error_message, 'bad request')), v_data);
-  end if;
+      coalesce(new.error_message, new.error_code, 'unknown error')),
+    pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type,
+      'triggered_by', new.triggered_by, 'attempt', new.attempt, 'max_attempts', new.max_attempts,
+      'error_code', new.error_code, 'error_message', new.error_message, 'records_exported', new.records_exported));
   return null;
 end;
 $$;
@@ -4293,6 +4310,12 @@ CREATE TRIGGER export_rejection_audit_append_only BEFORE DELETE OR UPDATE ON pub
 CREATE TRIGGER export_rejection_audit_no_truncate BEFORE TRUNCATE ON public.export_rejection_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.rejection_audit_is_append_only();
 
 --
+-- Name: export_rejections export_rejections_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER export_rejections_notify AFTER INSERT ON public.export_rejections FOR EACH ROW EXECUTE FUNCTION sync_engine.notify_from_rejection();
+
+--
 -- Name: integration_admin_audit integration_admin_audit_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5184,6 +5207,13 @@ GRANT ALL ON FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id t
 
 REVOKE ALL ON FUNCTION sync_engine.notify_from_alert() FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.notify_from_alert() TO service_role;
+
+--
+-- Name: FUNCTION notify_from_rejection(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.notify_from_rejection() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.notify_from_rejection() TO service_role;
 
 --
 -- Name: FUNCTION notify_from_run(); Type: ACL; Schema: sync_engine; Owner: -

@@ -7,7 +7,7 @@
 --   organization_integrations_health_due_idx and by (org_id, integration_type), the one-active
 --   index. Its reactivation of quiet passive integrations reads passive rows only, through the
 --   partial index below.
--- Behaviour is unchanged; the volume and scheduler tests run as before.
+-- claim_health_checks is redefined from its latest definition (20261130113100). Behaviour is unchanged; the volume and scheduler tests run as before.
 set local lock_timeout = '5s';
 set local statement_timeout = '5min';
 
@@ -137,7 +137,8 @@ create or replace function sync_engine.claim_health_checks(
   health_status text,
   health_consecutive_failures integer,
   evidence_at timestamptz,
-  pings_this_month bigint
+  pings_this_month bigint,
+  test_requested boolean
 )
 language plpgsql
 set search_path = ''
@@ -180,7 +181,11 @@ begin
        order by r.triggered_at desc limit 1)),
     coalesce((select t.requests from public.api_request_tally t
               where t.integration_id = c.id and t.purpose = 'ping'
-                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0)
+                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0),
+    exists (select from public.integration_admin_audit a
+            where a.org_id = c.org_id and a.integration_type = c.integration_type
+              and a.action = 'test_connection'
+              and a.occurred_at > coalesce(c.health_checked_at, '-infinity'::timestamptz))
   from claimed c;
 end;
 $$;

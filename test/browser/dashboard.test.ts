@@ -228,14 +228,23 @@ describe("dashboard in chromium", () => {
        values ('d0000000-0000-4000-8000-000000000001', 'BAD-1', date '2026-11-15', '99999', 10, 'typo', now()),
               ('d0000000-0000-4000-8000-000000000001', 'BAD-1', date '2026-11-15', '3000', -10, 'typo', now())`,
     );
+    // A scheduled run (not "Sync now": the manual rate limit belongs to the other tests).
+    const { rows } = await stack.db.query<{ run_id: string }>(
+      "select run_id from sync_engine.enqueue_run('e0000000-0000-4000-8000-000000000002', 'scheduled', p_idempotency_key => 'browser-rejected-voucher')",
+    );
+    const runId = rows[0]?.run_id;
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const { rows: run } = await stack.db.query<{ status: string }>(
+        "select status from public.sync_run_log where id = $1",
+        [runId],
+      );
+      if (run[0]?.status === "succeeded") break;
+      if (Date.now() > deadline) throw new Error(`run ${runId} did not succeed: ${run[0]?.status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const page = await launch();
     await signIn(page, "coordinator@demo.test");
-    const bc = page.getByRole("region", { name: "Dynamics 365 Business Central" });
-    await bc.getByRole("button", { name: "Sync now" }).click();
-    await bc
-      .getByRole("status", { name: "Dynamics 365 Business Central sync status" })
-      .filter({ hasText: "Succeeded" })
-      .waitFor();
     const list = page.getByRole("region", { name: "Rejected vouchers" });
     const item = list.getByRole("listitem").filter({ hasText: "Voucher BAD-1" });
     await item.filter({ hasText: 'The "accountNumber" does not match to an Account.' }).waitFor();
@@ -284,9 +293,20 @@ describe("dashboard in chromium", () => {
     await settings.getByText("Running on schedule").waitFor();
     await card.locator("button:enabled", { hasText: "Sync now" }).waitFor();
 
-    // A slow Business Central keeps the run running long enough to cancel it.
+    // A scheduled run (as the scheduler enqueues it; the coordinator's manual sync of Business
+    // Central earlier holds the 5-minute manual rate limit) against a slow Business Central,
+    // with a voucher to send, stays running long enough to cancel it.
+    await stack.db.query(
+      `insert into public.ledger_entries (org_id, voucher_number, entry_date, account, amount, description, approved_at)
+       values ('d0000000-0000-4000-8000-000000000001', 'ADM-1', date '2026-11-20', '6300', 75, 'admin test', now()),
+              ('d0000000-0000-4000-8000-000000000001', 'ADM-1', date '2026-11-20', '3000', -75, 'admin test', now())`,
+    );
     stack.sandbox.fault({ target: "dynamics", kind: "latency", ms: 3_000, count: 20 });
-    await card.getByRole("button", { name: "Sync now" }).click();
+    await stack.db.query(
+      `insert into public.sync_run_log (org_id, integration_id, integration_type, triggered_by, scheduled_for)
+       values ('d0000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000002', 'dynamics', 'scheduled', now())`,
+    );
+    stack.worker.wake();
     const cancel = card.getByRole("button", { name: "Cancel" });
     await card.locator("button:enabled", { hasText: "Cancel" }).waitFor();
     await cancel.click();
@@ -294,7 +314,8 @@ describe("dashboard in chromium", () => {
     await banner.filter({ hasText: "Cancelled" }).waitFor();
     await shot(page, "10-admin-cancelled");
     const { rows: runs } = await stack.db.query<{ status: string }>(
-      "select status from public.sync_run_log where integration_id = 'e0000000-0000-4000-8000-000000000002' and triggered_by = 'manual'",
+      `select status from public.sync_run_log where integration_id = 'e0000000-0000-4000-8000-000000000002'
+       order by triggered_at desc limit 1`,
     );
     expect(runs).toEqual([{ status: "cancelled" }]);
     // The admin audit names the person.
@@ -319,6 +340,12 @@ describe("dashboard in chromium", () => {
     expect(await settings.getByLabel("Time zone").isDisabled()).toBe(true);
     expect(await page.getByRole("region", { name: "Notifications" }).count()).toBe(0);
     await shot(page, "11-coordinator-settings-disabled");
+    // The same in Norwegian.
+    await page.getByRole("button", { name: "Norsk" }).click();
+    const innstillinger = page.getByRole("region", { name: "Innstillinger for Xledger" });
+    await innstillinger.getByText("Bare administratorer kan endre innstillinger.").waitFor();
+    expect(await innstillinger.getByRole("button", { name: "Sett på pause" }).isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "English" }).click();
   });
 
   it("a webhook added by the admin receives a signed drift alert and a failed-run alert, retried after a 500", async () => {
@@ -347,14 +374,15 @@ describe("dashboard in chromium", () => {
       await shot(page, "12-admin-webhook-added");
 
       // A scheduled period that starts 6 minutes late (as after downtime) on its only attempt,
-      // against a Business Central that refuses every request: drift, then a failed run.
+      // against a Business Central that forbids every request: drift, then a failed run.
       // An approved entry not yet exported, so the run has something to send.
       await stack.db.query(
-        `insert into public.ledger_entries (org_id, account, amount, description, approved_at)
-         values ('d0000000-0000-4000-8000-000000000001', '6300', 420.00, 'Webhook test entry', now())`,
+        `insert into public.ledger_entries (org_id, voucher_number, entry_date, account, amount, description, approved_at)
+         values ('d0000000-0000-4000-8000-000000000001', 'HOOK-1', date '2026-11-21', '6300', 420, 'webhook test', now()),
+                ('d0000000-0000-4000-8000-000000000001', 'HOOK-1', date '2026-11-21', '3000', -420, 'webhook test', now())`,
       );
       stack.sandbox.reset(); // drops the previous test's queued latency faults
-      stack.sandbox.fault({ target: "dynamics", kind: "status", status: 400, count: 50 });
+      stack.sandbox.fault({ target: "dynamics", kind: "status", status: 403, count: 50 });
       await stack.db.query(
         `insert into public.sync_run_log (org_id, integration_id, integration_type, triggered_by, scheduled_for, max_attempts)
          values ('d0000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000002', 'dynamics', 'scheduled',

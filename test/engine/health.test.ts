@@ -211,6 +211,19 @@ describe.each(testDbKinds())("health monitor on %s", (kind) => {
     expect(open.rows).toEqual([]);
   });
 
+  it("an admin's connection test is pinged even when evidence would stand in (the budget still applies)", async () => {
+    await db.query(
+      "update public.organization_integrations set health_status = 'healthy', health_checked_at = now() - interval '1 minute', health_next_check_at = null where id = $1",
+      [s.xledgerId],
+    );
+    await db.query(
+      "insert into public.integration_admin_audit (org_id, integration_type, actor_user_id, action) values ($1, 'xledger', $2, 'test_connection')",
+      [s.orgId, s.users.admin],
+    );
+    await runHealthChecks(deps());
+    expect(pinged).toContain(s.xledgerId);
+  });
+
   it("returns from passive to active by itself after a quiet, healthy period (but not after a failed run)", async () => {
     failWith = new IntegrationError("burst_limit", "BAD_REQUEST.BURST_RATE_LIMIT_REACHED", {
       retryable: true,

@@ -135,7 +135,14 @@ describe.each(testDbKinds())("notification outbox on %s", (kind) => {
     const runId = rows[0]?.id as string;
     await db.query("select * from sync_engine.claim_runs('w1', 1, 60)");
     await db.query("select sync_engine.raise_drift_alert($1, 300000)", [runId]);
-    // Its last attempt fails for good.
+    // Xledger refuses one voucher (set aside, as the export pipeline records it), then the run's
+    // last attempt fails for good.
+    await db.query(
+      `insert into public.export_rejections (org_id, integration_id, integration_type, voucher_number, error_code,
+         error_message, entry_ids, lines, run_id)
+       values ($1, $2, 'xledger', 'V-17', 'bad_request', 'Account 9999 does not exist', '{}', 2, $3)`,
+      [s.orgId, s.xledgerId, runId],
+    );
     await db.query("update public.sync_run_log set max_attempts = 1 where id = $1", [runId]);
     await db.query(
       "select sync_engine.fail_run($1, 'w1', 1, 'bad_request', 'Account 9999 does not exist', false)",
@@ -174,6 +181,8 @@ describe.each(testDbKinds())("notification outbox on %s", (kind) => {
     const drift = JSON.parse(byEvent.get("drift")?.[0]?.body ?? "null");
     expect(drift.data.run_id).toBe(runId);
     expect(drift.data.details.drift_ms).toBeGreaterThan(300_000);
+    const rejected = JSON.parse(byEvent.get("vouchers_rejected")?.[0]?.body ?? "null");
+    expect(rejected.data).toMatchObject({ voucher_number: "V-17", run_id: runId, lines: 2 });
     const failed = JSON.parse(byEvent.get("run_failed")?.[0]?.body ?? "null");
     expect(failed.data).toMatchObject({
       run_id: runId,

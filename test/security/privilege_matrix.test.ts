@@ -216,6 +216,7 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.enqueue_notification(uuid,text,text,jsonb)": ENGINE,
   "sync_engine.notify_from_alert()": ENGINE,
   "sync_engine.notify_from_run()": ENGINE,
+  "sync_engine.notify_from_rejection()": ENGINE,
   "sync_engine.claim_notifications(integer,integer)": ENGINE,
   "sync_engine.record_notification_attempt(uuid,integer,integer,text,integer,double precision,double precision)":
     ENGINE,
