@@ -39,6 +39,8 @@ interface Due {
   health_consecutive_failures: number;
   evidence_at: Date | string | null;
   pings_this_month: number | string;
+  /** An admin asked for a connection test since the last check: evidence does not replace that ping. */
+  test_requested: boolean;
 }
 
 /**
@@ -69,7 +71,7 @@ async function checkOne(deps: HealthMonitorDeps, integration: Due, now: Date): P
     monthlyAllowance: monthlyRequestAllowance(integration.integration_type, integration.config),
     share: deps.config.healthPingShare ?? DEFAULT_PING_SHARE,
     pingsThisMonth: Number(integration.pings_this_month),
-    evidenceAt,
+    evidenceAt: integration.test_requested ? null : evidenceAt,
   });
   const base = {
     integration_id: integration.id,
