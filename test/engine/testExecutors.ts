@@ -35,15 +35,16 @@ export function recordingExecutor(
   return { executor, started, maxConcurrent: () => maxConcurrentPerRun };
 }
 
-/** An executor that runs until its signal aborts, then throws the abort reason. */
+/** An executor that runs until its signal aborts (or finds it aborted), then throws the abort reason. */
 export function blockingExecutor() {
   const started: string[] = [];
   const executor: RunExecutor = ({ run, signal }) => {
     started.push(run.id);
     return new Promise((_, reject) => {
-      signal.addEventListener("abort", () => reject(new Error(`aborted: ${String(signal.reason)}`)), {
-        once: true,
-      });
+      const abort = () => reject(new Error(`aborted: ${String(signal.reason)}`));
+      // Aborted before it started (claimed during a drain): a real executor checks at its first safe point.
+      if (signal.aborted) abort();
+      signal.addEventListener("abort", abort, { once: true });
     });
   };
   return { executor, started };
