@@ -1,3 +1,5 @@
+import { isRateLimitCode } from "../../integrations/errors.ts";
+
 /**
  * Health-check policy, pure and runtime-neutral (DESIGN §5): how often to ping, how to back off,
  * what a result means, when to stop pinging. Xledger bills every GraphQL request against a
@@ -5,9 +7,6 @@
  * interval is enforced, not just defaulted.
  */
 export const MIN_HEALTH_INTERVAL_MS = 15 * 60_000;
-
-/** Errors meaning "the API is rationing us": pinging more would burn the quota syncs need. */
-const QUOTA_CODES = new Set(["rate_limited", "burst_limit", "concurrency_limit", "insufficient_credits"]);
 
 export type HealthStatus = "unknown" | "healthy" | "degraded" | "unhealthy";
 export type HealthMode = "active" | "passive";
@@ -37,16 +36,12 @@ export function decideHealth(input: {
   }
   const failures = input.failuresBefore + 1;
   const delay = Math.min(Math.max(input.backoffCapMs, interval), interval * 2 ** failures);
-  const quota = input.errorCode !== undefined && QUOTA_CODES.has(input.errorCode);
+  // Rationed (isRateLimitCode): pinging more would burn the quota the syncs need.
+  const quota = input.errorCode !== undefined && isRateLimitCode(input.errorCode);
   return {
     // One failure is a blip (degraded); three in a row (≈ 1 h 45 min with backoff) is unhealthy.
     status: quota ? "degraded" : failures >= 3 ? "unhealthy" : "degraded",
     mode: quota ? "passive" : "active",
     nextCheckAt: new Date(input.now.getTime() + delay),
   };
-}
-
-/** In passive mode health follows sync outcomes instead of pings. */
-export function healthFromRun(result: "succeeded" | "failed"): HealthStatus {
-  return result === "succeeded" ? "healthy" : "unhealthy";
 }
