@@ -49,14 +49,14 @@ describe.runIf(testDbKinds().includes("postgres"))(
         const killedAt = Date.now();
 
         const rec = recordingExecutor();
-        const rescuer = new Worker({
+        const reaper = new Worker({
           db: t.db,
           executor: rec.executor,
           scheduler: false,
-          workerId: "rescuer",
+          workerId: "reaper",
           config: { leaseSeconds: 5, heartbeatSeconds: 1, pollSeconds: 0.2 },
         });
-        await rescuer.start();
+        await reaper.start();
         try {
           const row = await until(
             async () =>
@@ -73,10 +73,10 @@ describe.runIf(testDbKinds().includes("postgres"))(
           console.log(
             `SIGKILLed run retried and succeeded ${recoveredMs} ms after the kill (lease 5 s, sweep 0.2 s)`,
           );
-          expect(row).toMatchObject({ status: "succeeded", attempt: 2, worker_id: "rescuer" });
+          expect(row).toMatchObject({ status: "succeeded", attempt: 2, worker_id: "reaper" });
           expect(rec.started).toEqual([runId]);
         } finally {
-          await rescuer.stop(0);
+          await reaper.stop(0);
         }
       } finally {
         if (proc.exitCode === null) proc.kill("SIGKILL");

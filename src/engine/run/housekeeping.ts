@@ -26,7 +26,7 @@ export async function reapExpired(deps: HousekeepingDeps): Promise<number> {
   const reaped = await reapExpiredLeases(deps.db);
   if (reaped.length > 0) deps.metrics.reaped(reaped.length);
   for (const r of reaped)
-    deps.log.warn({ event: "lease_expired_run_rescued", run_id: r.run_id, status: r.status });
+    deps.log.warn({ event: "lease_expired_run_reaped", run_id: r.run_id, status: r.status });
   return reaped.length;
 }
 
