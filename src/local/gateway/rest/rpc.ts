@@ -1,12 +1,17 @@
 import { pgError } from "../../../db/types.ts";
 import { BodyTooLargeError, corsHeaders, header, headersObject, readBody, sendText } from "../http.ts";
-import { type PostgrestErrorResponse, toPostgrestError } from "../postgrestError.ts";
 import { withRequestContext } from "../requestContext.ts";
 import { quoteIdent, type Routine, routineNames } from "./catalog.ts";
-import { notImplemented, pgrstError, sendPostgrestError } from "./errors.ts";
 import { bestMatch } from "./fuzzy.ts";
 import { isAuthenticated } from "./identity.ts";
 import { wantsSingleObject } from "./media.ts";
+import {
+  notImplemented,
+  type PostgrestErrorResponse,
+  pgrstError,
+  sendPostgrestError,
+  toPostgrestError,
+} from "./postgrestError.ts";
 import type { RestRequest } from "./types.ts";
 
 type Payload =

@@ -1,12 +1,18 @@
 import { pgError } from "../../../db/types.ts";
 import { BodyTooLargeError, header, headersObject, readBody, sendText } from "../http.ts";
-import { type PostgrestErrorResponse, toPostgrestError } from "../postgrestError.ts";
 import { withRequestContext } from "../requestContext.ts";
 import { quoteIdent, type Relation } from "./catalog.ts";
-import { notImplemented, pgrstError, queryParamError, sendPostgrestError } from "./errors.ts";
 import { type Filter, filtersSql, parseFilter, splitList } from "./filters.ts";
 import { isAuthenticated } from "./identity.ts";
 import { parseAccept } from "./media.ts";
+import {
+  notImplemented,
+  type PostgrestErrorResponse,
+  pgrstError,
+  queryParamError,
+  sendPostgrestError,
+  toPostgrestError,
+} from "./postgrestError.ts";
 import type { RestRequest } from "./types.ts";
 
 // Supabase's `[api] max_rows = 1000`: PostgREST never returns more rows than this per request.
