@@ -6,7 +6,8 @@ import { silentLogger } from "../../src/engine/observe/logger.ts";
 import type { schedulerTick as Tick } from "../../src/engine/schedule/scheduler.ts";
 import { createDatabase, dropDatabase } from "../lib/pg.ts";
 
-const [template = "", nArg = "10000", modulePath = "src/engine/schedule/scheduler.ts"] = process.argv.slice(2);
+const [template = "", nArg = "10000", modulePath = "src/engine/schedule/scheduler.ts"] =
+  process.argv.slice(2);
 const n = Number(nArg);
 const { schedulerTick } = (await import(pathToFileURL(modulePath).href)) as { schedulerTick: typeof Tick };
 const { name, url } = await createDatabase("probe", template);
