@@ -5,7 +5,7 @@ export default defineConfig({
     include: ["test/**/*.test.{ts,tsx}"],
     // Browser tests need chromium (`npm run test:browser`); the chaos suite has its own config.
     exclude: ["test/browser/**", "node_modules/**"],
-    // PGlite cold start is ~3 s and a template clone ~1 s (reference/toolchain.md);
+    // PGlite cold start is ~3 s and a template clone ~1 s (docs/architecture.md §11);
     // files run in parallel on 2 cores, so give each hook generous room.
     hookTimeout: 60_000,
     testTimeout: 30_000,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Edge Function tests under real Deno (DESIGN §8): the worker handler called with Request
+# The Edge Function tests under real Deno (docs/architecture.md §8): the worker handler called with Request
 # objects, the real entry point under Deno.serve, against PostgreSQL and the sandbox.
 #
 #   scripts/deno-test.sh            # DATABASE_URL defaults to the machine's PG 15

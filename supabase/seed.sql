@@ -1,4 +1,4 @@
--- Demo data (DESIGN §6): "Demo Org" with an admin, a coordinator and a viewer, "Other Org" with a
+-- Demo data (docs/architecture.md §6): "Demo Org" with an admin, a coordinator and a viewer, "Other Org" with a
 -- coordinator; password demo-password for all. Both integration types point at the sandbox
 -- accounting servers that `sync-scheduler start` serves on the same port as the gateway.
 -- Idempotent: `sync-scheduler start` applies it on every boot.
@@ -66,7 +66,7 @@ where i.org_id = 'd0000000-0000-4000-8000-000000000001' and i.integration_type =
   and (i.config ->> 'company_id' is distinct from '5f3c2a10-9b1e-4d2a-8c3f-0a1b2c3d4e01'
        or not (i.config ? 'journal_id' or i.config ? 'journal_code'));
 
--- Sandbox credentials (DESIGN §9) through the one door that validates and stores them: Vault on
+-- Sandbox credentials (docs/architecture.md §9) through the one door that validates and stores them: Vault on
 -- Supabase, the owner-only table elsewhere. Re-running overwrites them with the same values.
 select sync_engine.set_integration_credentials(i.id, c.credentials)
 from (values

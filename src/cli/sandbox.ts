@@ -12,7 +12,7 @@ const options = z.object({
   host: z.string().min(1).default("127.0.0.1"),
 });
 
-/** `sync-scheduler sandbox [--port 4010] [--host 127.0.0.1]` — the fake Xledger and Business Central (DESIGN §9). */
+/** `sync-scheduler sandbox [--port 4010] [--host 127.0.0.1]` — the fake Xledger and Business Central (docs/architecture.md §9). */
 export async function sandboxCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,

@@ -6,7 +6,7 @@ import type { RunStatus } from "./types.ts";
  * for it.
  */
 
-/** The codes `trigger_integration_sync` raises (DESIGN §4), plus the two the client adds. */
+/** The codes `trigger_integration_sync` raises (docs/architecture.md §4), plus the two the client adds. */
 export const TRIGGER_ERROR_CODES = [
   "permission_denied",
   "org_scope_violation",

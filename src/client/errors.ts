@@ -60,7 +60,7 @@ export class SyncError extends Error {
   }
 }
 
-/** A refused `triggerManualSync`; `code` is one of DESIGN §4's or `network_error` / `unknown`. */
+/** A refused `triggerManualSync`; `code` is one of docs/architecture.md §4's or `network_error` / `unknown`. */
 export class SyncTriggerError extends SyncError {
   override readonly name = "SyncTriggerError";
   /** See {@link SyncError.__isSyncError}: recognised by {@link isSyncTriggerError} across copies. */

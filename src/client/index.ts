@@ -1,5 +1,5 @@
 /**
- * Sync Scheduler client SDK over supabase-js (DESIGN §7): the manual trigger with typed errors,
+ * Sync Scheduler client SDK over supabase-js (docs/architecture.md §7): the manual trigger with typed errors,
  * run reads, cancel, and live run status. See docs/client.md.
  * @example
  * import { isSyncTriggerError, SyncSchedulerRepository } from "sync-scheduler/client";

@@ -3,7 +3,7 @@ import type { IntegrationType } from "../integrations/integrationType.ts";
 
 export type { IntegrationType };
 
-/** The run state machine (DESIGN §5, docs/state-machine.md). */
+/** The run state machine (docs/architecture.md §5, docs/state-machine.md). */
 export type RunStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";
 
 /** The user-facing locales; every message the SDK and components show exists in both. */

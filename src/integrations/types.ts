@@ -39,7 +39,7 @@ export interface AdapterContext {
 /**
  * What the engine calls. Every method throws only {@link import("./errors.ts").IntegrationError}.
  *
- * Exactly-once protocol (DESIGN §5): before re-sending a batch that may have reached the remote
+ * Exactly-once protocol (docs/architecture.md §5): before re-sending a batch that may have reached the remote
  * system (crash, timeout, lost response), the engine calls {@link findExported} with the batch's ids
  * and only exports the ones that are not found.
  */
@@ -47,7 +47,7 @@ export interface IntegrationAdapter {
   readonly type: IntegrationType;
   /** The most entries {@link export} should be given at once (one remote request / one atomic unit). */
   readonly maxBatchSize: number;
-  /** A cheap health check (DESIGN §5 health monitor). Resolves when the system answers and accepts our credentials. */
+  /** A cheap health check (docs/architecture.md §5.4). Resolves when the system answers and accepts our credentials. */
   ping(ctx: AdapterContext): Promise<void>;
   /** Which of our references already exist externally; order is not significant, unknown ids are omitted. */
   findExported(references: string[], ctx: AdapterContext): Promise<ExportedEntry[]>;

@@ -1,5 +1,5 @@
 /**
- * React bindings for the Sync Scheduler SDK (DESIGN §7): hooks on TanStack Query and the
+ * React bindings for the Sync Scheduler SDK (docs/architecture.md §7): hooks on TanStack Query and the
  * ManualSyncButton / SyncStatusBanner components. See docs/client.md for the Riverpod mapping.
  * @example
  * import { ManualSyncButton, SyncSchedulerProvider, SyncStatusBanner } from "sync-scheduler/react";

@@ -1,4 +1,4 @@
--- Core data model (DESIGN §3). Table and column names are a contract.
+-- Core data model (docs/architecture.md §3). Table and column names are a contract.
 --
 -- Privileges are revoked by default and granted explicitly: Supabase stops auto-granting new
 -- objects in `public` to anon/authenticated (api.auto_expose_new_tables, 2026-05-30), and even

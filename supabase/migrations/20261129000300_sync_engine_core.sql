@@ -1,9 +1,10 @@
--- The engine's SQL core (DESIGN §5). One function per operation; set-based where the hot path
+-- The engine's SQL core (docs/architecture.md §5). One function per operation; set-based where the hot path
 -- needs it (claim many, heartbeat many, complete many). The state machine is written down in
 -- docs/state-machine.md and enforced by sync_engine.guard_run_transition below.
 --
--- None of these functions is SECURITY DEFINER: they run with the caller's rights, and only the
--- owner and service_role may execute them (grants at the end of this file).
+-- None of these functions is SECURITY DEFINER but purge_trigger_audit (it deletes from the
+-- append-only audit, which no role but the owner may): they run with the caller's rights, and only
+-- the owner and service_role may execute them (grants at the end of this file).
 
 -- Deployment settings read by the engine in SQL (dispatch URL for pg_net). Service-only.
 create table sync_engine.settings (
@@ -218,7 +219,7 @@ $$;
 
 -- ---------------------------------------------------------------------------------------------
 -- Claim up to p_limit due runs. SKIP LOCKED lets N workers claim concurrently without waiting
--- on each other; batching is the main throughput lever (reference/toolchain.md: claim-1 ≈ 1.5k/s
+-- on each other; batching is the main throughput lever (docs/architecture.md §11: claim-1 ≈ 1.5k/s
 -- vs claim-50 ≈ 41k/s on this hardware). attempt + worker_id form the fencing token that every
 -- later call must present.
 -- ---------------------------------------------------------------------------------------------

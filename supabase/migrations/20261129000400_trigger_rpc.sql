@@ -1,4 +1,4 @@
--- The manual-trigger RPC (DESIGN §4, a contract) and the custom access token hook that puts
+-- The manual-trigger RPC (docs/architecture.md §4, a contract) and the custom access token hook that puts
 -- the org_id claim it relies on into every JWT.
 
 -- Definer: the caller (authenticated) may not insert runs or audit rows itself; this function

@@ -1,11 +1,11 @@
--- Integration credentials and the export pipeline (DESIGN §3, §5, §9).
+-- Integration credentials and the export pipeline (docs/architecture.md §3, §5.2, §9).
 --
 -- Credentials: sync_engine.set_integration_credentials validates the shape per integration type
 -- and stores the secret in Supabase Vault where it exists, else in the owner-only table
 -- sync_engine.integration_credentials. sync_engine.integration_runtime hands the worker type,
 -- config and decrypted credentials. No client role can reach either.
 --
--- Export pipeline (exactly-once protocol of DESIGN §5), per batch:
+-- Export pipeline (exactly-once protocol of docs/architecture.md §5), per batch:
 --   next_export_batch   – the org's approved entries not yet exported to this integration, in id
 --                         order after the run's cursor, each flagged when it may already have been sent;
 --   mark_batch_in_flight – BEFORE sending: records that these entries may reach the external system;
@@ -77,7 +77,7 @@ begin
       'No integration with this id.', pg_catalog.jsonb_build_object('integration_id', v_id));
   end if;
 
-  -- The shapes of DESIGN §9. Problems name keys, never values: a secret must not reach a log.
+  -- The shapes of docs/architecture.md §9. Problems name keys, never values: a secret must not reach a log.
   v_required := case v_type
     when 'xledger' then array['token']
     when 'dynamics' then array['client_id', 'client_secret']

@@ -1,4 +1,4 @@
--- Serverless engine on Supabase (DESIGN §5 "Serverless"): the worker Edge Function
+-- Serverless engine on Supabase (docs/architecture.md §5.5): the worker Edge Function
 -- (supabase/functions/sync-worker) is driven by
 --   * pg_net at enqueue:   sync_engine.dispatch_run posts {"run_id": …} (fire-and-forget, at commit);
 --   * pg_cron every minute: sync_engine.serverless_sweep posts {} — reaper, scheduler tick, health

@@ -1,4 +1,4 @@
--- pgTAP: the manual-trigger RPC (DESIGN §4), acting as users the way PostgREST does.
+-- pgTAP: the manual-trigger RPC (docs/architecture.md §4), acting as users the way PostgREST does.
 -- Run with pg_prove against a migrated database (.ci/run does), or `supabase test db`.
 begin;
 create extension if not exists pgtap with schema extensions;

@@ -16,7 +16,7 @@ import { type Stack, startStack } from "../../src/local/stack/startStack.ts";
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const SCREENSHOTS = join(repoRoot, "artifacts", "screenshots");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-// reference/toolchain.md: the flags that work for Debian chromium here.
+// docs/architecture.md §11: the flags that work for Debian chromium here.
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",

@@ -53,7 +53,7 @@ describe("SyncTriggerError mapping", () => {
     );
     expect(toSyncTriggerError({ code: "XX000", message: "boom" }, 500).code).toBe("unknown");
     expect(toSyncTriggerError(null, 502).code).toBe("unknown");
-    // A cancel code is not a trigger code: the trigger's union stays DESIGN §4's.
+    // A cancel code is not a trigger code: the trigger's union stays docs/architecture.md §4's.
     expect(toSyncTriggerError({ code: "run_not_found" }, 404).code).toBe("unknown");
     expect(toSyncError({ code: "run_not_found" }, 404).code).toBe("run_not_found");
   });

@@ -105,7 +105,7 @@ describe.each(testDbKinds())("gateway realtime on %s", (kind) => {
     await h.close();
   });
 
-  /** Subscribes like DESIGN §7 `watchRun` and waits until the server confirmed "Subscribed to PostgreSQL". */
+  /** Subscribes like docs/architecture.md §7 `watchRun` and waits until the server confirmed "Subscribed to PostgreSQL". */
   async function watch(client: SupabaseClient, token: string, id: string) {
     await client.realtime.setAuth(token);
     const events: Array<{ eventType: string; new: Record<string, unknown>; old: Record<string, unknown> }> =

@@ -1,5 +1,5 @@
 /**
- * A reference model of DESIGN §4: the outcome `trigger_integration_sync` must produce for one
+ * A reference model of docs/architecture.md §4: the outcome `trigger_integration_sync` must produce for one
  * call, derived from the inputs alone, checks in the contract's order 1–7. Kept deliberately
  * naive (no SQL, no shared code with the migration) so the property test compares two
  * independent implementations.
@@ -77,7 +77,7 @@ export function claimText(value: unknown): string | null {
   return JSON.stringify(value);
 }
 
-/** The outcome DESIGN §4 prescribes for a case. */
+/** The outcome docs/architecture.md §4 prescribes for a case. */
 export function expectedOutcome(c: TriggerCase): ModelOutcome {
   // 1. An authenticated user: a uuid-shaped sub and the role claim `authenticated`.
   const subOk =

@@ -316,7 +316,7 @@ function identityFor(c: TriggerCase, w: World, orgArg: string | null): Identity 
   };
 }
 
-describe.each(testDbKinds())("trigger_integration_sync against the DESIGN §4 model on %s", (kind) => {
+describe.each(testDbKinds())("trigger_integration_sync against its contract model on %s", (kind) => {
   let t: TestDb;
   let db: Db;
   const seen = new Map<string, number>();

@@ -1,4 +1,4 @@
-/** The sandbox control endpoints: state, faults validation, reset (DESIGN §9 contract). */
+/** The sandbox control endpoints: state, faults validation, reset (docs/architecture.md §9 contract). */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../src/local/sandbox/index.ts";
 

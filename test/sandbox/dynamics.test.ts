@@ -161,7 +161,7 @@ describe("fake Business Central API", () => {
     expect(
       (await call("GET", `${linesUrl()}?$filter=${encodeURIComponent(inList)}`)).body.value,
     ).toHaveLength(2);
-    // /__sandbox/state keys "our reference" as the canonical lower-case uuid with dashes (DESIGN §9).
+    // /__sandbox/state keys "our reference" as the canonical lower-case uuid with dashes (docs/architecture.md §9).
     expect(sandbox.state().dynamics.received).toEqual({
       [a as string]: 1,
       [b as string]: 1,

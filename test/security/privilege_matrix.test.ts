@@ -119,8 +119,6 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
     ENGINE,
   "sync_engine.record_snooze(uuid,text,integer,text)": ENGINE,
   "sync_engine.release_runs(text,uuid[])": ENGINE,
-  "sync_engine.schedule_due_periods(uuid[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[])":
-    ENGINE,
   "sync_engine.schedule_due_plans(timestamp with time zone,integer,text[],text[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[])":
     ENGINE,
   "sync_engine.schedule_periods(uuid,timestamp with time zone,timestamp with time zone,timestamp with time zone[],timestamp with time zone)":
@@ -128,6 +126,13 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.set_integration_credentials(uuid,jsonb)": ENGINE,
   "sync_engine.validate_integration()": ENGINE,
   "sync_engine.vault_available()": ENGINE,
+  // One source for repeated SQL literals and the client RPCs' caller checks (20261130090000).
+  "sync_engine.run_lock_key(uuid,text)": ENGINE,
+  "sync_engine.period_key(uuid,timestamp with time zone)": ENGINE,
+  "sync_engine.wake_workers(text)": ENGINE,
+  "sync_engine.caller_user_id(text)": ENGINE,
+  "sync_engine.require_member_role(uuid,uuid,text[],text)": ENGINE,
+  "sync_engine.authorize_org_caller(uuid,text[],text)": ENGINE,
   // Serverless dispatch (pg_cron + pg_net → the worker Edge Function).
   "sync_engine.post_to_worker(jsonb)": ENGINE,
   "sync_engine.serverless_sweep()": ENGINE,

@@ -8,7 +8,7 @@ const URL_ = "https://project-ref.supabase.co/functions/v1/sync-worker";
 
 // Stand-ins with the real signatures: pg_net has no Debian package and neither extension builds
 // for PGlite. cron.schedule upserts by (jobname, username) and cron.unschedule raises for an
-// unknown name, as pg_cron does (reference/supabase-wire.md §4.2).
+// unknown name, as pg_cron does (pg_cron README, https://github.com/citusdata/pg_cron).
 const PG_NET = `
   create schema net;
   create table net.calls (id bigserial primary key, url text, body jsonb, headers jsonb, timeout_ms int);

@@ -132,5 +132,7 @@ describe("sync-scheduler start (child process)", () => {
       proc.kill("SIGINT");
       expect(await exited).toBe(0);
     }
-  });
+    // Two cold starts of a child process (PGlite's first open of an empty data dir ≈ 4 s, then a
+    // migrate and a sync each): 30 s was too little on a loaded 2-core machine.
+  }, 120_000);
 });

@@ -1,9 +1,9 @@
 import { z } from "zod";
 
 /**
- * How one Edge Function worker spends its wall clock (DESIGN §5 "Serverless"). Supabase limits a
+ * How one Edge Function worker spends its wall clock (docs/architecture.md §5.5). Supabase limits a
  * function worker to 150 s of wall clock on Free (400 s paid) and 2 s of CPU per request
- * (reference/supabase-wire.md §5); the worker is killed, not warned, at the limit. The wall clock
+ * (https://supabase.com/docs/guides/functions/limits); the worker is killed, not warned, at the limit. The wall clock
  * belongs to the worker (isolate), not to a request: a request arriving at a 100 s old isolate has
  * only 50 s left, so the handler measures from isolate start (see `clock` in workerHandler.ts).
  *

@@ -1,5 +1,5 @@
 /**
- * The worker Edge Function's request handler (DESIGN §5 "Serverless"): ONE implementation, served by
+ * The worker Edge Function's request handler (docs/architecture.md §5.5): ONE implementation, served by
  * `Deno.serve` on Supabase (supabase/functions/sync-worker/index.ts) and by the local gateway at
  * `/functions/v1/sync-worker` (src/local/stack/startStack.ts). Web-standard APIs only: nothing Node-only
  * may enter this module's import graph (the Deno test type-checks and runs it).

@@ -1,5 +1,5 @@
 /**
- * The export executor: one attempt of one run, for both integration types (DESIGN §5 "Execute").
+ * The export executor: one attempt of one run, for both integration types (docs/architecture.md §5.2).
  *
  * Per batch of `adapter.maxBatchSize` approved entries, in id order after the run's cursor:
  *   1. `mark_batch_in_flight`  — committed before anything is sent;

@@ -1,7 +1,7 @@
 import { isRateLimitCode } from "../../integrations/errors.ts";
 
 /**
- * Health-check policy, pure and runtime-neutral (DESIGN §5): how often to ping, how to back off,
+ * Health-check policy, pure and runtime-neutral (docs/architecture.md §5.4): how often to ping, how to back off,
  * what a result means, when to stop pinging. Xledger bills every GraphQL request against a
  * monthly allowance (5,000 included): one ping per 15 minutes is 2,880 a month, so the minimum
  * interval is enforced, not just defaulted.

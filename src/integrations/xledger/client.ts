@@ -34,7 +34,7 @@ export interface XledgerAdapterOptions {
   now?: () => number;
 }
 
-// 30 s per request: an Edge Function has 150 s wall clock (DESIGN §5), so a batch plus a lookup plus one
+// 30 s per request: an Edge Function has 150 s wall clock (docs/architecture.md §5), so a batch plus a lookup plus one
 // retry still fits, and a healthy Xledger answers a 100-item mutation in well under a second.
 const DEFAULT_TIMEOUT_MS = 30_000;
 // 100 items per mutation keeps each request around 30 KB (≈300 B per item) — far below any upload limit —

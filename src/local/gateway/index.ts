@@ -60,7 +60,7 @@ function prefixed(pathname: string, prefix: string): string | null {
 }
 
 /**
- * Starts the Supabase-compatible local gateway (DESIGN §6) over one database: PostgREST-style
+ * Starts the Supabase-compatible local gateway (docs/architecture.md §6) over one database: PostgREST-style
  * `/rest/v1`, GoTrue-style `/auth/v1`, Realtime at `/realtime/v1/websocket`, Edge Functions at
  * `/functions/v1`, and the dashboard at `/`. Unmodified supabase-js works against it. Applies
  * the gateway's local-only SQL (refresh tokens, change capture) first, idempotently; the

@@ -1,6 +1,6 @@
 import { compactVerify, SignJWT } from "jose";
 
-/** Supabase's local default (supabase/cli config); DESIGN §6. Env `SUPABASE_JWT_SECRET` overrides it upstream. */
+/** Supabase's local default (supabase/cli config); docs/architecture.md §6. Env `SUPABASE_JWT_SECRET` overrides it upstream. */
 export const DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
 
 /** JWT claims as a JSON object. */

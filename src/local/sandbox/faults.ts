@@ -1,5 +1,5 @@
 /**
- * Fault injection (`POST /__sandbox/faults`, contract in DESIGN §9): each accepted body queues one fault
+ * Fault injection (`POST /__sandbox/faults`, contract in docs/architecture.md §9): each accepted body queues one fault
  * for the next `count` requests to its target, first queued first served.
  */
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /**
- * The sandbox: fake Xledger and Business Central on one node:http server (DESIGN §9), plus the control
+ * The sandbox: fake Xledger and Business Central on one node:http server (docs/architecture.md §9), plus the control
  * endpoints `GET /__sandbox/state`, `POST /__sandbox/faults` and `POST /__sandbox/reset`.
  */
 

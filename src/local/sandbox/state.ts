@@ -6,7 +6,7 @@
 /** The two fake systems. */
 export type SandboxTarget = "xledger" | "dynamics";
 
-/** Body of `GET /__sandbox/state` (contract, DESIGN §9). */
+/** Body of `GET /__sandbox/state` (contract, docs/architecture.md §9). */
 export interface SandboxState {
   xledger: { received: Record<string, number> };
   dynamics: { received: Record<string, number> };

@@ -1,5 +1,5 @@
 /**
- * The worker Edge Function under real Deno, against a real PostgreSQL and the sandbox (DESIGN §8).
+ * The worker Edge Function under real Deno, against a real PostgreSQL and the sandbox (docs/architecture.md §8).
  * Run by scripts/deno-test.sh:
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
  *     deno test --allow-all --config supabase/functions/sync-worker/deno.json supabase/functions/tests/

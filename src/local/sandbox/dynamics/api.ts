@@ -239,7 +239,7 @@ function createLine(
 }
 
 /**
- * "Our reference" for `/__sandbox/state` (DESIGN §9: the ledger entry id as canonical lower-case uuid text):
+ * "Our reference" for `/__sandbox/state` (docs/architecture.md §9: the ledger entry id as canonical lower-case uuid text):
  * the adapter sends it as 32 upper-case hex digits in `externalDocumentNumber`; a dashed uuid is accepted
  * too, and a line without one falls back to `documentNumber`. Anything else counts under its own text.
  */

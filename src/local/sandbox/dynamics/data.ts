@@ -3,7 +3,7 @@
  * GUIDs so seeds, demos and tests can put them in `organization_integrations.config`.
  */
 
-/** Client credentials the sandbox token endpoint accepts (DESIGN §9). */
+/** Client credentials the sandbox token endpoint accepts (docs/architecture.md §9). */
 export const SANDBOX_BC_CLIENT_ID = "sandbox-client";
 export const SANDBOX_BC_CLIENT_SECRET = "sandbox-secret";
 

@@ -1,6 +1,6 @@
 /**
  * Xledger-shaped GraphQL errors: HTTP 200, `{"errors":[{"code":"BAD_REQUEST.…","message":"…","extensions":{…}}]}`
- * with `code` as a top-level field of each error (reference/accounting-apis.md §7.1).
+ * with `code` as a top-level field of each error (Xledger's official sample, https://github.com/xledger/graphql-samples, GraphQL/GraphQLClient.cs).
  */
 import { GraphQLError } from "graphql";
 import type { Reply } from "../http.ts";

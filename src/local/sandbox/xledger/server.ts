@@ -17,7 +17,7 @@ import { xledgerRoot } from "./resolvers.ts";
 import { buildXledgerSchema } from "./schema.ts";
 import { GLImportItemStore } from "./store.ts";
 
-/** The one API token the sandbox accepts (DESIGN §9). */
+/** The one API token the sandbox accepts (docs/architecture.md §9). */
 export const SANDBOX_XLEDGER_TOKEN = "sandbox-xledger-token";
 
 /** The message real Xledger sends for a missing or malformed Authorization header (community client tests). */

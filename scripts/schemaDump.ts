@@ -1,0 +1,86 @@
+/**
+ * supabase/schema.sql: the live schema of `public`, `sync_engine` and `sync_auth` after every
+ * migration, so a reader sees what is deployed now instead of replaying ten migrations in their head
+ * (graphile-worker keeps a generated dump the same way). Generated, never edited:
+ *
+ *   npm run schema:dump            # rewrite supabase/schema.sql
+ *   npm run schema:dump -- --check # exit 1 when it is stale (test/db/schema.test.ts does the same)
+ *
+ * It migrates a throwaway database on DATABASE_URL's server (default the machine's PostgreSQL 15)
+ * with the project's runner and dumps it with that server's pg_dump, normalised so the file
+ * changes only when the schema does.
+ */
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import pg from "pg";
+import { migrate } from "../src/db/migrate.ts";
+import { openPostgres } from "../src/db/postgres.ts";
+
+const run = promisify(execFile);
+export const schemaFile = fileURLToPath(new URL("../supabase/schema.sql", import.meta.url));
+const SCHEMAS = ["public", "sync_engine", "sync_auth"];
+
+const HEADER = `-- GENERATED FILE: do not edit. \`npm run schema:dump\` writes it from supabase/migrations.
+-- The live schema of public, sync_engine and sync_auth after every migration (pg_dump --schema-only,
+-- normalised). Migrations are history; this is what is deployed now. test/db/schema.test.ts fails
+-- when a migration changes the schema and this file was not regenerated.
+`;
+
+/** Drops what differs between two dumps of the same schema: pg_dump's per-run \restrict key and versions. */
+export function normaliseDump(dump: string): string {
+  const lines = dump
+    .split("\n")
+    .filter((l) => !/^\\(un)?restrict /.test(l) && !/^-- Dumped (from|by) /.test(l));
+  return `${HEADER}${lines
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim()}\n`;
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Migrates a fresh database on `serverUrl`'s server, dumps it, drops it. */
+export async function dumpLiveSchema(serverUrl: string): Promise<string> {
+  const name = `sync_schema_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: withDatabase(serverUrl, "postgres") });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+    const url = withDatabase(serverUrl, name);
+    const db = openPostgres({ connectionString: url, max: 2 });
+    try {
+      await migrate(db);
+    } finally {
+      await db.close();
+    }
+    const args = ["--schema-only", "--no-owner", ...SCHEMAS.flatMap((s) => ["-n", s]), url];
+    const { stdout } = await run("pg_dump", args, { maxBuffer: 64 * 1024 * 1024 });
+    return normaliseDump(stdout);
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const serverUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
+  const fresh = await dumpLiveSchema(serverUrl);
+  if (process.argv.includes("--check")) {
+    const current = await readFile(schemaFile, "utf8").catch(() => "");
+    if (current !== fresh) {
+      console.error("supabase/schema.sql is stale: run `npm run schema:dump` and commit it.");
+      process.exit(1);
+    }
+    console.log("supabase/schema.sql is up to date.");
+  } else {
+    await writeFile(schemaFile, fresh);
+    console.log(`wrote ${schemaFile}`);
+  }
+}
