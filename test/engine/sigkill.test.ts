@@ -5,7 +5,8 @@ import { Worker } from "../../src/engine/run/worker.ts";
 import { triggerSync, user } from "../helpers/actAs.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 import { createScenario } from "../helpers/fixtures.ts";
-import { recordingExecutor, until } from "./testExecutors.ts";
+import { waitFor } from "../helpers/waitFor.ts";
+import { recordingExecutor } from "./testExecutors.ts";
 
 const child = fileURLToPath(new URL("./fixtures/hangingWorker.ts", import.meta.url));
 
@@ -29,21 +30,14 @@ describe.runIf(testDbKinds().includes("postgres"))(
       });
       const exited = new Promise((resolve) => proc.on("exit", resolve));
       try {
-        await until(
-          () => out,
-          (o) => o.includes("ready"),
-          30_000,
-        );
+        await waitFor(() => out, { until: (o) => o.includes("ready"), timeoutMs: 30_000 });
         const { data: runId } = await triggerSync(
           t.db,
           user(s.users.coordinator, s.orgId),
           s.orgId,
           "xledger",
         );
-        await until(
-          () => out,
-          (o) => o.includes(`started ${runId}`),
-        );
+        await waitFor(() => out, { until: (o) => o.includes(`started ${runId}`) });
         proc.kill("SIGKILL");
         await exited;
         const killedAt = Date.now();
@@ -58,7 +52,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
         });
         await reaper.start();
         try {
-          const row = await until(
+          const row = await waitFor(
             async () =>
               (
                 await t.db.query<{ status: string; attempt: number; worker_id: string }>(
@@ -66,8 +60,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
                   [runId],
                 )
               ).rows[0],
-            (r) => r?.status === "succeeded",
-            30_000,
+            { until: (r) => r?.status === "succeeded", timeoutMs: 30_000 },
           );
           const recoveredMs = Date.now() - killedAt;
           console.log(

@@ -1,21 +1,5 @@
 import type { RunExecutor, RunOutcome } from "../../src/engine/types.ts";
 
-/** Resolves when `predicate` holds, polling every 25 ms, failing after `timeoutMs` (a bound, not a timing assertion). */
-export async function until<T>(
-  fn: () => Promise<T> | T,
-  predicate: (v: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (predicate(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** An executor that records what ran and returns `outcome` (default: success with 3 records). */
 export function recordingExecutor(
   outcome: (attempt: number) => RunOutcome = () => ({ kind: "succeeded", recordsExported: 3 }),
