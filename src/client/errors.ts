@@ -16,6 +16,17 @@ export interface PostgrestErrorLike {
   hint?: string | null;
 }
 
+/** What a {@link SyncError} carries besides its code. */
+export interface SyncErrorInit {
+  /** HTTP status; 0 (the default) when the request got no answer. */
+  status?: number;
+  /** The server's message (English, for logs); defaults to the code. */
+  message?: string;
+  details?: SyncErrorDetails;
+  hint?: string | null;
+  cause?: unknown;
+}
+
 /**
  * Any refused or failed SDK call: a `code` to branch on, the HTTP `status` (0 when the request got
  * no answer), parsed `details`, and {@link SyncError.userMessage} for people. `message` is the
@@ -34,16 +45,7 @@ export class SyncError extends Error {
   readonly details: SyncErrorDetails;
   readonly hint: string | null;
 
-  constructor(
-    code: SyncErrorCode,
-    init: {
-      status?: number;
-      message?: string;
-      details?: SyncErrorDetails;
-      hint?: string | null;
-      cause?: unknown;
-    } = {},
-  ) {
+  constructor(code: SyncErrorCode, init: SyncErrorInit = {}) {
     super(init.message || code, init.cause === undefined ? undefined : { cause: init.cause });
     this.code = code;
     this.status = init.status ?? 0;
@@ -67,16 +69,7 @@ export class SyncTriggerError extends SyncError {
   readonly __isSyncTriggerError = true;
   declare readonly code: SyncTriggerErrorCode;
 
-  constructor(
-    code: SyncTriggerErrorCode,
-    init: {
-      status?: number;
-      message?: string;
-      details?: SyncErrorDetails;
-      hint?: string | null;
-      cause?: unknown;
-    } = {},
-  ) {
+  constructor(code: SyncTriggerErrorCode, init: SyncErrorInit = {}) {
     super(code, init);
   }
 }

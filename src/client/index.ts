@@ -20,6 +20,7 @@ export {
   type PostgrestErrorLike,
   parseDetails,
   SyncError,
+  type SyncErrorInit,
   SyncTriggerError,
   toSyncError,
   toSyncTriggerError,

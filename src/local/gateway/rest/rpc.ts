@@ -1,7 +1,6 @@
 import { pgError } from "../../../db/types.ts";
-import { corsHeaders, header, headersObject, sendText } from "../http.ts";
-import { withRequestContext } from "../requestContext.ts";
-import { quoteIdent, type Routine } from "./catalog.ts";
+import { corsHeaders, header, sendText } from "../http.ts";
+import type { Routine } from "./catalog.ts";
 import { isAuthenticated } from "./identity.ts";
 import { wantsSingleObject } from "./media.ts";
 import {
@@ -10,6 +9,7 @@ import {
   sendPostgrestError,
   toPostgrestError,
 } from "./postgrestError.ts";
+import { restTransaction } from "./restTransaction.ts";
 import { callSql, responseGucs } from "./rpcCall.ts";
 import { matchRoutine, noRpcError } from "./rpcOverloads.ts";
 import { readPayload } from "./rpcPayload.ts";
@@ -70,17 +70,10 @@ export async function handleRpc(r: RestRequest, fn: string): Promise<void> {
   const single = wantsSingleObject(header(r.req, "accept"));
   const { sql, params } = callSql(routine, payload);
   try {
-    const result = await withRequestContext(
-      r.db,
-      {
-        role: r.identity.role,
-        claims: r.identity.claims,
-        headers: headersObject(r.req),
-        method,
-        path: `/rpc/${fn}`,
-        searchPath: `${quoteIdent(r.schema)}, extensions`,
-        readOnly: method !== "POST" || routine.volatility !== "v",
-      },
+    const result = await restTransaction(
+      r,
+      `/rpc/${fn}`,
+      method !== "POST" || routine.volatility !== "v",
       async (tx) => {
         const { rows } = await tx.query<{ body: unknown; status: string | null; headers: string | null }>(
           sql,
