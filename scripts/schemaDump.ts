@@ -3,8 +3,8 @@
  * migration, so a reader sees what is deployed now instead of replaying ten migrations in their head
  * (graphile-worker keeps a generated dump the same way). Generated, never edited:
  *
- *   npm run schema:dump            # rewrite supabase/schema.sql
- *   npm run schema:dump -- --check # exit 1 when it is stale (test/db/schema.test.ts does the same)
+ *   npm run schema:dump            # rewrite supabase/schema.sql and the migrations' "Superseded" lines
+ *   npm run schema:dump -- --check # exit 1 when either is stale (test/db/schema.test.ts does the same)
  *
  * It migrates a throwaway database on DATABASE_URL's server (default the machine's PostgreSQL 15)
  * with the project's runner and dumps it with that server's pg_dump, normalised so the file
@@ -18,6 +18,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { migrate } from "../src/db/migrate.ts";
 import { openPostgres } from "../src/db/postgres.ts";
+import { staleHeaders, writeHeaders } from "./migrationHeaders.ts";
 
 const run = promisify(execFile);
 export const schemaFile = fileURLToPath(new URL("../supabase/schema.sql", import.meta.url));
@@ -71,16 +72,20 @@ export async function dumpLiveSchema(serverUrl: string): Promise<string> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const serverUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
-  const fresh = await dumpLiveSchema(serverUrl);
   if (process.argv.includes("--check")) {
+    const fresh = await dumpLiveSchema(serverUrl);
     const current = await readFile(schemaFile, "utf8").catch(() => "");
-    if (current !== fresh) {
-      console.error("supabase/schema.sql is stale: run `npm run schema:dump` and commit it.");
+    const stale = staleHeaders();
+    if (current !== fresh || stale.length > 0) {
+      console.error(
+        `${current !== fresh ? "supabase/schema.sql is stale. " : ""}${stale.length ? `Superseded headers are stale in ${stale.join(", ")}. ` : ""}Run \`npm run schema:dump\` and commit.`,
+      );
       process.exit(1);
     }
-    console.log("supabase/schema.sql is up to date.");
+    console.log("supabase/schema.sql and the migrations' Superseded lines are up to date.");
   } else {
-    await writeFile(schemaFile, fresh);
+    for (const file of writeHeaders()) console.log(`header: ${file}`);
+    await writeFile(schemaFile, await dumpLiveSchema(serverUrl));
     console.log(`wrote ${schemaFile}`);
   }
 }

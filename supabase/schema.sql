@@ -644,10 +644,10 @@ CREATE FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p
 $$;
 
 --
--- Name: install_serverless(text, text, text, text); Type: FUNCTION; Schema: sync_engine; Owner: -
+-- Name: install_serverless(text, text, text, text, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
-CREATE FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text DEFAULT NULL::text, p_token text DEFAULT NULL::text, p_schedule text DEFAULT '* * * * *'::text) RETURNS jsonb
+CREATE FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text DEFAULT NULL::text, p_token text DEFAULT NULL::text, p_schedule text DEFAULT '* * * * *'::text, p_prewarm_lead_seconds integer DEFAULT 30) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $_$
@@ -655,6 +655,9 @@ declare
   -- pg_cron's named schedule upserts by (jobname, username): installing twice keeps one job.
   c_job_name constant text := 'sync-scheduler-sweep';
   c_vault_name constant text := 'sync_scheduler.dispatch_token';
+  c_prewarm_job constant text := 'sync-scheduler-prewarm';
+  v_prewarm_job_id bigint;
+  v_exists boolean;
   v_job_id bigint;
   v_secret_id uuid;
   v_source text;
@@ -676,6 +679,10 @@ begin
   if (p_token_vault_name is null) = (p_token is null) then
     perform sync_engine.raise_api_error('invalid_dispatch_token', 400,
       'Give exactly one of p_token (the function''s SYNC_WORKER_SECRET) and p_token_vault_name (a Vault secret holding it).');
+  end if;
+  if p_prewarm_lead_seconds is null or p_prewarm_lead_seconds not between 0 and 600 then
+    perform sync_engine.raise_api_error('invalid_prewarm_lead', 400,
+      'The pre-warm lead must be 0 (off) to 600 seconds.');
   end if;
   if p_token is not null and (pg_catalog.btrim(p_token) = '' or length(p_token) > 4096) then
     perform sync_engine.raise_api_error('invalid_dispatch_token', 400,
@@ -721,21 +728,36 @@ begin
   execute 'select cron.schedule($1, $2, $3)' into v_job_id
     using c_job_name, p_schedule, 'select sync_engine.serverless_sweep()';
 
+  -- Pre-warm: every minute, warm the function p_prewarm_lead_seconds before the periods that start
+  -- within it (serverless_prewarm sleeps to that point; pg_cron 1.4 schedules by the minute only).
+  if p_prewarm_lead_seconds > 0 then
+    execute 'select cron.schedule($1, $2, $3)' into v_prewarm_job_id
+      using c_prewarm_job, '* * * * *',
+            pg_catalog.format('select sync_engine.serverless_prewarm(%s)', p_prewarm_lead_seconds);
+  else
+    execute 'select exists (select from cron.job where jobname = $1)' into v_exists using c_prewarm_job;
+    if v_exists then
+      execute 'select cron.unschedule($1)' using c_prewarm_job;
+    end if;
+  end if;
+
   return pg_catalog.jsonb_build_object(
     'job_id', v_job_id,
     'job_name', c_job_name,
     'schedule', p_schedule,
     'dispatch_url', p_function_url,
     'token_source', v_source,
-    'token_vault_name', p_token_vault_name);
+    'token_vault_name', p_token_vault_name,
+    'prewarm_job_id', v_prewarm_job_id,
+    'prewarm_lead_seconds', p_prewarm_lead_seconds);
 end;
 $_$;
 
 --
--- Name: FUNCTION install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text); Type: COMMENT; Schema: sync_engine; Owner: -
+-- Name: FUNCTION install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text, p_prewarm_lead_seconds integer); Type: COMMENT; Schema: sync_engine; Owner: -
 --
 
-COMMENT ON FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text) IS 'Points dispatches at the worker Edge Function (URL + bearer token, Vault where available) and schedules the pg_cron sweep job sync-scheduler-sweep. Service role / owner only. Errors: pg_cron_unavailable, pg_net_unavailable, invalid_dispatch_url, invalid_dispatch_token, vault_unavailable, vault_secret_not_found.';
+COMMENT ON FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text, p_prewarm_lead_seconds integer) IS 'Points dispatches at the worker Edge Function (URL + bearer token, Vault where available), schedules the pg_cron sweep job sync-scheduler-sweep and the pre-warm job sync-scheduler-prewarm (p_prewarm_lead_seconds, default 30, 0 = none). Service role / owner only. Errors: pg_cron_unavailable, pg_net_unavailable, invalid_dispatch_url, invalid_dispatch_token, invalid_prewarm_lead, vault_unavailable, vault_secret_not_found.';
 
 --
 -- Name: integration_runtime(uuid); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -910,7 +932,7 @@ COMMENT ON FUNCTION sync_engine.period_key(p_integration_id uuid, p_period times
 --
 
 CREATE FUNCTION sync_engine.post_to_worker(p_body jsonb) RETURNS bigint
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $_$
 declare
@@ -1086,6 +1108,29 @@ CREATE FUNCTION sync_engine.reap_expired_leases(p_limit integer DEFAULT 1000) RE
   where r.id = e.id
   returning r.id, r.status
 $$;
+
+--
+-- Name: record_cold_start(text, uuid, text, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.record_cold_start(p_kind text, p_run_id uuid DEFAULT NULL::uuid, p_worker_id text DEFAULT NULL::text, p_isolate_age_ms integer DEFAULT NULL::integer) RETURNS bigint
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.function_cold_starts
+    (kind, org_id, integration_id, integration_type, run_id, worker_id, isolate_age_ms, prewarm_sent_at)
+  select p_kind, r.org_id, r.integration_id, r.integration_type, p_run_id, p_worker_id, p_isolate_age_ms,
+         (select w.sent_at from sync_engine.prewarms w where w.integration_id = r.integration_id)
+  from (select 1) as one
+  left join public.sync_run_log r on r.id = p_run_id
+  returning id
+$$;
+
+--
+-- Name: FUNCTION record_cold_start(p_kind text, p_run_id uuid, p_worker_id text, p_isolate_age_ms integer); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.record_cold_start(p_kind text, p_run_id uuid, p_worker_id text, p_isolate_age_ms integer) IS 'Records one cold start of the worker Edge Function (kind dispatch|sweep; org and integration from the run). Service role only.';
 
 --
 -- Name: record_exports(uuid, text, integer, uuid[], text[], jsonb); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -1445,6 +1490,49 @@ end;
 $$;
 
 --
+-- Name: serverless_prewarm(integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.serverless_prewarm(p_lead_seconds integer DEFAULT 30) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_lead interval := pg_catalog.make_interval(secs => greatest(coalesce(p_lead_seconds, 30), 0));
+  v_now timestamptz := pg_catalog.clock_timestamp();
+  v_period timestamptz;
+  v_ids uuid[];
+  v_request bigint;
+begin
+  select min(i.next_run_at) into v_period
+  from public.organization_integrations i
+  where i.enabled and i.schedule_cron is not null
+    and i.next_run_at - v_lead >= v_now and i.next_run_at - v_lead < v_now + interval '60 seconds';
+  if v_period is null then
+    return null;
+  end if;
+  select pg_catalog.array_agg(i.id order by i.id) into v_ids
+  from public.organization_integrations i
+  where i.enabled and i.schedule_cron is not null and i.next_run_at = v_period;
+  perform pg_catalog.pg_sleep(greatest(0, extract(epoch from (v_period - v_lead) - pg_catalog.clock_timestamp())));
+  v_request := sync_engine.post_to_worker(pg_catalog.jsonb_build_object(
+    'warmup', true, 'period_at', v_period, 'integration_ids', to_jsonb(v_ids)));
+  if v_request is not null then
+    insert into sync_engine.prewarms (integration_id, period_at, sent_at)
+    select id, v_period, pg_catalog.clock_timestamp() from unnest(v_ids) as t (id)
+    on conflict (integration_id) do update set period_at = excluded.period_at, sent_at = excluded.sent_at;
+  end if;
+  return v_request;
+end;
+$$;
+
+--
+-- Name: FUNCTION serverless_prewarm(p_lead_seconds integer); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.serverless_prewarm(p_lead_seconds integer) IS 'Run by the pg_cron job sync-scheduler-prewarm: posts {"warmup":true} to the worker function p_lead_seconds before the scheduled periods starting within the coming minute.';
+
+--
 -- Name: serverless_sweep(); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1576,6 +1664,10 @@ begin
     if v_exists then
       execute 'select cron.unschedule($1)' into v_unscheduled using 'sync-scheduler-sweep';
     end if;
+    execute 'select exists (select from cron.job where jobname = $1)' into v_exists using 'sync-scheduler-prewarm';
+    if v_exists then
+      execute 'select cron.unschedule($1)' using 'sync-scheduler-prewarm';
+    end if;
   end if;
   delete from sync_engine.settings s
   where s.key in ('dispatch_url', 'dispatch_token', 'dispatch_token_vault_name');
@@ -1630,8 +1722,8 @@ CREATE FUNCTION sync_engine.vault_available() RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-  select to_regclass('vault.secrets') is not null
-     and to_regclass('vault.decrypted_secrets') is not null
+  select (select count(*) from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = 'vault' and c.relname in ('secrets', 'decrypted_secrets')) = 2
      and exists (
        select from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'vault' and p.proname = 'create_secret')
@@ -1656,6 +1748,43 @@ $$;
 --
 
 COMMENT ON FUNCTION sync_engine.wake_workers(p_payload text) IS 'NOTIFY sync_engine_wakeup: listening workers claim at once instead of at their next poll.';
+
+--
+-- Name: function_cold_starts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.function_cold_starts (
+    id bigint NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    kind text NOT NULL,
+    org_id uuid,
+    integration_id uuid,
+    integration_type text,
+    run_id uuid,
+    worker_id text,
+    isolate_age_ms integer,
+    prewarm_sent_at timestamp with time zone,
+    CONSTRAINT function_cold_starts_kind_check CHECK ((kind = ANY (ARRAY['dispatch'::text, 'sweep'::text])))
+);
+
+--
+-- Name: TABLE function_cold_starts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.function_cold_starts IS 'Cold starts of the sync-worker Edge Function that real work paid for (warm-ups excluded); written by sync_engine.record_cold_start.';
+
+--
+-- Name: function_cold_starts_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.function_cold_starts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.function_cold_starts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: integration_health_checks; Type: TABLE; Schema: public; Owner: -
@@ -1862,6 +1991,16 @@ CREATE TABLE sync_engine.integration_credentials (
 COMMENT ON TABLE sync_engine.integration_credentials IS 'Owner-only: reached through sync_engine.set_integration_credentials and sync_engine.integration_runtime (both definer, service_role only).';
 
 --
+-- Name: prewarms; Type: TABLE; Schema: sync_engine; Owner: -
+--
+
+CREATE TABLE sync_engine.prewarms (
+    integration_id uuid NOT NULL,
+    period_at timestamp with time zone NOT NULL,
+    sent_at timestamp with time zone NOT NULL
+);
+
+--
 -- Name: settings; Type: TABLE; Schema: sync_engine; Owner: -
 --
 
@@ -1871,6 +2010,13 @@ CREATE TABLE sync_engine.settings (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT settings_key_check CHECK ((key = ANY (ARRAY['dispatch_url'::text, 'dispatch_token'::text, 'dispatch_token_vault_name'::text])))
 );
+
+--
+-- Name: function_cold_starts function_cold_starts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.function_cold_starts
+    ADD CONSTRAINT function_cold_starts_pkey PRIMARY KEY (id);
 
 --
 -- Name: integration_health_checks integration_health_checks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1964,11 +2110,24 @@ ALTER TABLE ONLY sync_engine.integration_credentials
     ADD CONSTRAINT integration_credentials_pkey PRIMARY KEY (integration_id);
 
 --
+-- Name: prewarms prewarms_pkey; Type: CONSTRAINT; Schema: sync_engine; Owner: -
+--
+
+ALTER TABLE ONLY sync_engine.prewarms
+    ADD CONSTRAINT prewarms_pkey PRIMARY KEY (integration_id);
+
+--
 -- Name: settings settings_pkey; Type: CONSTRAINT; Schema: sync_engine; Owner: -
 --
 
 ALTER TABLE ONLY sync_engine.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+--
+-- Name: function_cold_starts_integration_recent; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX function_cold_starts_integration_recent ON public.function_cold_starts USING btree (integration_id, occurred_at DESC);
 
 --
 -- Name: integration_health_checks_idx; Type: INDEX; Schema: public; Owner: -
@@ -2091,6 +2250,20 @@ CREATE TRIGGER sync_trigger_audit_append_only BEFORE DELETE OR UPDATE ON public.
 CREATE TRIGGER sync_trigger_audit_no_truncate BEFORE TRUNCATE ON public.sync_trigger_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.audit_is_append_only();
 
 --
+-- Name: function_cold_starts function_cold_starts_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.function_cold_starts
+    ADD CONSTRAINT function_cold_starts_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
+
+--
+-- Name: function_cold_starts function_cold_starts_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.function_cold_starts
+    ADD CONSTRAINT function_cold_starts_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
 -- Name: integration_health_checks integration_health_checks_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2203,6 +2376,13 @@ ALTER TABLE ONLY sync_engine.integration_credentials
     ADD CONSTRAINT integration_credentials_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
 
 --
+-- Name: prewarms prewarms_integration_id_fkey; Type: FK CONSTRAINT; Schema: sync_engine; Owner: -
+--
+
+ALTER TABLE ONLY sync_engine.prewarms
+    ADD CONSTRAINT prewarms_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
+
+--
 -- Name: sync_trigger_audit admins and coordinators read their org's trigger audit; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -2213,6 +2393,12 @@ CREATE POLICY "admins and coordinators read their org's trigger audit" ON public
 --
 
 CREATE POLICY "auth admin reads memberships for the token hook" ON public.organization_members FOR SELECT TO supabase_auth_admin USING (true);
+
+--
+-- Name: function_cold_starts; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.function_cold_starts ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: integration_health_checks; Type: ROW SECURITY; Schema: public; Owner: -
@@ -2237,6 +2423,12 @@ ALTER TABLE public.ledger_entry_exports ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY "members read their org's alerts" ON public.sync_alerts FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+
+--
+-- Name: function_cold_starts members read their org's cold starts; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "members read their org's cold starts" ON public.function_cold_starts FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
 
 --
 -- Name: ledger_entry_exports members read their org's exports; Type: POLICY; Schema: public; Owner: -
@@ -2486,11 +2678,11 @@ REVOKE ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uu
 GRANT ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p_lease_seconds integer) TO service_role;
 
 --
--- Name: FUNCTION install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text); Type: ACL; Schema: sync_engine; Owner: -
+-- Name: FUNCTION install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text, p_prewarm_lead_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
 --
 
-REVOKE ALL ON FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text) FROM PUBLIC;
-GRANT ALL ON FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text) TO service_role;
+REVOKE ALL ON FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text, p_prewarm_lead_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text, p_prewarm_lead_seconds integer) TO service_role;
 
 --
 -- Name: FUNCTION integration_runtime(integration_id uuid); Type: ACL; Schema: sync_engine; Owner: -
@@ -2577,6 +2769,13 @@ REVOKE ALL ON FUNCTION sync_engine.reap_expired_leases(p_limit integer) FROM PUB
 GRANT ALL ON FUNCTION sync_engine.reap_expired_leases(p_limit integer) TO service_role;
 
 --
+-- Name: FUNCTION record_cold_start(p_kind text, p_run_id uuid, p_worker_id text, p_isolate_age_ms integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.record_cold_start(p_kind text, p_run_id uuid, p_worker_id text, p_isolate_age_ms integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.record_cold_start(p_kind text, p_run_id uuid, p_worker_id text, p_isolate_age_ms integer) TO service_role;
+
+--
 -- Name: FUNCTION record_exports(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[], p_external_ids text[], p_cursor jsonb); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -2633,6 +2832,13 @@ REVOKE ALL ON FUNCTION sync_engine.schedule_periods(p_integration_id uuid, p_exp
 GRANT ALL ON FUNCTION sync_engine.schedule_periods(p_integration_id uuid, p_expected_next_run_at timestamp with time zone, p_run_period timestamp with time zone, p_missed_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION serverless_prewarm(p_lead_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.serverless_prewarm(p_lead_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.serverless_prewarm(p_lead_seconds integer) TO service_role;
+
+--
 -- Name: FUNCTION serverless_sweep(); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -2673,6 +2879,13 @@ GRANT ALL ON FUNCTION sync_engine.vault_available() TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.wake_workers(p_payload text) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.wake_workers(p_payload text) TO service_role;
+
+--
+-- Name: TABLE function_cold_starts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.function_cold_starts TO authenticated;
+GRANT SELECT ON TABLE public.function_cold_starts TO service_role;
 
 --
 -- Name: TABLE integration_health_checks; Type: ACL; Schema: public; Owner: -
@@ -2736,6 +2949,12 @@ GRANT SELECT,INSERT,REFERENCES,TRIGGER ON TABLE public.sync_trigger_audit TO ser
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE sync_engine.export_in_flight TO service_role;
+
+--
+-- Name: TABLE prewarms; Type: ACL; Schema: sync_engine; Owner: -
+--
+
+GRANT ALL ON TABLE sync_engine.prewarms TO service_role;
 
 --
 -- Name: TABLE settings; Type: ACL; Schema: sync_engine; Owner: -

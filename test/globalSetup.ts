@@ -28,8 +28,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("pgliteTemplateFile", file);
 
   const url = process.env.DATABASE_URL;
-  let templateDb = "";
-  if (url) {
+  // A template prepared elsewhere (scripts/supabase-postgres.sh's supabase_template: the
+  // migrations pushed by the Supabase CLI onto Supabase's role layout) is used as it is, not dropped.
+  const givenTemplate = process.env.POSTGRES_TEMPLATE_DB ?? "";
+  let templateDb = givenTemplate;
+  if (url && !givenTemplate) {
     templateDb = `sync_test_template_${process.pid}`;
     const admin = new pg.Client({ connectionString: adminUrl(url) });
     await admin.connect();
@@ -44,7 +47,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     await rm(file, { force: true });
-    if (url && templateDb) {
+    if (url && templateDb && !givenTemplate) {
       const admin = new pg.Client({ connectionString: adminUrl(url) });
       await admin.connect();
       await admin.query(`drop database if exists ${templateDb} with (force)`);

@@ -30,6 +30,7 @@ export { type SyncRunSource, SyncSchedulerRepository } from "./repository.ts";
 export { type SessionScope, sessionScope } from "./session.ts";
 export {
   ACTIVE_STATUSES,
+  type ColdStart,
   type Integration,
   type IntegrationType,
   isTerminal,

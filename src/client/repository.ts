@@ -3,6 +3,9 @@ import { SyncError, SyncTriggerError, toSyncError, toSyncTriggerError } from "./
 import {
   ALERT_COLUMNS,
   alertFromRow,
+  COLD_START_COLUMNS,
+  type ColdStart,
+  coldStartFromRow,
   INTEGRATION_COLUMNS,
   type Integration,
   type IntegrationType,
@@ -158,6 +161,23 @@ export class SyncSchedulerRepository implements SyncRunSource {
         .limit(options.limit ?? 20),
     );
     return rows(result).map(alertFromRow);
+  }
+
+  /**
+   * Recent cold starts of the worker Edge Function for the organization's integrations, newest
+   * first (members only, through RLS).
+   * @example const slow = (await repo.listColdStarts(orgId)).filter((c) => c.prewarmSentAt === null);
+   */
+  async listColdStarts(orgId: string, options: { limit?: number } = {}): Promise<ColdStart[]> {
+    const result = await call(() =>
+      this.supabase
+        .from("function_cold_starts")
+        .select(COLD_START_COLUMNS)
+        .eq("org_id", orgId)
+        .order("occurred_at", { ascending: false })
+        .limit(options.limit ?? 50),
+    );
+    return rows(result).map(coldStartFromRow);
   }
 
   /**

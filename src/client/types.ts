@@ -82,6 +82,21 @@ export interface SyncAlert {
   resolvedAt: string | null;
 }
 
+/**
+ * One cold start of the worker Edge Function that real work paid for (`public.function_cold_starts`):
+ * a dispatch or sweep served by a fresh isolate. `prewarmSentAt` is the last warm-up sent for the
+ * integration before it (null: none was), to judge whether pre-warming helps.
+ */
+export interface ColdStart {
+  id: number;
+  occurredAt: string;
+  kind: "dispatch" | "sweep";
+  integrationId: string | null;
+  runId: string | null;
+  isolateAgeMs: number | null;
+  prewarmSentAt: string | null;
+}
+
 /** A member of an organization (`public.organization_members`). */
 export interface OrgMember {
   orgId: string;
@@ -95,6 +110,25 @@ export const RUN_COLUMNS =
 
 export const INTEGRATION_COLUMNS =
   "id,org_id,integration_type,enabled,schedule_cron,schedule_timezone,next_run_at,health_status,health_mode,health_checked_at,health_last_error";
+
+export const COLD_START_COLUMNS = "id,occurred_at,kind,integration_id,run_id,isolate_age_ms,prewarm_sent_at";
+
+/**
+ * Maps a `function_cold_starts` row to a {@link ColdStart}.
+ * @example const incidents = rows.map(coldStartFromRow);
+ */
+export function coldStartFromRow(row: Row): ColdStart {
+  return {
+    id: num(row.id),
+    occurredAt: str(row.occurred_at),
+    kind: str(row.kind) as ColdStart["kind"],
+    integrationId: strOrNull(row.integration_id),
+    runId: strOrNull(row.run_id),
+    isolateAgeMs:
+      row.isolate_age_ms === null || row.isolate_age_ms === undefined ? null : num(row.isolate_age_ms),
+    prewarmSentAt: strOrNull(row.prewarm_sent_at),
+  };
+}
 
 export const ALERT_COLUMNS =
   "id,org_id,integration_id,run_id,kind,severity,message,details,created_at,resolved_at";

@@ -1,3 +1,4 @@
+-- Superseded: public.trigger_integration_sync → 20261130090000_sql_single_sources.sql (live: supabase/schema.sql)
 -- The manual-trigger RPC (docs/architecture.md §4, a contract) and the custom access token hook that puts
 -- the org_id claim it relies on into every JWT.
 

@@ -1,3 +1,4 @@
+-- Superseded: sync_engine.vault_available → 20261130130000_supabase_layout_fixes.sql (live: supabase/schema.sql)
 -- Integration credentials and the export pipeline (docs/architecture.md §3, §5.2, §9).
 --
 -- Credentials: sync_engine.set_integration_credentials validates the shape per integration type

@@ -1,3 +1,4 @@
+-- Superseded: sync_engine.dispatch_run → 20261130090000_sql_single_sources.sql; sync_engine.install_serverless → 20261130130100_serverless_prewarm.sql; sync_engine.uninstall_serverless → 20261130130100_serverless_prewarm.sql (live: supabase/schema.sql)
 -- Serverless engine on Supabase (docs/architecture.md §5.5): the worker Edge Function
 -- (supabase/functions/sync-worker) is driven by
 --   * pg_net at enqueue:   sync_engine.dispatch_run posts {"run_id": …} (fire-and-forget, at commit);

@@ -1,3 +1,4 @@
+-- Superseded: sync_engine.schedule_due_plans → 20261130090000_sql_single_sources.sql (live: supabase/schema.sql)
 -- Scheduler at scale: 100,000 integrations due in the same minute (bench/sections/scheduler.ts).
 --
 -- sync_engine.schedule_due_plans: the scheduler's step for every integration whose plan has no

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { staleHeaders } from "../../scripts/migrationHeaders.ts";
 import { dumpLiveSchema, normaliseDump, schemaFile } from "../../scripts/schemaDump.ts";
 
 describe("normaliseDump", () => {
@@ -9,6 +10,12 @@ describe("normaliseDump", () => {
     const out = normaliseDump(raw);
     expect(out).toContain("create table t();");
     expect(out).not.toMatch(/restrict|Dumped from|\n\n\n/);
+  });
+});
+
+describe("migration headers", () => {
+  it("every migration whose functions a later one replaced says so in its first line (npm run schema:dump)", () => {
+    expect(staleHeaders()).toEqual([]);
   });
 });
 

@@ -3,11 +3,15 @@ import type { Queryable } from "../../src/db/types.ts";
 
 export type MemberRole = "admin" | "coordinator" | "peer_mentor" | "viewer";
 
-/** Inserts an auth user (as the owner, like GoTrue would) and returns its id. */
+/**
+ * Inserts an auth user (as the owner, like GoTrue would) and returns its id. The id is given, as
+ * GoTrue gives it: its own auth.users.id has no default (scripts/supabase-postgres.sh builds that schema).
+ */
 export async function createUser(db: Queryable, email = `${randomUUID()}@test.local`): Promise<string> {
-  const { rows } = await db.query<{ id: string }>("insert into auth.users (email) values ($1) returning id", [
-    email,
-  ]);
+  const { rows } = await db.query<{ id: string }>(
+    "insert into auth.users (id, email) values ($1, $2) returning id",
+    [randomUUID(), email],
+  );
   return (rows[0] as { id: string }).id;
 }
 

@@ -52,6 +52,8 @@ const EXPECTED_TABLES: Record<string, Record<Actor, TableRow>> = {
   "public.sync_run_log": memberReadable,
   "public.sync_alerts": memberReadable,
   "public.integration_health_checks": memberReadable,
+  // Written only through the definer sync_engine.record_cold_start (the Edge Function's login).
+  "public.function_cold_starts": { ...memberReadable, service_role: readOnly("all") },
   // Audit: admins/coordinators only, and append-only even for service_role (retention goes
   // through the definer function sync_engine.purge_trigger_audit).
   "public.sync_trigger_audit": {
@@ -63,6 +65,7 @@ const EXPECTED_TABLES: Record<string, Record<Actor, TableRow>> = {
   },
   // Engine internals: the schema is not even USAGE-able by anon/authenticated.
   "sync_engine.settings": { ...memberReadable, member: noAccess, viewer: noAccess, non_member: noAccess },
+  "sync_engine.prewarms": { ...memberReadable, member: noAccess, viewer: noAccess, non_member: noAccess },
   "sync_engine.export_in_flight": {
     ...memberReadable,
     member: noAccess,
@@ -136,7 +139,9 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   // Serverless dispatch (pg_cron + pg_net → the worker Edge Function).
   "sync_engine.post_to_worker(jsonb)": ENGINE,
   "sync_engine.serverless_sweep()": ENGINE,
-  "sync_engine.install_serverless(text,text,text,text)": ENGINE,
+  "sync_engine.install_serverless(text,text,text,text,integer)": ENGINE,
+  "sync_engine.serverless_prewarm(integer)": ENGINE,
+  "sync_engine.record_cold_start(text,uuid,text,integer)": ENGINE,
   "sync_engine.uninstall_serverless()": ENGINE,
 };
 
@@ -198,6 +203,9 @@ describe.each(testDbKinds())("privilege matrix on %s", (kind) => {
       insert into public.integration_health_checks (integration_id, org_id, ok)
         values ('${s.xledgerId}', '${s.orgId}', true), ('${s.otherXledgerId}', '${s.otherOrgId}', true);
       insert into sync_engine.settings (key, value) values ('dispatch_url', 'http://127.0.0.1:9/never');
+      insert into sync_engine.prewarms (integration_id, period_at, sent_at) values ('${s.xledgerId}', now(), now());
+      insert into public.function_cold_starts (kind, org_id, integration_id)
+        values ('dispatch', '${s.orgId}', '${s.xledgerId}'), ('dispatch', '${s.otherOrgId}', '${s.otherXledgerId}');
       select sync_engine.set_integration_credentials('${s.xledgerId}', '{"token":"matrix-secret-token"}');
       insert into public.organization_members (org_id, user_id, role)
         select '${s.otherOrgId}', id, 'viewer' from auth.users where id = '${s.users.outsider}' on conflict do nothing;

@@ -118,6 +118,11 @@ describe.each(testDbKinds())("serverless dispatch install (pg_cron/pg_net stand-
         schedule: "* * * * *",
         command: "select sync_engine.serverless_sweep()",
       },
+      {
+        jobname: "sync-scheduler-prewarm",
+        schedule: "* * * * *",
+        command: "select sync_engine.serverless_prewarm(30)",
+      },
     ]);
 
     // What pg_cron would run every minute.
@@ -139,7 +144,8 @@ describe.each(testDbKinds())("serverless dispatch install (pg_cron/pg_net stand-
     const first = await install("$1, p_token => 'one'", [URL_]);
     const second = await install("$1, p_token => 'two', p_schedule => '*/2 * * * *'", [`${URL_}-v2`]);
     expect(second.job_id).toBe(first.job_id);
-    expect(await countRows(db, "cron.job")).toBe(1);
+    expect(second.prewarm_job_id).toBe(first.prewarm_job_id);
+    expect(await countRows(db, "cron.job")).toBe(2);
     expect(await settings()).toEqual({ dispatch_url: `${URL_}-v2`, dispatch_token: "two" });
   });
 
@@ -221,6 +227,104 @@ describe.each(testDbKinds())("serverless dispatch install (pg_cron/pg_net stand-
       unscheduled: false,
       settings_removed: 0,
     });
+  });
+
+  it("pre-warm: the lead is configurable, 0 drops the job, and bad leads are refused", async () => {
+    await db.exec(PG_CRON + PG_NET);
+    expect(await install("$1, p_token => 'x', p_prewarm_lead_seconds => 45", [URL_])).toMatchObject({
+      prewarm_lead_seconds: 45,
+    });
+    const commands = async () =>
+      (await db.query<{ command: string }>("select command from cron.job order by jobid")).rows.map(
+        (r) => r.command,
+      );
+    expect(await commands()).toEqual([
+      "select sync_engine.serverless_sweep()",
+      "select sync_engine.serverless_prewarm(45)",
+    ]);
+    await install("$1, p_token => 'x', p_prewarm_lead_seconds => 0", [URL_]);
+    expect(await commands()).toEqual(["select sync_engine.serverless_sweep()"]);
+    for (const lead of [-1, 601]) {
+      expect(await apiCode(install("$1, p_token => 'x', p_prewarm_lead_seconds => $2", [URL_, lead]))).toBe(
+        "invalid_prewarm_lead",
+      );
+    }
+  });
+
+  it("pre-warm: posts {warmup} for the integrations whose period starts lead seconds after a point in the coming minute", async () => {
+    await db.exec(PG_CRON + PG_NET);
+    await install("$1, p_token => 's3cret'", [URL_]);
+    // Nothing scheduled within reach: no request.
+    expect((await db.query("select sync_engine.serverless_prewarm(1) as id")).rows).toEqual([{ id: null }]);
+    // A period 1.2 s away with a 1 s lead: the job sleeps ≈ 0.2 s, then posts.
+    // (A changed schedule clears next_run_at, so the schedule goes first.)
+    await db.query("update public.organization_integrations set schedule_cron = '0 3 * * *' where id = $1", [
+      integrationId,
+    ]);
+    await db.query(
+      `update public.organization_integrations
+       set next_run_at = date_trunc('milliseconds', clock_timestamp() + interval '1.2 seconds') where id = $1`,
+      [integrationId],
+    );
+    const { rows: due } = await db.query<{ at: Date }>(
+      "select next_run_at as at from public.organization_integrations where id = $1",
+      [integrationId],
+    );
+    const { rows } = await db.query<{ id: string | null }>("select sync_engine.serverless_prewarm(1) as id");
+    expect(rows[0]?.id).not.toBeNull();
+    const { rows: calls } = await db.query<{ body: Record<string, unknown> }>("select body from net.calls");
+    expect(calls).toEqual([
+      {
+        body: {
+          warmup: true,
+          period_at: expect.any(String),
+          integration_ids: [integrationId],
+        },
+      },
+    ]);
+    expect(Date.parse(calls[0]?.body.period_at as string)).toBe(due[0]?.at.getTime());
+    // Bookkeeping for the cold-start rows: when the last warm-up for the integration went out.
+    const { rows: sent } = await db.query<{ n: number }>(
+      "select count(*)::int as n from sync_engine.prewarms where integration_id = $1 and period_at = $2",
+      [integrationId, due[0]?.at],
+    );
+    expect(sent).toEqual([{ n: 1 }]);
+    await db.query(
+      "update public.organization_integrations set schedule_cron = null, next_run_at = null where id = $1",
+      [integrationId],
+    );
+  });
+
+  it("cold starts: recorded with the run's org and integration, readable by members only", async () => {
+    const runId = await enqueue();
+    const { rows } = await db.query<{ id: string }>(
+      "select sync_engine.record_cold_start('dispatch', $1, 'edge-abc', 812) as id",
+      [runId],
+    );
+    expect(rows[0]?.id).toBeDefined();
+    const { rows: incident } = await db.query(
+      "select kind, integration_id, run_id, worker_id, isolate_age_ms from public.function_cold_starts where run_id = $1",
+      [runId],
+    );
+    expect(incident).toEqual([
+      {
+        kind: "dispatch",
+        integration_id: integrationId,
+        run_id: runId,
+        worker_id: "edge-abc",
+        isolate_age_ms: 812,
+      },
+    ]);
+    await db.query("select sync_engine.record_cold_start('sweep')");
+    // A stranger sees none of them; clients cannot write them.
+    const stranger = user("a0000000-0000-4000-8000-0000000000ee");
+    expect(await as(stranger, "select count(*)::int as r from public.function_cold_starts")).toBe(0);
+    await expect(as(stranger, "select sync_engine.record_cold_start('sweep') as r")).rejects.toMatchObject({
+      code: "42501",
+    });
+    await expect(
+      as(stranger, "insert into public.function_cold_starts (kind) values ('sweep') returning id as r"),
+    ).rejects.toMatchObject({ code: "42501" });
   });
 
   it("uninstalls where pg_cron is absent too (settings only)", async () => {

@@ -8,6 +8,7 @@ import {
 } from "../../src/client/index.ts";
 import { syncRunsKey } from "../../src/react/index.ts";
 import { AlertList } from "./AlertList.tsx";
+import { ColdStarts } from "./ColdStarts.tsx";
 import { IntegrationCard } from "./IntegrationCard.tsx";
 import { dashboardStrings } from "./i18n.ts";
 import { RunHistory } from "./RunHistory.tsx";
@@ -52,6 +53,13 @@ export function Dashboard(props: { repository: SyncSchedulerRepository; session:
     refetchInterval: LIST_REFRESH_MS * 3,
   });
 
+  const coldStarts = useQuery({
+    queryKey: ["sync-scheduler", "cold-starts", orgId],
+    queryFn: () => repository.listColdStarts(orgId, { limit: 50 }),
+    enabled,
+    refetchInterval: LIST_REFRESH_MS * 3,
+  });
+
   if (!scope.orgId) return <p role="alert">{t.noOrg}</p>;
   const me = members.data?.find((m) => m.userId === scope.userId);
   const canTrigger = me?.role === "admin" || me?.role === "coordinator";
@@ -89,6 +97,7 @@ export function Dashboard(props: { repository: SyncSchedulerRepository; session:
       </section>
 
       <AlertList alerts={alerts.data ?? []} integrations={integrations.data ?? []} locale={locale} />
+      <ColdStarts coldStarts={coldStarts.data ?? []} integrations={integrations.data ?? []} locale={locale} />
 
       <RunHistory
         runs={runs.data ?? []}

@@ -185,7 +185,8 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
   const handler = async (req: Request): Promise<Response> => {
     const receivedAt = Date.now();
     requests++;
-    if (requests === 1) {
+    const cold = requests === 1;
+    if (cold) {
       // The first request of an isolate is its cold start; performance.now() counts from isolate
       // boot under Deno, so isolate_age_ms ≈ boot + module load.
       log.info({
@@ -221,6 +222,29 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
     if (closed) return json(503, { code: "shutting_down", message: "The worker is stopping." });
 
     log.info({ event: "edge_request", kind: parsed.kind, run_id: parsed.runId });
+    if (cold) {
+      // Real work paid for the boot (no warm-up came first): an incident, recorded as a row
+      // (public.function_cold_starts, with the last warm-up sent for the run's integration), a
+      // metric and a log line, so a team can see whether pre-warming helps.
+      const isolateAgeMs = Math.round(receivedAt - isolateStartedAt);
+      metrics.coldStart(parsed.kind);
+      log.warn({
+        event: "cold_start_incident",
+        kind: parsed.kind,
+        run_id: parsed.runId,
+        isolate_age_ms: isolateAgeMs,
+      });
+      keep(
+        options.db
+          .query("select sync_engine.record_cold_start($1, $2, $3, $4)", [
+            parsed.kind,
+            parsed.runId ?? null,
+            `${options.workerIdPrefix ?? "edge"}-${isolateId}`,
+            isolateAgeMs,
+          ])
+          .catch((error: unknown) => log.warn({ event: "cold_start_record_failed", error: String(error) })),
+      );
+    }
     if (active?.claiming) {
       // One claimer per isolate: the running session claims again (it may have free slots).
       active.wake();

@@ -11,6 +11,8 @@ export interface EngineMetrics {
   externalApiError(integration: string, code: string): void;
   healthCheck(integration: string, status: string, mode: string): void;
   scheduled(outcome: string, count: number): void;
+  /** The worker Edge Function served a dispatch or sweep from a cold isolate (no warm-up before it). */
+  coldStart(kind: string): void;
 }
 
 export const noMetrics: EngineMetrics = {
@@ -22,4 +24,5 @@ export const noMetrics: EngineMetrics = {
   externalApiError() {},
   healthCheck() {},
   scheduled() {},
+  coldStart() {},
 };

@@ -73,6 +73,12 @@ export function createPromMetrics(): { metrics: EngineMetrics; registry: Registr
     labelNames: ["outcome"],
     registers: [registry],
   });
+  const coldStarts = new Counter({
+    name: "sync_edge_cold_starts_total",
+    help: "Dispatches and sweeps the worker Edge Function served from a cold isolate",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
   const metrics: EngineMetrics = {
     runClaimed(integration, triggeredBy, seconds) {
       claimed.inc({ integration, triggered_by: triggeredBy });
@@ -100,6 +106,9 @@ export function createPromMetrics(): { metrics: EngineMetrics; registry: Registr
     },
     scheduled(outcome, count) {
       scheduled.inc({ outcome }, count);
+    },
+    coldStart(kind) {
+      coldStarts.inc({ kind });
     },
   };
   return { metrics, registry };

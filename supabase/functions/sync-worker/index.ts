@@ -1,6 +1,8 @@
 /**
  * The worker Edge Function (Deno): a thin entry point over the handler the local gateway serves too
- * (src/engine/edge/workerHandler.ts). Invoked by pg_net at enqueue with `{"run_id":…}` and by pg_cron
+ * (src/engine/edge/workerHandler.ts). `supabase functions deploy` uploads only supabase/functions/,
+ * so the engine is imported from ../_shared/, generated from src/ by `npm run build:functions`
+ * (same paths as under src/; CI fails when it is stale). Invoked by pg_net at enqueue with `{"run_id":…}` and by pg_cron
  * every minute with `{}` (sync_engine.install_serverless); answers 202 at once and works in the
  * background under EdgeRuntime.waitUntil.
  *
@@ -12,11 +14,11 @@
  *                              SYNC_EDGE_WALL_CLOCK_SECONDS=400 on paid plans
  *   LOG_LEVEL                  debug | info (default) | warn | error
  */
-import { openPostgres } from "../../../src/db/postgres.ts";
-import { edgeBudgetFromEnv } from "../../../src/engine/edge/budget.ts";
-import { createWorkerHandler } from "../../../src/engine/edge/workerHandler.ts";
-import { pingIntegration } from "../../../src/engine/health/pingIntegration.ts";
-import { createJsonLogger, type LogLevel } from "../../../src/engine/observe/jsonLogger.ts";
+import { openPostgres } from "../_shared/db/postgres.ts";
+import { edgeBudgetFromEnv } from "../_shared/engine/edge/budget.ts";
+import { createWorkerHandler } from "../_shared/engine/edge/workerHandler.ts";
+import { pingIntegration } from "../_shared/engine/health/pingIntegration.ts";
+import { createJsonLogger, type LogLevel } from "../_shared/engine/observe/jsonLogger.ts";
 
 const env = (name: string) => Deno.env.get(name);
 const connectionString = env("SUPABASE_DB_URL") ?? env("DATABASE_URL");

@@ -260,9 +260,15 @@ Deno.test("sync-worker Edge Function handler under Deno", async (t) => {
         });
         const runId = await enqueue(XLEDGER);
         assertEquals((await edge(post({ run_id: runId }))).status, 202, "status");
-        assertEquals(kept.length, 1, "promises handed to waitUntil");
+        // The session, and the cold-start record (this isolate's first request was real work).
+        assertEquals(kept.length, 2, "promises handed to waitUntil");
         await Promise.all(kept);
         assertEquals((await runRow(runId)).status, "succeeded", "run");
+        const incidents = await db.query<{ kind: string }>(
+          "select kind from public.function_cold_starts where run_id = $1",
+          [runId],
+        );
+        assertEquals(incidents.rows, [{ kind: "dispatch" }], "cold-start incident");
         await edge.close();
       } finally {
         delete g.EdgeRuntime;
