@@ -2,6 +2,7 @@
 import type { Db } from "../../db/types.ts";
 import { isIntegrationError } from "../../integrations/errors.ts";
 import type { WorkerConfig } from "../config.ts";
+import { IntegrationUnavailableError } from "../export/loadAdapter.ts";
 import type { EngineLogger } from "../observe/logger.ts";
 import type { EngineMetrics } from "../observe/metrics.ts";
 import { decideHealth, MIN_HEALTH_INTERVAL_MS } from "./healthPolicy.ts";
@@ -67,7 +68,8 @@ async function checkOne(deps: HealthMonitorDeps, integration: Due, now: Date): P
     await deps.ping(integration, AbortSignal.timeout(deps.timeoutMs ?? 30_000));
   } catch (error) {
     ok = false;
-    code = isIntegrationError(error) ? error.code : "ping_failed";
+    code =
+      isIntegrationError(error) || error instanceof IntegrationUnavailableError ? error.code : "ping_failed";
     message = error instanceof Error ? error.message : String(error);
     deps.metrics.externalApiError(integration.integration_type, code);
   }

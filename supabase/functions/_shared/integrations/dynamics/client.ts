@@ -5,7 +5,7 @@
  * all-or-nothing); lookups filter journalLines by our reference and follow `@odata.nextLink`.
  */
 import { IntegrationError } from "../errors.ts";
-import { chunk, parseJson, type ReadResponse, send } from "../http.ts";
+import { chunk, lenientJson, parseJson, type ReadResponse, send } from "../http.ts";
 import type { AdapterContext, ExportEntry, ExportedEntry, IntegrationAdapter } from "../types.ts";
 import { DEFAULT_BUDGET, RequestBudget, type RequestBudgetOptions } from "./budget.ts";
 import { dynamicsError } from "./errors.ts";
@@ -244,15 +244,7 @@ export class DynamicsAdapter implements IntegrationAdapter {
         this.#tokens.invalidate(token);
         continue;
       }
-      throw dynamicsError(response.status, response.headers, lenientJson(response), this.#now());
+      throw dynamicsError(response.status, response.headers, lenientJson(response.text), this.#now());
     }
-  }
-}
-
-function lenientJson(response: ReadResponse): unknown {
-  try {
-    return JSON.parse(response.text) as unknown;
-  } catch {
-    return undefined;
   }
 }

@@ -5,7 +5,7 @@
  * (see ./documents.ts for why), and lookups page through `glImportItems` Relay connections.
  */
 import { IntegrationError } from "../errors.ts";
-import { chunk, parseJson, parseRetryAfter, send } from "../http.ts";
+import { chunk, lenientJson, parseJson, parseRetryAfter, send } from "../http.ts";
 import type { AdapterContext, ExportEntry, ExportedEntry, IntegrationAdapter } from "../types.ts";
 import {
   ADD_GL_IMPORT_ITEMS,
@@ -212,13 +212,5 @@ export class XledgerAdapter implements IntegrationAdapter {
       throw new IntegrationError("server_error", "xledger: response has neither data nor errors", { status });
     }
     return body.data;
-  }
-}
-
-function lenientJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }
