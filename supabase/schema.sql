@@ -87,6 +87,116 @@ $$;
 COMMENT ON FUNCTION public.cancel_integration_sync(run_id uuid) IS 'Cancels a pending run at once or asks the worker to stop a running one; returns the status afterwards. Errors: permission_denied, run_not_found, run_not_active.';
 
 --
+-- Name: configure_integration(uuid, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.configure_integration(org_id uuid, integration_type text, settings jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  c_keys constant text[] := array['enabled', 'schedule_cron', 'schedule_timezone', 'config'];
+  v_org uuid := configure_integration.org_id;
+  v_type text := configure_integration.integration_type;
+  v_settings jsonb := configure_integration.settings;
+  v_uid uuid;
+  v_problems jsonb := '[]'::jsonb;
+  v_key text;
+  v_reason text;
+  v_issues jsonb;
+  v_before public.organization_integrations%rowtype;
+  v_after public.organization_integrations%rowtype;
+  v_changed jsonb;
+begin
+  v_uid := sync_engine.authorize_integration_caller(v_org, v_type, array['admin'], 'change integration settings');
+
+  -- Shape: an object of known keys with the right JSON types. Key names are echoed at most 50
+  -- characters long (the input may be anything).
+  if v_settings is null or pg_catalog.jsonb_typeof(v_settings) <> 'object' then
+    perform sync_engine.raise_api_error('invalid_settings', 400, 'Settings must be a JSON object.',
+      p_details => pg_catalog.jsonb_build_object('allowed_keys', to_jsonb(c_keys)));
+  end if;
+  for v_key in select k from pg_catalog.jsonb_object_keys(v_settings) as k order by k loop
+    if not (v_key = any (c_keys)) then
+      v_problems := v_problems || pg_catalog.jsonb_build_object('key', left(v_key, 50), 'problem', 'unknown key');
+    elsif pg_catalog.jsonb_typeof(v_settings -> v_key) is distinct from
+        (array['boolean', 'object', 'string'])[coalesce(array_position(array['enabled', 'config'], v_key), 3)]
+      and not (v_key = 'schedule_cron' and v_settings -> v_key = 'null'::jsonb) then
+      v_problems := v_problems || pg_catalog.jsonb_build_object('key', v_key, 'problem',
+        case v_key when 'enabled' then 'must be a boolean' when 'config' then 'must be an object'
+          when 'schedule_cron' then 'must be a string or null' else 'must be a string' end);
+    end if;
+  end loop;
+  if pg_catalog.jsonb_array_length(v_problems) > 0 then
+    perform sync_engine.raise_api_error('invalid_settings', 400, 'Some settings are unknown or of the wrong type.',
+      p_details => pg_catalog.jsonb_build_object('problems', v_problems, 'allowed_keys', to_jsonb(c_keys)));
+  end if;
+
+  if v_settings ? 'schedule_cron' then
+    v_reason := sync_engine.cron_problem(v_settings ->> 'schedule_cron');
+    if v_reason is not null then
+      perform sync_engine.raise_api_error('invalid_schedule', 400, 'The schedule is not a valid 5-field cron expression.',
+        p_details => pg_catalog.jsonb_build_object('reason', v_reason));
+    end if;
+  end if;
+
+  -- pg_timezone_names, not `at time zone`: the latter also accepts POSIX strings ("UTC+3",
+  -- "EST5EDT") that browsers' Intl, which shows the zone to people, does not.
+  if v_settings ? 'schedule_timezone' and not exists (
+      select from pg_catalog.pg_timezone_names z where z.name = v_settings ->> 'schedule_timezone'
+        and z.name !~ '^(posix|right)/' and z.name <> 'posixrules') then
+    perform sync_engine.raise_api_error('invalid_timezone', 400, 'Unknown time zone; use an IANA name such as Europe/Oslo.');
+  end if;
+
+  if v_settings ? 'config' then
+    v_issues := sync_engine.json_schema_issues(sync_engine.integration_schema(v_type, 'config'), v_settings -> 'config');
+    if pg_catalog.jsonb_array_length(v_issues) > 0 then
+      perform sync_engine.raise_api_error('invalid_config', 400,
+        format('The %s configuration is not valid.', case v_type when 'xledger' then 'Xledger' else 'Business Central' end),
+        p_details => pg_catalog.jsonb_build_object('issues', v_issues));
+    end if;
+  end if;
+
+  select * into v_before from public.organization_integrations i
+  where i.org_id = v_org and i.integration_type = v_type for no key update;
+  if not found then
+    insert into public.organization_integrations as i (org_id, integration_type) values (v_org, v_type)
+    on conflict on constraint organization_integrations_org_id_integration_type_key do nothing;
+    select * into v_before from public.organization_integrations i
+    where i.org_id = v_org and i.integration_type = v_type for no key update;
+  end if;
+
+  -- updated_at is left to the validation trigger, which also resets next_run_at when the
+  -- schedule changes so the next scheduler tick plans it afresh.
+  update public.organization_integrations i set
+    enabled = case when v_settings ? 'enabled' then (v_settings ->> 'enabled')::boolean else i.enabled end,
+    schedule_cron = case when v_settings ? 'schedule_cron' then nullif(btrim(v_settings ->> 'schedule_cron'), '') else i.schedule_cron end,
+    schedule_timezone = coalesce(v_settings ->> 'schedule_timezone', i.schedule_timezone),
+    config = coalesce(v_settings -> 'config', i.config)
+  where i.id = v_before.id
+  returning * into v_after;
+
+  select coalesce(pg_catalog.jsonb_object_agg(b.key, pg_catalog.jsonb_build_object('from', b.value, 'to', a.value)), '{}')
+    into v_changed
+  from pg_catalog.jsonb_each(to_jsonb(v_before)) b
+  join pg_catalog.jsonb_each(to_jsonb(v_after)) a on a.key = b.key
+  where b.key = any (c_keys) and a.value is distinct from b.value;
+
+  insert into public.integration_admin_audit (org_id, integration_type, actor_user_id, action, details)
+  values (v_org, v_type, v_uid, 'configure', pg_catalog.jsonb_build_object('changed', v_changed));
+
+  return to_jsonb(v_after);
+end;
+$$;
+
+--
+-- Name: FUNCTION configure_integration(org_id uuid, integration_type text, settings jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.configure_integration(org_id uuid, integration_type text, settings jsonb) IS 'Changes an integration''s enabled flag, schedule, time zone and config (admins only); returns the integration. Errors: permission_denied, org_scope_violation, unknown_integration_type, invalid_settings, invalid_schedule, invalid_timezone, invalid_config.';
+
+--
 -- Name: custom_access_token_hook(jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -113,6 +223,385 @@ begin
   return pg_catalog.jsonb_set(event, '{claims}', v_claims);
 end;
 $$;
+
+--
+-- Name: delete_notification_target(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.delete_notification_target(org_id uuid, target_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_uid uuid;
+  v_row public.notification_targets%rowtype;
+begin
+  v_uid := sync_engine.authorize_integration_caller(delete_notification_target.org_id, '*', array['admin'], 'manage notifications');
+  delete from public.notification_targets t
+  where t.id = delete_notification_target.target_id and t.org_id = delete_notification_target.org_id
+  returning * into v_row;
+  if not found then
+    perform sync_engine.raise_api_error('notification_target_not_found', 404, 'No such notification target in your organization.');
+  end if;
+  insert into public.integration_admin_audit (org_id, integration_type, actor_user_id, action, details)
+  values (v_row.org_id, null, v_uid, 'notification_target_delete',
+    pg_catalog.jsonb_build_object('target_id', v_row.id, 'name', v_row.name, 'url', v_row.url));
+end;
+$$;
+
+--
+-- Name: FUNCTION delete_notification_target(org_id uuid, target_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.delete_notification_target(org_id uuid, target_id uuid) IS 'Deletes a webhook target and its pending deliveries (admins only). Errors: permission_denied, org_scope_violation, notification_target_not_found.';
+
+--
+-- Name: integration_credentials_status(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.integration_credentials_status(org_id uuid) RETURNS TABLE(integration_type text, stored boolean, updated_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select i.integration_type, c.integration_id is not null, c.updated_at
+  from public.organization_integrations i
+  left join sync_engine.integration_credentials c on c.integration_id = i.id
+  where i.org_id = integration_credentials_status.org_id
+    and i.org_id in (select sync_auth.user_org_ids())
+$$;
+
+--
+-- Name: org_member_directory(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.org_member_directory(org_id uuid) RETURNS TABLE(user_id uuid, role text, email text, display_name text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select m.user_id, m.role, u.email::text,
+    -- GoTrue keeps the name the user signed up with in raw_user_meta_data (full_name or name).
+    coalesce(nullif(btrim(u.raw_user_meta_data ->> 'full_name'), ''), nullif(btrim(u.raw_user_meta_data ->> 'name'), ''))
+  from public.organization_members m
+  join auth.users u on u.id = m.user_id
+  where m.org_id = org_member_directory.org_id
+    and m.org_id in (select sync_auth.user_org_ids())
+    and lower(coalesce(auth.jwt() ->> 'org_id', '')) = m.org_id::text
+  order by m.role, u.email
+$$;
+
+--
+-- Name: FUNCTION org_member_directory(org_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.org_member_directory(org_id uuid) IS 'Definer: members of the caller''s own org with email and display name (auth.users is not client-readable). Empty for any other org.';
+
+--
+-- Name: requeue_rejected_voucher(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.requeue_rejected_voucher(org_id uuid, rejection_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_row public.export_rejections%rowtype;
+begin
+  v_row := sync_engine.open_rejection_for_caller(requeue_rejected_voucher.org_id, requeue_rejected_voucher.rejection_id);
+  update public.export_rejections j
+  set status = 'requeued', resolved_at = now(), resolved_by = (auth.jwt() ->> 'sub')::uuid
+  where j.id = v_row.id;
+  insert into public.export_rejection_audit (rejection_id, org_id, integration_type, voucher_number,
+    actor_user_id, action)
+  values (v_row.id, v_row.org_id, v_row.integration_type, v_row.voucher_number,
+    (auth.jwt() ->> 'sub')::uuid, 'requeue');
+end;
+$$;
+
+--
+-- Name: FUNCTION requeue_rejected_voucher(org_id uuid, rejection_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.requeue_rejected_voucher(org_id uuid, rejection_id uuid) IS 'Re-queues a rejected voucher for the next export run. Errors: permission_denied, org_scope_violation, rejection_not_found, rejection_not_open.';
+
+--
+-- Name: resume_integration_health(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.resume_integration_health(org_id uuid, integration_type text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_org uuid := resume_integration_health.org_id;
+  v_type text := resume_integration_health.integration_type;
+  v_uid uuid;
+  v_integration public.organization_integrations%rowtype;
+begin
+  v_uid := sync_engine.authorize_integration_caller(v_org, v_type, array['admin'], 'change health monitoring');
+  select * into v_integration from public.organization_integrations i
+  where i.org_id = v_org and i.integration_type = v_type for no key update;
+  if not found then
+    perform sync_engine.raise_api_error('integration_not_configured', 404,
+      'This integration is not set up for this organization.');
+  end if;
+  update public.organization_integrations i set
+    health_mode = 'active', health_next_check_at = now(), health_consecutive_failures = 0
+  where i.id = v_integration.id;
+  insert into public.integration_admin_audit (org_id, integration_type, actor_user_id, action, details)
+  values (v_org, v_type, v_uid, 'resume_health',
+    pg_catalog.jsonb_build_object('from', v_integration.health_mode, 'to', 'active'));
+end;
+$$;
+
+--
+-- Name: FUNCTION resume_integration_health(org_id uuid, integration_type text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.resume_integration_health(org_id uuid, integration_type text) IS 'Sets health monitoring back to active pings (admins only). Errors: permission_denied, org_scope_violation, unknown_integration_type, integration_not_configured.';
+
+--
+-- Name: save_notification_target(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.save_notification_target(org_id uuid, target jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  c_keys constant text[] := array['id', 'name', 'kind', 'url', 'events', 'enabled', 'rotate_secret'];
+  c_events constant text[] := array['drift', 'run_failed', 'health_changed', 'vouchers_rejected'];
+  v_org uuid := save_notification_target.org_id;
+  v_in jsonb := save_notification_target.target;
+  v_uid uuid;
+  v_problems jsonb := '[]'::jsonb;
+  v_key text;
+  v_row public.notification_targets%rowtype;
+  v_secret text;
+  v_events text[];
+begin
+  v_uid := sync_engine.authorize_integration_caller(v_org, '*', array['admin'], 'manage notifications');
+  if v_in is null or pg_catalog.jsonb_typeof(v_in) <> 'object' then
+    perform sync_engine.raise_api_error('invalid_notification_target', 400, 'A notification target must be a JSON object.');
+  end if;
+  for v_key in select k from pg_catalog.jsonb_object_keys(v_in) k order by k loop
+    if not (v_key = any (c_keys)) then
+      v_problems := v_problems || pg_catalog.jsonb_build_object('key', left(v_key, 50), 'problem', 'unknown key');
+    end if;
+  end loop;
+  if v_in ? 'id' and (pg_catalog.jsonb_typeof(v_in -> 'id') <> 'string'
+      or v_in ->> 'id' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$') then
+    v_problems := v_problems || '{"key":"id","problem":"must be a target id"}'::jsonb;
+  end if;
+  if not v_in ? 'id' and not (v_in ? 'name' and v_in ? 'url') then
+    v_problems := v_problems || '{"key":"url","problem":"name and url are required for a new target"}'::jsonb;
+  end if;
+  if v_in ? 'name' and (pg_catalog.jsonb_typeof(v_in -> 'name') <> 'string' or length(btrim(v_in ->> 'name')) not between 1 and 100) then
+    v_problems := v_problems || '{"key":"name","problem":"must be 1-100 characters"}'::jsonb;
+  end if;
+  if v_in ? 'url' and (pg_catalog.jsonb_typeof(v_in -> 'url') <> 'string' or length(v_in ->> 'url') > 2000
+      or v_in ->> 'url' !~ '^https?://[^\s/?#]+([/?#]\S*)?$') then
+    v_problems := v_problems || '{"key":"url","problem":"must be an http(s) URL"}'::jsonb;
+  end if;
+  if v_in ? 'kind' and (v_in ->> 'kind') is distinct from 'webhook' and (v_in ->> 'kind') is distinct from 'slack' then
+    v_problems := v_problems || '{"key":"kind","problem":"must be webhook or slack"}'::jsonb;
+  end if;
+  if v_in ? 'events' then
+    if pg_catalog.jsonb_typeof(v_in -> 'events') <> 'array' or pg_catalog.jsonb_array_length(v_in -> 'events') = 0
+       or exists (select from pg_catalog.jsonb_array_elements(v_in -> 'events') e
+                  where pg_catalog.jsonb_typeof(e) <> 'string' or not ((e #>> '{}') = any (c_events))) then
+      v_problems := v_problems || pg_catalog.jsonb_build_object('key', 'events', 'problem',
+        'must be a non-empty list of ' || array_to_string(c_events, ', '));
+    else
+      select array_agg(distinct e) into v_events from pg_catalog.jsonb_array_elements_text(v_in -> 'events') e;
+    end if;
+  end if;
+  foreach v_key in array array['enabled', 'rotate_secret'] loop
+    if v_in ? v_key and pg_catalog.jsonb_typeof(v_in -> v_key) <> 'boolean' then
+      v_problems := v_problems || pg_catalog.jsonb_build_object('key', v_key, 'problem', 'must be a boolean');
+    end if;
+  end loop;
+  if pg_catalog.jsonb_array_length(v_problems) > 0 then
+    perform sync_engine.raise_api_error('invalid_notification_target', 400, 'The notification target is not valid.',
+      p_details => pg_catalog.jsonb_build_object('problems', v_problems));
+  end if;
+
+  if v_in ? 'id' then
+    update public.notification_targets t set
+      name = coalesce(btrim(v_in ->> 'name'), t.name),
+      kind = coalesce(v_in ->> 'kind', t.kind),
+      url = coalesce(v_in ->> 'url', t.url),
+      events = coalesce(v_events, t.events),
+      enabled = coalesce((v_in ->> 'enabled')::boolean, t.enabled),
+      updated_at = now()
+    where t.id = (v_in ->> 'id')::uuid and t.org_id = v_org
+    returning * into v_row;
+    if not found then
+      perform sync_engine.raise_api_error('notification_target_not_found', 404, 'No such notification target in your organization.');
+    end if;
+  else
+    insert into public.notification_targets (org_id, name, kind, url, events, enabled)
+    values (v_org, btrim(v_in ->> 'name'), coalesce(v_in ->> 'kind', 'webhook'), v_in ->> 'url',
+      coalesce(v_events, array['drift', 'run_failed', 'health_changed', 'vouchers_rejected']),
+      coalesce((v_in ->> 'enabled')::boolean, true))
+    returning * into v_row;
+  end if;
+
+  if not (v_in ? 'id') or coalesce((v_in ->> 'rotate_secret')::boolean, false) then
+    -- 244 random bits: two v4 UUIDs from gen_random_uuid (a CSPRNG), hex without dashes.
+    v_secret := 'whsec_' || replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');
+    insert into sync_engine.notification_secrets as s (target_id, secret) values (v_row.id, v_secret)
+    on conflict (target_id) do update set secret = excluded.secret, created_at = now();
+  end if;
+
+  insert into public.integration_admin_audit (org_id, integration_type, actor_user_id, action, details)
+  values (v_org, null, v_uid, 'notification_target_save', pg_catalog.jsonb_build_object(
+    'target_id', v_row.id, 'name', v_row.name, 'url', v_row.url, 'events', to_jsonb(v_row.events),
+    'enabled', v_row.enabled, 'secret_rotated', v_secret is not null));
+
+  return to_jsonb(v_row) || case when v_secret is null then '{}'::jsonb
+                                 else pg_catalog.jsonb_build_object('secret', v_secret) end;
+end;
+$_$;
+
+--
+-- Name: FUNCTION save_notification_target(org_id uuid, target jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.save_notification_target(org_id uuid, target jsonb) IS 'Creates (no id) or updates (id) a webhook target (admins only); returns it, with "secret" once when created or rotated. Errors: permission_denied, org_scope_violation, invalid_notification_target, notification_target_not_found.';
+
+--
+-- Name: set_integration_credentials(uuid, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.set_integration_credentials(org_id uuid, integration_type text, credentials jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_org uuid := set_integration_credentials.org_id;
+  v_type text := set_integration_credentials.integration_type;
+  v_uid uuid;
+  v_integration_id uuid;
+  v_store text;
+begin
+  v_uid := sync_engine.authorize_integration_caller(v_org, v_type, array['admin'], 'change credentials');
+  select i.id into v_integration_id from public.organization_integrations i
+  where i.org_id = v_org and i.integration_type = v_type;
+  if v_integration_id is null then
+    perform sync_engine.raise_api_error('integration_not_configured', 404,
+      'This integration is not set up for this organization; save its settings first.');
+  end if;
+  v_store := sync_engine.set_integration_credentials(v_integration_id, set_integration_credentials.credentials);
+  insert into public.integration_admin_audit (org_id, integration_type, actor_user_id, action, details)
+  values (v_org, v_type, v_uid, 'set_credentials', pg_catalog.jsonb_build_object('store', v_store,
+    'keys', (select pg_catalog.jsonb_agg(k order by k) from pg_catalog.jsonb_object_keys(set_integration_credentials.credentials) k)));
+end;
+$$;
+
+--
+-- Name: FUNCTION set_integration_credentials(org_id uuid, integration_type text, credentials jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.set_integration_credentials(org_id uuid, integration_type text, credentials jsonb) IS 'Stores an integration''s credentials (admins only; Vault where present; never readable back). Errors: permission_denied, org_scope_violation, unknown_integration_type, integration_not_configured, invalid_credentials.';
+
+--
+-- Name: skip_rejected_voucher(uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.skip_rejected_voucher(org_id uuid, rejection_id uuid, reason text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_reason text := pg_catalog.btrim(skip_rejected_voucher.reason);
+  v_row public.export_rejections%rowtype;
+begin
+  v_row := sync_engine.open_rejection_for_caller(skip_rejected_voucher.org_id, skip_rejected_voucher.rejection_id);
+  if v_reason is null or v_reason = '' or length(v_reason) > 500 then
+    perform sync_engine.raise_api_error('invalid_reason', 400,
+      'Say why the voucher is skipped (1 to 500 characters).');
+  end if;
+  update public.export_rejections j
+  set status = 'skipped', resolved_at = now(), resolved_by = (auth.jwt() ->> 'sub')::uuid,
+    resolution_reason = v_reason
+  where j.id = v_row.id;
+  insert into public.export_rejection_audit (rejection_id, org_id, integration_type, voucher_number,
+    actor_user_id, action, reason)
+  values (v_row.id, v_row.org_id, v_row.integration_type, v_row.voucher_number,
+    (auth.jwt() ->> 'sub')::uuid, 'skip', v_reason);
+end;
+$$;
+
+--
+-- Name: FUNCTION skip_rejected_voucher(org_id uuid, rejection_id uuid, reason text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.skip_rejected_voucher(org_id uuid, rejection_id uuid, reason text) IS 'Marks a rejected voucher as never to be exported, with a reason. Errors: permission_denied, org_scope_violation, rejection_not_found, rejection_not_open, invalid_reason.';
+
+--
+-- Name: test_integration_connection(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.test_integration_connection(org_id uuid, integration_type text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  -- One test a minute per (org, type): at most 15 extra pings in the monitor's shortest 15-minute
+  -- interval, each one request, against quotas of thousands of requests per 5 minutes.
+  c_window constant interval := interval '1 minute';
+  v_org uuid := test_integration_connection.org_id;
+  v_type text := test_integration_connection.integration_type;
+  v_uid uuid;
+  v_id uuid;
+  v_last timestamptz;
+  v_retry integer;
+begin
+  v_uid := sync_engine.authorize_integration_caller(v_org, v_type, array['admin'], 'test a connection');
+  select i.id into v_id from public.organization_integrations i
+  where i.org_id = v_org and i.integration_type = v_type for no key update;
+  if v_id is null then
+    perform sync_engine.raise_api_error('integration_not_configured', 404,
+      'This integration is not set up for this organization.');
+  end if;
+  -- The monitor pings only enabled integrations in active mode.
+  if exists (select from public.organization_integrations i where i.id = v_id and not i.enabled) then
+    perform sync_engine.raise_api_error('integration_disabled', 409,
+      'This integration is paused; resume it to test the connection.');
+  end if;
+  if exists (select from public.organization_integrations i where i.id = v_id and i.health_mode = 'passive') then
+    perform sync_engine.raise_api_error('health_passive', 409,
+      'Health monitoring is passive; set it back to active to test the connection.');
+  end if;
+  select max(a.occurred_at) into v_last from public.integration_admin_audit a
+  where a.org_id = v_org and a.integration_type = v_type and a.action = 'test_connection'
+    and a.occurred_at > now() - c_window;
+  if v_last is not null then
+    v_retry := greatest(1, ceil(extract(epoch from (v_last + c_window - now())))::integer);
+    perform sync_engine.raise_api_error('rate_limited', 429,
+      format('A connection test ran less than a minute ago. Try again in %s seconds.', v_retry),
+      p_details => pg_catalog.jsonb_build_object('retry_after_seconds', v_retry),
+      p_headers => pg_catalog.jsonb_build_object('Retry-After', v_retry::text));
+  end if;
+  update public.organization_integrations i set health_next_check_at = now() where i.id = v_id;
+  insert into public.integration_admin_audit (org_id, integration_type, actor_user_id, action)
+  values (v_org, v_type, v_uid, 'test_connection');
+  return now();
+end;
+$$;
+
+--
+-- Name: FUNCTION test_integration_connection(org_id uuid, integration_type text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.test_integration_connection(org_id uuid, integration_type text) IS 'Asks the health monitor to ping the integration on its next tick (admins only, once a minute); returns the request time. Errors: permission_denied, org_scope_violation, unknown_integration_type, integration_not_configured, integration_disabled, health_passive, rate_limited.';
 
 --
 -- Name: trigger_integration_sync(uuid, text); Type: FUNCTION; Schema: public; Owner: -
@@ -227,6 +716,23 @@ $$;
 COMMENT ON FUNCTION sync_auth.user_admin_org_ids() IS 'Definer: orgs where the caller may trigger syncs and read the trigger audit.';
 
 --
+-- Name: user_org_admin_ids(); Type: FUNCTION; Schema: sync_auth; Owner: -
+--
+
+CREATE FUNCTION sync_auth.user_org_admin_ids() RETURNS SETOF uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select m.org_id from public.organization_members m where m.user_id = auth.uid() and m.role = 'admin'
+$$;
+
+--
+-- Name: FUNCTION user_org_admin_ids(); Type: COMMENT; Schema: sync_auth; Owner: -
+--
+
+COMMENT ON FUNCTION sync_auth.user_org_admin_ids() IS 'Definer: reads memberships for RLS without recursing into organization_members policies. Admins only.';
+
+--
 -- Name: user_org_ids(); Type: FUNCTION; Schema: sync_auth; Owner: -
 --
 
@@ -244,6 +750,19 @@ $$;
 COMMENT ON FUNCTION sync_auth.user_org_ids() IS 'Definer: reads memberships for RLS without recursing into organization_members policies.';
 
 --
+-- Name: admin_audit_is_append_only(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.admin_audit_is_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception 'integration_admin_audit is append-only' using errcode = '42501';
+end;
+$$;
+
+--
 -- Name: audit_is_append_only(); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -258,6 +777,28 @@ begin
   end if;
   raise exception 'sync_trigger_audit is append-only'
     using errcode = '42501', hint = 'Use sync_engine.purge_trigger_audit for retention.';
+end;
+$$;
+
+--
+-- Name: authorize_integration_caller(uuid, text, text[], text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.authorize_integration_caller(p_org_id uuid, p_integration_type text, p_roles text[], p_action text) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  -- The allowlist of trigger_integration_sync and of the table's check, answered before any lookup.
+  c_allowed constant text[] := array['xledger', 'dynamics'];
+  v_uid uuid := sync_engine.authorize_org_caller(p_org_id, p_roles, p_action);
+begin
+  if p_integration_type is distinct from '*'
+     and (p_integration_type is null or not (p_integration_type = any (c_allowed))) then
+    perform sync_engine.raise_api_error('unknown_integration_type', 400, 'Unknown integration type.',
+      p_details => pg_catalog.jsonb_build_object('allowed', to_jsonb(c_allowed)));
+  end if;
+  return v_uid;
 end;
 $$;
 
@@ -354,6 +895,39 @@ begin
 end;
 $$;
 
+--
+-- Name: claim_notifications(integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.claim_notifications(p_limit integer DEFAULT 20, p_lease_seconds integer DEFAULT 60) RETURNS TABLE(id uuid, attempt integer, url text, kind text, secret text, payload jsonb)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  -- Definer: the signing secrets are owner-only. SKIP LOCKED lets several workers deliver at
+  -- once without waiting on each other; the lease returns a crashed worker's rows.
+  return query
+  with due as (
+    select d.id from public.notification_deliveries d
+    where d.status = 'pending' and d.next_attempt_at <= now()
+      and (d.locked_until is null or d.locked_until < now())
+    order by d.next_attempt_at
+    limit greatest(p_limit, 0)
+    for update skip locked
+  ), claimed as (
+    update public.notification_deliveries d set
+      attempts = d.attempts + 1,
+      locked_until = now() + make_interval(secs => p_lease_seconds)
+    from due where d.id = due.id
+    returning d.id, d.attempts, d.target_id, d.payload
+  )
+  select c.id, c.attempts, t.url, t.kind, s.secret, c.payload
+  from claimed c
+  join public.notification_targets t on t.id = c.target_id
+  join sync_engine.notification_secrets s on s.target_id = c.target_id;
+end;
+$$;
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -394,7 +968,7 @@ CREATE TABLE public.sync_run_log (
     CONSTRAINT sync_run_log_check1 CHECK (((status = 'skipped'::text) = (skip_reason IS NOT NULL))),
     CONSTRAINT sync_run_log_max_attempts_check CHECK ((max_attempts >= 1)),
     CONSTRAINT sync_run_log_records_exported_check CHECK ((records_exported >= 0)),
-    CONSTRAINT sync_run_log_skip_reason_check CHECK (((skip_reason IS NULL) OR (skip_reason = ANY (ARRAY['overlap'::text, 'missed'::text])))),
+    CONSTRAINT sync_run_log_skip_reason_check CHECK (((skip_reason IS NULL) OR (skip_reason = ANY (ARRAY['overlap'::text, 'missed'::text, 'disabled'::text])))),
     CONSTRAINT sync_run_log_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text, 'skipped'::text]))),
     CONSTRAINT sync_run_log_triggered_by_check CHECK ((triggered_by = ANY (ARRAY['manual'::text, 'scheduled'::text])))
 );
@@ -459,6 +1033,85 @@ end;
 $$;
 
 --
+-- Name: cron_problem(text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.cron_problem(p_cron text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+declare
+  c_names constant text[] := array['minute', 'hour', 'day-of-month', 'month', 'day-of-week'];
+  c_min constant integer[] := array[0, 0, 1, 1, 0];
+  -- Day-of-week 7 is Sunday too, as in croner and Vixie cron.
+  c_max constant integer[] := array[59, 23, 31, 12, 7];
+  v_fields text[];
+  v_item text;
+  v_range text;
+  v_bounds text[];
+  v_n integer;
+  v_lo integer;
+  v_hi integer;
+begin
+  if p_cron is null then
+    return null;
+  end if;
+  if length(p_cron) > 200 then
+    return 'is longer than 200 characters';
+  end if;
+  v_fields := regexp_split_to_array(btrim(p_cron), '\s+');
+  if cardinality(v_fields) <> 5 then
+    return format('must have 5 fields (minute hour day-of-month month day-of-week), got %s', cardinality(v_fields));
+  end if;
+  for i in 1..5 loop
+    foreach v_item in array string_to_array(v_fields[i], ',') loop
+      -- item := (* | n | n-m) [/step]
+      if v_item !~ '^(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?$' then
+        return format('%s field: "%s" is not a value, range or step', c_names[i], left(v_item, 20));
+      end if;
+      if v_item ~ '/' and split_part(v_item, '/', 2)::numeric not between 1 and c_max[i] then
+        return format('%s field: step must be between 1 and %s', c_names[i], c_max[i]);
+      end if;
+      v_range := split_part(v_item, '/', 1);
+      continue when v_range = '*';
+      v_bounds := string_to_array(v_range, '-');
+      for j in 1..cardinality(v_bounds) loop
+        v_n := case
+          when v_bounds[j] ~ '^[0-9]{1,3}$' then v_bounds[j]::integer
+          when i = 4 then array_position(array['JAN','FEB','MAR','APR','MAY','JUN','JUL','AUG','SEP','OCT','NOV','DEC'], upper(v_bounds[j]))
+          when i = 5 then array_position(array['SUN','MON','TUE','WED','THU','FRI','SAT'], upper(v_bounds[j])) - 1
+        end;
+        if v_n is null or v_n < c_min[i] or v_n > c_max[i] then
+          return format('%s field: "%s" is outside %s-%s', c_names[i], left(v_bounds[j], 20), c_min[i], c_max[i]);
+        end if;
+        if j = 1 then v_lo := v_n; else v_hi := v_n; end if;
+      end loop;
+      if cardinality(v_bounds) = 2 and v_hi < v_lo then
+        return format('%s field: range %s is backwards', c_names[i], left(v_range, 20));
+      end if;
+    end loop;
+  end loop;
+  return null;
+end;
+$_$;
+
+--
+-- Name: default_voucher_number(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.default_voucher_number() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if new.voucher_number is null then
+    new.voucher_number := new.id::text;
+  end if;
+  return new;
+end;
+$$;
+
+--
 -- Name: dispatch_run(uuid); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -469,6 +1122,31 @@ CREATE FUNCTION sync_engine.dispatch_run(p_run_id uuid) RETURNS void
 begin
   perform sync_engine.wake_workers(p_run_id::text);
   perform sync_engine.post_to_worker(pg_catalog.jsonb_build_object('run_id', p_run_id));
+end;
+$$;
+
+--
+-- Name: enqueue_notification(uuid, text, text, jsonb); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.enqueue_notification(p_org_id uuid, p_event text, p_text text, p_data jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_count integer;
+begin
+  insert into public.notification_deliveries (id, org_id, target_id, event, payload)
+  select d.id, p_org_id, t.id, p_event,
+    pg_catalog.jsonb_build_object(
+      'id', d.id, 'event', p_event, 'org_id', p_org_id, 'occurred_at', now(),
+      -- Slack incoming webhooks show "text"; generic receivers read "data".
+      'text', p_text, 'data', coalesce(p_data, '{}'::jsonb))
+  from public.notification_targets t
+  cross join lateral (select gen_random_uuid() as id) d
+  where t.org_id = p_org_id and t.enabled and p_event = any (t.events);
+  get diagnostics v_count = row_count;
+  return v_count;
 end;
 $$;
 
@@ -505,6 +1183,16 @@ begin
       outcome := 'duplicate';
       return;
     end if;
+  end if;
+
+  if p_triggered_by = 'scheduled' and not v_integration.enabled then
+    insert into public.sync_run_log as r (org_id, integration_id, integration_type, status, triggered_by,
+      scheduled_for, idempotency_key, max_attempts, finished_at, skip_reason)
+    values (v_integration.org_id, v_integration.id, v_integration.integration_type, 'skipped', 'scheduled',
+      p_scheduled_for, p_idempotency_key, v_integration.max_attempts, now(), 'disabled')
+    returning r.id into run_id;
+    outcome := 'skipped';
+    return;
   end if;
 
   for i in 1..2 loop
@@ -641,6 +1329,40 @@ CREATE FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p
     lease_expires_at = now() + make_interval(secs => p_lease_seconds)
   where r.id = any (p_run_ids) and r.worker_id = p_worker_id and r.status = 'running'
   returning r.id, r.cancel_requested_at is not null
+$$;
+
+--
+-- Name: insert_rejection(public.sync_run_log, text, text, text, text, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.insert_rejection(p_run public.sync_run_log, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_ids uuid[];
+  v_id uuid;
+begin
+  select array_agg(e.id order by e.id) into v_ids
+  from public.ledger_entries e
+  where e.org_id = p_run.org_id and e.voucher_number = p_voucher_number
+    and not exists (select from public.ledger_entry_exports x
+                    where x.entry_id = e.id and x.integration_id = p_run.integration_id);
+  insert into public.export_rejections as r (org_id, integration_id, integration_type, voucher_number,
+    error_code, error_message, remote_code, remote_status, entry_ids, lines, run_id)
+  values (p_run.org_id, p_run.integration_id, p_run.integration_type, p_voucher_number,
+    left(p_error_code, 100), left(coalesce(p_error_message, ''), 2000), left(p_remote_code, 200), p_remote_status,
+    coalesce(v_ids, array[]::uuid[]), coalesce(cardinality(v_ids), 0), p_run.id)
+  on conflict (integration_id, voucher_number) where status in ('rejected', 'skipped') do nothing
+  returning r.id into v_id;
+  if v_id is not null then
+    update public.sync_run_log r
+    set progress = r.progress || pg_catalog.jsonb_build_object(
+      'rejected_vouchers', coalesce((r.progress ->> 'rejected_vouchers')::integer, 0) + 1)
+    where r.id = p_run.id;
+  end if;
+  return v_id;
+end;
 $$;
 
 --
@@ -797,6 +1519,137 @@ $_$;
 COMMENT ON FUNCTION sync_engine.integration_runtime(integration_id uuid) IS 'For the worker: type, config and decrypted credentials of one integration (no row when it does not exist).';
 
 --
+-- Name: integration_schema(text, text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.integration_schema(p_type text, p_kind text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select case p_type || ':' || p_kind
+    when 'xledger:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"transaction_source":{"default":"GL","type":"string","minLength":1}},"required":["base_url"]}$json$::jsonb
+    when 'xledger:credentials' then $json${"type":"object","properties":{"token":{"type":"string","minLength":1}},"required":["token"]}$json$::jsonb
+    when 'dynamics:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"tenant_id":{"type":"string","minLength":1},"environment":{"type":"string","minLength":1},"token_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"company_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_code":{"type":"string","minLength":1,"maxLength":10},"local_currency":{"type":"string","pattern":"^[A-Z]{3}$"},"balancing_account_number":{"type":"string","minLength":1,"maxLength":20}},"required":["base_url","company_id"],"allOf":[{"if":{"properties":{"base_url":{"pattern":"^https:\\/\\/[Aa][Pp][Ii]\\.[Bb][Uu][Ss][Ii][Nn][Ee][Ss][Ss][Cc][Ee][Nn][Tt][Rr][Aa][Ll]\\.[Dd][Yy][Nn][Aa][Mm][Ii][Cc][Ss]\\.[Cc][Oo][Mm](?:[/:?#]|$)"}},"required":["base_url"]},"then":{"required":["environment"]},"description":"environment is required for Business Central online (api.businesscentral.dynamics.com)"},{"anyOf":[{"required":["journal_id"]},{"required":["journal_code"]}],"description":"journal_id or journal_code is required"},{"anyOf":[{"required":["token_url"]},{"required":["tenant_id"]}],"description":"token_url is required when tenant_id is not given"}]}$json$::jsonb
+    when 'dynamics:credentials' then $json${"type":"object","properties":{"client_id":{"type":"string","minLength":1},"client_secret":{"type":"string","minLength":1}},"required":["client_id","client_secret"]}$json$::jsonb
+  end
+$_$;
+
+--
+-- Name: json_schema_issues(jsonb, jsonb, text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.json_schema_issues(p_schema jsonb, p_value jsonb, p_path text DEFAULT ''::text) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+declare
+  v_issues jsonb := '[]'::jsonb;
+  v_key text;
+  v_sub jsonb;
+  v_type text := pg_catalog.jsonb_typeof(p_value);
+  v_want text;
+  v_ok boolean;
+  v_child_path text;
+begin
+  for v_key in select k from pg_catalog.jsonb_object_keys(p_schema) as k loop
+    if not (v_key = any (array['$schema', 'type', 'properties', 'required', 'additionalProperties',
+        'minLength', 'maxLength', 'pattern', 'format', 'enum', 'const', 'anyOf', 'allOf', 'if', 'then',
+        'else', 'minimum', 'maximum', 'default', 'description', 'title', 'examples'])) then
+      raise exception 'json_schema_issues: unsupported keyword %', v_key using errcode = '0A000';
+    end if;
+  end loop;
+
+  if p_schema ? 'type' then
+    v_want := p_schema ->> 'type';
+    v_ok := case v_want
+      when 'integer' then v_type = 'number' and (p_value #>> '{}')::numeric = trunc((p_value #>> '{}')::numeric)
+      else v_type = v_want end;
+    if not v_ok then
+      return pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('path', p_path,
+        'message', format('must be of type %s', v_want)));
+    end if;
+  end if;
+
+  if p_schema ? 'enum' and not (p_schema -> 'enum') @> pg_catalog.jsonb_build_array(p_value) then
+    v_issues := v_issues || pg_catalog.jsonb_build_object('path', p_path, 'message', 'must be one of the allowed values');
+  end if;
+  if p_schema ? 'const' and (p_schema -> 'const') <> p_value then
+    v_issues := v_issues || pg_catalog.jsonb_build_object('path', p_path, 'message', 'must be the allowed value');
+  end if;
+
+  if v_type = 'string' then
+    if p_schema ? 'minLength' and length(p_value #>> '{}') < (p_schema ->> 'minLength')::integer then
+      v_issues := v_issues || pg_catalog.jsonb_build_object('path', p_path,
+        'message', format('must be at least %s characters', p_schema ->> 'minLength'));
+    end if;
+    if p_schema ? 'maxLength' and length(p_value #>> '{}') > (p_schema ->> 'maxLength')::integer then
+      v_issues := v_issues || pg_catalog.jsonb_build_object('path', p_path,
+        'message', format('must be at most %s characters', p_schema ->> 'maxLength'));
+    end if;
+    if p_schema ? 'pattern' and not ((p_value #>> '{}') ~ (p_schema ->> 'pattern')) then
+      v_issues := v_issues || pg_catalog.jsonb_build_object('path', p_path,
+        'message', coalesce(p_schema ->> 'description', 'has an invalid format'));
+    end if;
+  elsif v_type = 'number' then
+    if p_schema ? 'minimum' and (p_value #>> '{}')::numeric < (p_schema ->> 'minimum')::numeric then
+      v_issues := v_issues || pg_catalog.jsonb_build_object('path', p_path,
+        'message', format('must be at least %s', p_schema ->> 'minimum'));
+    end if;
+    if p_schema ? 'maximum' and (p_value #>> '{}')::numeric > (p_schema ->> 'maximum')::numeric then
+      v_issues := v_issues || pg_catalog.jsonb_build_object('path', p_path,
+        'message', format('must be at most %s', p_schema ->> 'maximum'));
+    end if;
+  elsif v_type = 'object' then
+    for v_key in select pg_catalog.jsonb_array_elements_text(coalesce(p_schema -> 'required', '[]')) loop
+      if not p_value ? v_key then
+        v_issues := v_issues || pg_catalog.jsonb_build_object('path', concat_ws('.', nullif(p_path, ''), v_key),
+          'message', 'is required');
+      end if;
+    end loop;
+    for v_key, v_sub in select e.key, e.value from pg_catalog.jsonb_each(p_value) e order by e.key loop
+      v_child_path := concat_ws('.', nullif(p_path, ''), v_key);
+      if p_schema -> 'properties' ? v_key then
+        v_issues := v_issues || sync_engine.json_schema_issues(p_schema -> 'properties' -> v_key, v_sub, v_child_path);
+      elsif p_schema -> 'additionalProperties' = 'false'::jsonb then
+        v_issues := v_issues || pg_catalog.jsonb_build_object('path', v_child_path, 'message', 'is not allowed');
+      elsif pg_catalog.jsonb_typeof(p_schema -> 'additionalProperties') = 'object' then
+        v_issues := v_issues || sync_engine.json_schema_issues(p_schema -> 'additionalProperties', v_sub, v_child_path);
+      end if;
+    end loop;
+  end if;
+
+  for v_sub in select pg_catalog.jsonb_array_elements(coalesce(p_schema -> 'allOf', '[]')) loop
+    v_issues := v_issues || sync_engine.json_schema_issues(v_sub, p_value, p_path);
+  end loop;
+  if p_schema ? 'anyOf' then
+    v_ok := false;
+    for v_sub in select pg_catalog.jsonb_array_elements(p_schema -> 'anyOf') loop
+      if sync_engine.json_schema_issues(v_sub, p_value, p_path) = '[]'::jsonb then
+        v_ok := true;
+        exit;
+      end if;
+    end loop;
+    if not v_ok then
+      -- Our cross-field rules name their first key's path and say what is missing in description.
+      v_issues := v_issues || pg_catalog.jsonb_build_object(
+        'path', concat_ws('.', nullif(p_path, ''), p_schema -> 'anyOf' -> 0 -> 'required' ->> 0),
+        'message', coalesce(p_schema ->> 'description', 'matches none of the allowed shapes'));
+    end if;
+  end if;
+  if p_schema ? 'if' then
+    if sync_engine.json_schema_issues(p_schema -> 'if', p_value, p_path) = '[]'::jsonb then
+      if p_schema ? 'then' then
+        v_issues := v_issues || sync_engine.json_schema_issues(p_schema -> 'then', p_value, p_path);
+      end if;
+    elsif p_schema ? 'else' then
+      v_issues := v_issues || sync_engine.json_schema_issues(p_schema -> 'else', p_value, p_path);
+    end if;
+  end if;
+  return v_issues;
+end;
+$_$;
+
+--
 -- Name: mark_batch_in_flight(uuid, text, integer, uuid[], integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -846,43 +1699,238 @@ end;
 $$;
 
 --
--- Name: next_export_batch(uuid, text, integer, uuid, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+-- Name: next_export_batch(uuid, text, integer, text, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
-CREATE FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_id uuid, p_limit integer) RETURNS TABLE(entry_id uuid, entry_date text, account text, amount text, currency text, description text, in_flight boolean)
-    LANGUAGE plpgsql STABLE
+CREATE FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_voucher text, p_limit integer, p_max_vouchers integer DEFAULT NULL::integer) RETURNS TABLE(entry_id uuid, voucher_number text, entry_date text, account text, amount text, currency text, description text, in_flight boolean)
+    LANGUAGE plpgsql
     SET search_path TO ''
-    AS $_$
+    AS $$
 declare
-  v_org_id uuid;
-  v_integration_id uuid;
+  -- 1,000 at most: one batch is one external request.
+  v_limit integer := least(greatest(coalesce(p_limit, 100), 1), 1000);
+  v_max_vouchers integer := least(greatest(coalesce(p_max_vouchers, v_limit), 1), v_limit);
+  v_run public.sync_run_log%rowtype;
+  v_vouchers text[];
+  v_lines integer[];
+  v_problems text[];
+  v_messages text[];
+  v_taken text[];
+  v_running integer;
+  v_full boolean;
 begin
-  select r.org_id, r.integration_id into v_org_id, v_integration_id
-  from public.sync_run_log r
+  select * into v_run from public.sync_run_log r
   where r.id = p_run_id and r.worker_id = p_worker_id and r.attempt = p_attempt and r.status = 'running';
   if not found then
     perform sync_engine.raise_run_not_held(p_run_id, p_worker_id, p_attempt);
   end if;
-  return query
-  select e.id,
-    to_char(e.entry_date, 'YYYY-MM-DD'),
-    e.account,
-    e.amount::text,
-    e.currency,
-    e.description,
-    exists (select from sync_engine.export_in_flight f
-            where f.integration_id = v_integration_id and f.entry_id = e.id)
-  from public.ledger_entries e
-  where e.org_id = v_org_id
-    and e.approved_at is not null
-    and (p_after_id is null or e.id > p_after_id)
-    and not exists (select from public.ledger_entry_exports x
-                    where x.entry_id = e.id and x.integration_id = v_integration_id)
-  order by e.id
-  -- 1,000 at most: one batch is one external request (BC $batch caps at 100 operations).
-  limit least(greatest(coalesce(p_limit, 100), 1), 1000);
+
+  loop
+    -- Candidate vouchers: at least one approved line not yet exported to this integration, no line
+    -- awaiting approval, no open rejection. At most v_limit of them (each has at least one line).
+    select array_agg(c.voucher_number order by c.voucher_number),
+      array_agg(s.pending order by c.voucher_number),
+      array_agg(case
+        when s.pending > v_limit then 'voucher_too_large'
+        when s.exported > 0 then 'voucher_amended'
+        when s.unbalanced is not null then 'voucher_unbalanced'
+        when s.dates > 1 then 'voucher_mixed_dates'
+      end order by c.voucher_number),
+      array_agg(case
+        when s.pending > v_limit then format('Voucher %s has %s lines; one request carries at most %s.',
+          c.voucher_number, s.pending, v_limit)
+        when s.exported > 0 then format('Voucher %s has %s lines exported before and %s added since; fix it in the accounting system and skip it here, or give the new lines a voucher of their own.',
+          c.voucher_number, s.exported, s.pending)
+        when s.unbalanced is not null then format('Voucher %s does not balance: %s.', c.voucher_number, s.unbalanced)
+        when s.dates > 1 then format('Voucher %s has lines on %s different dates; a voucher is booked on one date.',
+          c.voucher_number, s.dates)
+      end order by c.voucher_number)
+    into v_vouchers, v_lines, v_problems, v_messages
+    from (
+      select e.voucher_number
+      from public.ledger_entries e
+      where e.org_id = v_run.org_id
+        and e.approved_at is not null
+        and (p_after_voucher is null or e.voucher_number > p_after_voucher)
+        and not exists (select from public.ledger_entry_exports x
+                        where x.entry_id = e.id and x.integration_id = v_run.integration_id)
+        and not exists (select from public.export_rejections j
+                        where j.integration_id = v_run.integration_id and j.voucher_number = e.voucher_number
+                          and j.status in ('rejected', 'skipped'))
+        and not exists (select from public.ledger_entries u
+                        where u.org_id = e.org_id and u.voucher_number = e.voucher_number and u.approved_at is null)
+      group by e.voucher_number
+      order by e.voucher_number
+      limit v_limit
+    ) c
+    cross join lateral (
+      select
+        count(*) filter (where x.entry_id is null)::integer as pending,
+        count(*) filter (where x.entry_id is not null)::integer as exported,
+        count(distinct l.entry_date)::integer as dates,
+        -- Balanced per currency over ALL lines of the voucher (exported ones included).
+        (select string_agg(format('%s %s', b.currency, b.total), ', ' order by b.currency)
+         from (select l2.currency, sum(l2.amount) as total from public.ledger_entries l2
+               where l2.org_id = v_run.org_id and l2.voucher_number = c.voucher_number
+               group by l2.currency having sum(l2.amount) <> 0) b) as unbalanced
+      from public.ledger_entries l
+      left join public.ledger_entry_exports x on x.entry_id = l.id and x.integration_id = v_run.integration_id
+      where l.org_id = v_run.org_id and l.voucher_number = c.voucher_number
+    ) s;
+    exit when v_vouchers is null;
+
+    -- Invalid ones are rejected now; whole valid vouchers are taken in order while the running line
+    -- count stays within the limit (the first one always).
+    v_taken := array[]::text[];
+    v_running := 0;
+    v_full := false;
+    for i in 1 .. cardinality(v_vouchers) loop
+      if v_problems[i] is not null then
+        perform sync_engine.insert_rejection(v_run, v_vouchers[i], v_problems[i], v_messages[i], null, null);
+      elsif not v_full then
+        if cardinality(v_taken) > 0
+           and (v_running + v_lines[i] > v_limit or cardinality(v_taken) >= v_max_vouchers) then
+          v_full := true;
+        else
+          v_taken := v_taken || v_vouchers[i];
+          v_running := v_running + v_lines[i];
+        end if;
+      end if;
+    end loop;
+
+    if cardinality(v_taken) > 0 then
+      return query
+      select e.id, e.voucher_number,
+        to_char(e.entry_date, 'YYYY-MM-DD'),
+        e.account,
+        e.amount::text,
+        e.currency,
+        e.description,
+        exists (select from sync_engine.export_in_flight f
+                where f.integration_id = v_run.integration_id and f.entry_id = e.id)
+      from public.ledger_entries e
+      where e.org_id = v_run.org_id and e.voucher_number = any (v_taken)
+        and not exists (select from public.ledger_entry_exports x
+                        where x.entry_id = e.id and x.integration_id = v_run.integration_id)
+      order by e.voucher_number, e.id;
+      return;
+    end if;
+    -- Nothing valid among these candidates: they are rejected now (so excluded), look further.
+  end loop;
 end;
-$_$;
+$$;
+
+--
+-- Name: notify_from_alert(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.notify_from_alert() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_type text;
+begin
+  select i.integration_type into v_type from public.organization_integrations i where i.id = new.integration_id;
+  if tg_op = 'INSERT' and new.kind = 'drift' then
+    perform sync_engine.enqueue_notification(new.org_id, 'drift',
+      format('%s: %s', coalesce(v_type, 'sync'), new.message),
+      pg_catalog.jsonb_build_object('alert_id', new.id, 'integration_type', v_type, 'run_id', new.run_id,
+        'severity', new.severity, 'message', new.message, 'details', new.details));
+  elsif new.kind = 'health' and (tg_op = 'INSERT' or (old.resolved_at is null and new.resolved_at is not null)) then
+    perform sync_engine.enqueue_notification(new.org_id, 'health_changed',
+      format('%s: %s', coalesce(v_type, 'integration'),
+        case when tg_op = 'INSERT' then new.message else 'Integration health recovered.' end),
+      pg_catalog.jsonb_build_object('alert_id', new.id, 'integration_type', v_type,
+        'severity', case when tg_op = 'INSERT' then new.severity else 'info' end,
+        'resolved', tg_op = 'UPDATE', 'message', new.message, 'details', new.details));
+  end if;
+  return null;
+end;
+$$;
+
+--
+-- Name: notify_from_run(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.notify_from_run() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_data jsonb := pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type,
+    'triggered_by', new.triggered_by, 'attempt', new.attempt, 'max_attempts', new.max_attempts,
+    'error_code', new.error_code, 'error_message', new.error_message, 'records_exported', new.records_exported);
+begin
+  perform sync_engine.enqueue_notification(new.org_id, 'run_failed',
+    format('%s sync failed after attempt %s of %s: %s', new.integration_type, new.attempt, new.max_attempts,
+      coalesce(new.error_message, new.error_code, 'unknown error')), v_data);
+  if new.error_code = 'bad_request' then
+    perform sync_engine.enqueue_notification(new.org_id, 'vouchers_rejected',
+      format('%s refused the exported entries: %s', new.integration_type, coalesce(new.error_message, 'bad request')), v_data);
+  end if;
+  return null;
+end;
+$$;
+
+--
+-- Name: export_rejections; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.export_rejections (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    integration_id uuid NOT NULL,
+    integration_type text NOT NULL,
+    voucher_number text NOT NULL,
+    status text DEFAULT 'rejected'::text NOT NULL,
+    error_code text NOT NULL,
+    error_message text NOT NULL,
+    remote_code text,
+    remote_status integer,
+    entry_ids uuid[] NOT NULL,
+    lines integer NOT NULL,
+    run_id uuid,
+    rejected_at timestamp with time zone DEFAULT now() NOT NULL,
+    resolved_at timestamp with time zone,
+    resolved_by uuid,
+    resolution_reason text,
+    CONSTRAINT export_rejections_check CHECK (((status = 'rejected'::text) = (resolved_at IS NULL))),
+    CONSTRAINT export_rejections_error_code_check CHECK (((length(error_code) >= 1) AND (length(error_code) <= 100))),
+    CONSTRAINT export_rejections_error_message_check CHECK ((length(error_message) <= 2000)),
+    CONSTRAINT export_rejections_remote_code_check CHECK (((remote_code IS NULL) OR (length(remote_code) <= 200))),
+    CONSTRAINT export_rejections_resolution_reason_check CHECK (((resolution_reason IS NULL) OR (length(resolution_reason) <= 500))),
+    CONSTRAINT export_rejections_status_check CHECK ((status = ANY (ARRAY['rejected'::text, 'requeued'::text, 'skipped'::text])))
+);
+
+--
+-- Name: open_rejection_for_caller(uuid, uuid); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.open_rejection_for_caller(p_org_id uuid, p_rejection_id uuid) RETURNS public.export_rejections
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_row public.export_rejections%rowtype;
+begin
+  perform sync_engine.authorize_org_caller(p_org_id, array['admin', 'coordinator'],
+    're-queue or skip rejected vouchers');
+  select * into v_row from public.export_rejections j
+  where j.id = p_rejection_id and j.org_id = p_org_id
+  for update;
+  if not found then
+    perform sync_engine.raise_api_error('rejection_not_found', 404,
+      'No rejected voucher with this id in your organization.');
+  end if;
+  if v_row.status <> 'rejected' then
+    perform sync_engine.raise_api_error('rejection_not_open', 409,
+      format('This voucher was already %s.', v_row.status),
+      p_details => pg_catalog.jsonb_build_object('status', v_row.status, 'resolved_at', v_row.resolved_at));
+  end if;
+  return v_row;
+end;
+$$;
 
 --
 -- Name: passive_health_from_run(); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -1241,6 +2289,38 @@ end;
 $$;
 
 --
+-- Name: record_notification_attempt(uuid, integer, integer, text, integer, double precision, double precision); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.record_notification_attempt(p_id uuid, p_attempt integer, p_http_status integer, p_error text, p_duration_ms integer, p_backoff_base_seconds double precision DEFAULT 30, p_backoff_cap_seconds double precision DEFAULT 3600) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_ok boolean := p_http_status between 200 and 299;
+  v_status text;
+begin
+  update public.notification_deliveries d set
+    status = case when v_ok then 'delivered' when d.attempts >= d.max_attempts then 'failed' else 'pending' end,
+    delivered_at = case when v_ok then now() end,
+    next_attempt_at = case when v_ok then d.next_attempt_at
+      else now() + make_interval(secs => sync_engine.backoff_seconds(p_attempt, p_backoff_base_seconds, p_backoff_cap_seconds)) end,
+    locked_until = null,
+    last_http_status = p_http_status,
+    last_error = left(p_error, 500)
+  where d.id = p_id and d.attempts = p_attempt and d.status = 'pending'
+  returning d.status into v_status;
+  if v_status is null then
+    return null; -- not ours any more (lease expired and another worker took it)
+  end if;
+  insert into public.notification_delivery_attempts (delivery_id, org_id, attempt, http_status, error, duration_ms)
+  select p_id, d.org_id, p_attempt, p_http_status, left(p_error, 500), p_duration_ms
+  from public.notification_deliveries d where d.id = p_id;
+  return v_status;
+end;
+$$;
+
+--
 -- Name: record_snooze(uuid, text, integer, text); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1261,6 +2341,49 @@ begin
     perform sync_engine.raise_run_not_held(p_run_id, p_worker_id, p_attempt);
   end if;
   return v_snoozes;
+end;
+$$;
+
+--
+-- Name: reject_voucher(uuid, text, integer, text, text, text, text, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.reject_voucher(p_run_id uuid, p_worker_id text, p_attempt integer, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text DEFAULT NULL::text, p_remote_status integer DEFAULT NULL::integer) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype;
+begin
+  select * into v_run from public.sync_run_log r
+  where r.id = p_run_id and r.worker_id = p_worker_id and r.attempt = p_attempt and r.status = 'running'
+  for update;
+  if not found then
+    perform sync_engine.raise_run_not_held(p_run_id, p_worker_id, p_attempt);
+  end if;
+  if p_voucher_number is null or not exists (
+    select from public.ledger_entries e where e.org_id = v_run.org_id and e.voucher_number = p_voucher_number
+  ) then
+    perform sync_engine.raise_api_error('invalid_export_batch', 400,
+      'No voucher with this number in the run''s organization.',
+      pg_catalog.jsonb_build_object('run_id', p_run_id));
+  end if;
+  -- The in-flight markers stay: a re-queued voucher is looked up before it is sent again.
+  return sync_engine.insert_rejection(v_run, p_voucher_number, coalesce(p_error_code, 'bad_request'),
+    p_error_message, p_remote_code, p_remote_status);
+end;
+$$;
+
+--
+-- Name: rejection_audit_is_append_only(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.rejection_audit_is_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception 'export_rejection_audit is append-only' using errcode = '42501';
 end;
 $$;
 
@@ -1750,6 +2873,36 @@ $$;
 COMMENT ON FUNCTION sync_engine.wake_workers(p_payload text) IS 'NOTIFY sync_engine_wakeup: listening workers claim at once instead of at their next poll.';
 
 --
+-- Name: export_rejection_audit; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.export_rejection_audit (
+    id bigint NOT NULL,
+    rejection_id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    integration_type text NOT NULL,
+    voucher_number text NOT NULL,
+    actor_user_id uuid NOT NULL,
+    action text NOT NULL,
+    reason text,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT export_rejection_audit_action_check CHECK ((action = ANY (ARRAY['requeue'::text, 'skip'::text])))
+);
+
+--
+-- Name: export_rejection_audit_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.export_rejection_audit ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.export_rejection_audit_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: function_cold_starts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1779,6 +2932,35 @@ COMMENT ON TABLE public.function_cold_starts IS 'Cold starts of the sync-worker 
 
 ALTER TABLE public.function_cold_starts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.function_cold_starts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: integration_admin_audit; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.integration_admin_audit (
+    id bigint NOT NULL,
+    org_id uuid NOT NULL,
+    integration_type text,
+    actor_user_id uuid NOT NULL,
+    action text NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT integration_admin_audit_action_check CHECK ((action = ANY (ARRAY['configure'::text, 'set_credentials'::text, 'resume_health'::text, 'test_connection'::text, 'notification_target_save'::text, 'notification_target_delete'::text]))),
+    CONSTRAINT integration_admin_audit_details_check CHECK ((jsonb_typeof(details) = 'object'::text))
+);
+
+--
+-- Name: integration_admin_audit_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.integration_admin_audit ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.integration_admin_audit_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -1828,9 +3010,11 @@ CREATE TABLE public.ledger_entries (
     description text,
     approved_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    voucher_number text NOT NULL,
     CONSTRAINT ledger_entries_account_check CHECK (((length(account) >= 1) AND (length(account) <= 50))),
     CONSTRAINT ledger_entries_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
-    CONSTRAINT ledger_entries_description_check CHECK (((description IS NULL) OR (length(description) <= 1000)))
+    CONSTRAINT ledger_entries_description_check CHECK (((description IS NULL) OR (length(description) <= 1000))),
+    CONSTRAINT ledger_entries_voucher_number_check CHECK (((length(voucher_number) >= 1) AND (length(voucher_number) <= 50)))
 );
 
 --
@@ -1844,6 +3028,78 @@ CREATE TABLE public.ledger_entry_exports (
     run_id uuid,
     external_id text NOT NULL,
     exported_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: notification_deliveries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_deliveries (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    target_id uuid NOT NULL,
+    event text NOT NULL,
+    payload jsonb NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    max_attempts integer DEFAULT 8 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    locked_until timestamp with time zone,
+    last_http_status integer,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    delivered_at timestamp with time zone,
+    CONSTRAINT notification_deliveries_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT notification_deliveries_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 50))),
+    CONSTRAINT notification_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])))
+);
+
+--
+-- Name: notification_delivery_attempts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_delivery_attempts (
+    id bigint NOT NULL,
+    delivery_id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    attempt integer NOT NULL,
+    attempted_at timestamp with time zone DEFAULT now() NOT NULL,
+    http_status integer,
+    error text,
+    duration_ms integer
+);
+
+--
+-- Name: notification_delivery_attempts_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_delivery_attempts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.notification_delivery_attempts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: notification_targets; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_targets (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    name text NOT NULL,
+    kind text DEFAULT 'webhook'::text NOT NULL,
+    url text NOT NULL,
+    events text[] DEFAULT ARRAY['drift'::text, 'run_failed'::text, 'health_changed'::text, 'vouchers_rejected'::text] NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notification_targets_events_check CHECK (((cardinality(events) > 0) AND (events <@ ARRAY['drift'::text, 'run_failed'::text, 'health_changed'::text, 'vouchers_rejected'::text]))),
+    CONSTRAINT notification_targets_kind_check CHECK ((kind = ANY (ARRAY['webhook'::text, 'slack'::text]))),
+    CONSTRAINT notification_targets_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT notification_targets_url_check CHECK (((url ~ '^https?://[^\s/?#]+([/?#]\S*)?$'::text) AND (length(url) <= 2000)))
 );
 
 --
@@ -1991,6 +3247,16 @@ CREATE TABLE sync_engine.integration_credentials (
 COMMENT ON TABLE sync_engine.integration_credentials IS 'Owner-only: reached through sync_engine.set_integration_credentials and sync_engine.integration_runtime (both definer, service_role only).';
 
 --
+-- Name: notification_secrets; Type: TABLE; Schema: sync_engine; Owner: -
+--
+
+CREATE TABLE sync_engine.notification_secrets (
+    target_id uuid NOT NULL,
+    secret text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
 -- Name: prewarms; Type: TABLE; Schema: sync_engine; Owner: -
 --
 
@@ -2012,11 +3278,32 @@ CREATE TABLE sync_engine.settings (
 );
 
 --
+-- Name: export_rejection_audit export_rejection_audit_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.export_rejection_audit
+    ADD CONSTRAINT export_rejection_audit_pkey PRIMARY KEY (id);
+
+--
+-- Name: export_rejections export_rejections_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.export_rejections
+    ADD CONSTRAINT export_rejections_pkey PRIMARY KEY (id);
+
+--
 -- Name: function_cold_starts function_cold_starts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.function_cold_starts
     ADD CONSTRAINT function_cold_starts_pkey PRIMARY KEY (id);
+
+--
+-- Name: integration_admin_audit integration_admin_audit_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.integration_admin_audit
+    ADD CONSTRAINT integration_admin_audit_pkey PRIMARY KEY (id);
 
 --
 -- Name: integration_health_checks integration_health_checks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -2038,6 +3325,27 @@ ALTER TABLE ONLY public.ledger_entries
 
 ALTER TABLE ONLY public.ledger_entry_exports
     ADD CONSTRAINT ledger_entry_exports_pkey PRIMARY KEY (entry_id, integration_id);
+
+--
+-- Name: notification_deliveries notification_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_deliveries
+    ADD CONSTRAINT notification_deliveries_pkey PRIMARY KEY (id);
+
+--
+-- Name: notification_delivery_attempts notification_delivery_attempts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_delivery_attempts
+    ADD CONSTRAINT notification_delivery_attempts_pkey PRIMARY KEY (id);
+
+--
+-- Name: notification_targets notification_targets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_targets
+    ADD CONSTRAINT notification_targets_pkey PRIMARY KEY (id);
 
 --
 -- Name: organization_integrations organization_integrations_org_id_integration_type_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -2110,6 +3418,13 @@ ALTER TABLE ONLY sync_engine.integration_credentials
     ADD CONSTRAINT integration_credentials_pkey PRIMARY KEY (integration_id);
 
 --
+-- Name: notification_secrets notification_secrets_pkey; Type: CONSTRAINT; Schema: sync_engine; Owner: -
+--
+
+ALTER TABLE ONLY sync_engine.notification_secrets
+    ADD CONSTRAINT notification_secrets_pkey PRIMARY KEY (target_id);
+
+--
 -- Name: prewarms prewarms_pkey; Type: CONSTRAINT; Schema: sync_engine; Owner: -
 --
 
@@ -2124,10 +3439,40 @@ ALTER TABLE ONLY sync_engine.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
 
 --
+-- Name: export_rejection_audit_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX export_rejection_audit_org_idx ON public.export_rejection_audit USING btree (org_id, occurred_at DESC);
+
+--
+-- Name: export_rejections_open_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX export_rejections_open_idx ON public.export_rejections USING btree (integration_id, voucher_number) WHERE (status = ANY (ARRAY['rejected'::text, 'skipped'::text]));
+
+--
+-- Name: export_rejections_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX export_rejections_org_idx ON public.export_rejections USING btree (org_id, integration_type, rejected_at DESC);
+
+--
 -- Name: function_cold_starts_integration_recent; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX function_cold_starts_integration_recent ON public.function_cold_starts USING btree (integration_id, occurred_at DESC);
+
+--
+-- Name: integration_admin_audit_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX integration_admin_audit_org_idx ON public.integration_admin_audit USING btree (org_id, occurred_at DESC);
+
+--
+-- Name: integration_admin_audit_test_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX integration_admin_audit_test_idx ON public.integration_admin_audit USING btree (org_id, integration_type, occurred_at DESC) WHERE (action = 'test_connection'::text);
 
 --
 -- Name: integration_health_checks_idx; Type: INDEX; Schema: public; Owner: -
@@ -2142,10 +3487,46 @@ CREATE INDEX integration_health_checks_idx ON public.integration_health_checks U
 CREATE INDEX ledger_entries_approved_idx ON public.ledger_entries USING btree (org_id, id) WHERE (approved_at IS NOT NULL);
 
 --
+-- Name: ledger_entries_voucher_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX ledger_entries_voucher_idx ON public.ledger_entries USING btree (org_id, voucher_number);
+
+--
 -- Name: ledger_entry_exports_integration_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX ledger_entry_exports_integration_idx ON public.ledger_entry_exports USING btree (integration_id, entry_id);
+
+--
+-- Name: notification_deliveries_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_deliveries_due_idx ON public.notification_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+
+--
+-- Name: notification_deliveries_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_deliveries_org_idx ON public.notification_deliveries USING btree (org_id, created_at DESC);
+
+--
+-- Name: notification_delivery_attempts_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_delivery_attempts_idx ON public.notification_delivery_attempts USING btree (delivery_id, attempt);
+
+--
+-- Name: notification_targets_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_targets_org_idx ON public.notification_targets USING btree (org_id);
+
+--
+-- Name: organization_integrations_due_disabled_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX organization_integrations_due_disabled_idx ON public.organization_integrations USING btree (COALESCE(next_run_at, '-infinity'::timestamp with time zone)) WHERE ((NOT enabled) AND (schedule_cron IS NOT NULL));
 
 --
 -- Name: organization_integrations_due_idx; Type: INDEX; Schema: public; Owner: -
@@ -2214,6 +3595,36 @@ CREATE INDEX sync_trigger_audit_run_idx ON public.sync_trigger_audit USING btree
 CREATE INDEX export_in_flight_entry_idx ON sync_engine.export_in_flight USING btree (entry_id);
 
 --
+-- Name: export_rejection_audit export_rejection_audit_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER export_rejection_audit_append_only BEFORE DELETE OR UPDATE ON public.export_rejection_audit FOR EACH ROW EXECUTE FUNCTION sync_engine.rejection_audit_is_append_only();
+
+--
+-- Name: export_rejection_audit export_rejection_audit_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER export_rejection_audit_no_truncate BEFORE TRUNCATE ON public.export_rejection_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.rejection_audit_is_append_only();
+
+--
+-- Name: integration_admin_audit integration_admin_audit_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER integration_admin_audit_append_only BEFORE DELETE OR UPDATE ON public.integration_admin_audit FOR EACH ROW EXECUTE FUNCTION sync_engine.admin_audit_is_append_only();
+
+--
+-- Name: integration_admin_audit integration_admin_audit_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER integration_admin_audit_no_truncate BEFORE TRUNCATE ON public.integration_admin_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.admin_audit_is_append_only();
+
+--
+-- Name: ledger_entries ledger_entries_default_voucher_number; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER ledger_entries_default_voucher_number BEFORE INSERT OR UPDATE OF voucher_number ON public.ledger_entries FOR EACH ROW EXECUTE FUNCTION sync_engine.default_voucher_number();
+
+--
 -- Name: organization_integrations organization_integrations_validate; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2226,10 +3637,22 @@ CREATE TRIGGER organization_integrations_validate BEFORE INSERT ON public.organi
 CREATE TRIGGER organization_integrations_validate_update BEFORE UPDATE ON public.organization_integrations FOR EACH ROW WHEN (((NOT (new.updated_at IS DISTINCT FROM old.updated_at)) OR (new.schedule_cron IS DISTINCT FROM old.schedule_cron) OR (new.schedule_timezone IS DISTINCT FROM old.schedule_timezone))) EXECUTE FUNCTION sync_engine.validate_integration();
 
 --
+-- Name: sync_alerts sync_alerts_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sync_alerts_notify AFTER INSERT OR UPDATE OF resolved_at ON public.sync_alerts FOR EACH ROW EXECUTE FUNCTION sync_engine.notify_from_alert();
+
+--
 -- Name: sync_run_log sync_run_log_guard_transition; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER sync_run_log_guard_transition BEFORE UPDATE ON public.sync_run_log FOR EACH ROW EXECUTE FUNCTION sync_engine.guard_run_transition();
+
+--
+-- Name: sync_run_log sync_run_log_notify_failed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sync_run_log_notify_failed AFTER UPDATE OF status ON public.sync_run_log FOR EACH ROW WHEN (((new.status = 'failed'::text) AND (old.status IS DISTINCT FROM new.status))) EXECUTE FUNCTION sync_engine.notify_from_run();
 
 --
 -- Name: sync_run_log sync_run_log_passive_health; Type: TRIGGER; Schema: public; Owner: -
@@ -2248,6 +3671,20 @@ CREATE TRIGGER sync_trigger_audit_append_only BEFORE DELETE OR UPDATE ON public.
 --
 
 CREATE TRIGGER sync_trigger_audit_no_truncate BEFORE TRUNCATE ON public.sync_trigger_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.audit_is_append_only();
+
+--
+-- Name: export_rejections export_rejections_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.export_rejections
+    ADD CONSTRAINT export_rejections_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
+
+--
+-- Name: export_rejections export_rejections_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.export_rejections
+    ADD CONSTRAINT export_rejections_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: function_cold_starts function_cold_starts_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2304,6 +3741,34 @@ ALTER TABLE ONLY public.ledger_entry_exports
 
 ALTER TABLE ONLY public.ledger_entry_exports
     ADD CONSTRAINT ledger_entry_exports_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: notification_deliveries notification_deliveries_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_deliveries
+    ADD CONSTRAINT notification_deliveries_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: notification_deliveries notification_deliveries_target_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_deliveries
+    ADD CONSTRAINT notification_deliveries_target_id_fkey FOREIGN KEY (target_id) REFERENCES public.notification_targets(id) ON DELETE CASCADE;
+
+--
+-- Name: notification_delivery_attempts notification_delivery_attempts_delivery_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_delivery_attempts
+    ADD CONSTRAINT notification_delivery_attempts_delivery_id_fkey FOREIGN KEY (delivery_id) REFERENCES public.notification_deliveries(id) ON DELETE CASCADE;
+
+--
+-- Name: notification_targets notification_targets_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_targets
+    ADD CONSTRAINT notification_targets_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: organization_integrations organization_integrations_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2376,11 +3841,24 @@ ALTER TABLE ONLY sync_engine.integration_credentials
     ADD CONSTRAINT integration_credentials_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
 
 --
+-- Name: notification_secrets notification_secrets_target_id_fkey; Type: FK CONSTRAINT; Schema: sync_engine; Owner: -
+--
+
+ALTER TABLE ONLY sync_engine.notification_secrets
+    ADD CONSTRAINT notification_secrets_target_id_fkey FOREIGN KEY (target_id) REFERENCES public.notification_targets(id) ON DELETE CASCADE;
+
+--
 -- Name: prewarms prewarms_integration_id_fkey; Type: FK CONSTRAINT; Schema: sync_engine; Owner: -
 --
 
 ALTER TABLE ONLY sync_engine.prewarms
     ADD CONSTRAINT prewarms_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
+
+--
+-- Name: export_rejection_audit admins and coordinators read their org's rejection audit; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins and coordinators read their org's rejection audit" ON public.export_rejection_audit FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_admin_org_ids() AS user_admin_org_ids)));
 
 --
 -- Name: sync_trigger_audit admins and coordinators read their org's trigger audit; Type: POLICY; Schema: public; Owner: -
@@ -2389,16 +3867,58 @@ ALTER TABLE ONLY sync_engine.prewarms
 CREATE POLICY "admins and coordinators read their org's trigger audit" ON public.sync_trigger_audit FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_admin_org_ids() AS user_admin_org_ids)));
 
 --
+-- Name: integration_admin_audit admins read their org's admin audit; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins read their org's admin audit" ON public.integration_admin_audit FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_admin_ids() AS user_org_admin_ids)));
+
+--
+-- Name: notification_deliveries admins read their org's notification deliveries; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins read their org's notification deliveries" ON public.notification_deliveries FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_admin_ids() AS user_org_admin_ids)));
+
+--
+-- Name: notification_delivery_attempts admins read their org's notification delivery attempts; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins read their org's notification delivery attempts" ON public.notification_delivery_attempts FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_admin_ids() AS user_org_admin_ids)));
+
+--
+-- Name: notification_targets admins read their org's notification targets; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins read their org's notification targets" ON public.notification_targets FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_admin_ids() AS user_org_admin_ids)));
+
+--
 -- Name: organization_members auth admin reads memberships for the token hook; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "auth admin reads memberships for the token hook" ON public.organization_members FOR SELECT TO supabase_auth_admin USING (true);
 
 --
+-- Name: export_rejection_audit; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.export_rejection_audit ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: export_rejections; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.export_rejections ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: function_cold_starts; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.function_cold_starts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: integration_admin_audit; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.integration_admin_audit ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: integration_health_checks; Type: ROW SECURITY; Schema: public; Owner: -
@@ -2461,6 +3981,12 @@ CREATE POLICY "members read their org's ledger entries" ON public.ledger_entries
 CREATE POLICY "members read their org's members" ON public.organization_members FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
 
 --
+-- Name: export_rejections members read their org's rejected vouchers; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "members read their org's rejected vouchers" ON public.export_rejections FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+
+--
 -- Name: sync_run_log members read their org's runs; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -2471,6 +3997,24 @@ CREATE POLICY "members read their org's runs" ON public.sync_run_log FOR SELECT 
 --
 
 CREATE POLICY "members read their organizations" ON public.organizations FOR SELECT TO authenticated USING ((id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+
+--
+-- Name: notification_deliveries; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_deliveries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_delivery_attempts; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_delivery_attempts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_targets; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_targets ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: organization_integrations; Type: ROW SECURITY; Schema: public; Owner: -
@@ -2521,6 +4065,12 @@ ALTER TABLE sync_engine.export_in_flight ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sync_engine.integration_credentials ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: notification_secrets; Type: ROW SECURITY; Schema: sync_engine; Owner: -
+--
+
+ALTER TABLE sync_engine.notification_secrets ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: SCHEMA public; Type: ACL; Schema: -; Owner: -
 --
 
@@ -2550,11 +4100,81 @@ REVOKE ALL ON FUNCTION public.cancel_integration_sync(run_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.cancel_integration_sync(run_id uuid) TO authenticated;
 
 --
+-- Name: FUNCTION configure_integration(org_id uuid, integration_type text, settings jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.configure_integration(org_id uuid, integration_type text, settings jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.configure_integration(org_id uuid, integration_type text, settings jsonb) TO authenticated;
+
+--
 -- Name: FUNCTION custom_access_token_hook(event jsonb); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.custom_access_token_hook(event jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.custom_access_token_hook(event jsonb) TO supabase_auth_admin;
+
+--
+-- Name: FUNCTION delete_notification_target(org_id uuid, target_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.delete_notification_target(org_id uuid, target_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.delete_notification_target(org_id uuid, target_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION integration_credentials_status(org_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.integration_credentials_status(org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.integration_credentials_status(org_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION org_member_directory(org_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.org_member_directory(org_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.org_member_directory(org_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION requeue_rejected_voucher(org_id uuid, rejection_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.requeue_rejected_voucher(org_id uuid, rejection_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.requeue_rejected_voucher(org_id uuid, rejection_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION resume_integration_health(org_id uuid, integration_type text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.resume_integration_health(org_id uuid, integration_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.resume_integration_health(org_id uuid, integration_type text) TO authenticated;
+
+--
+-- Name: FUNCTION save_notification_target(org_id uuid, target jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.save_notification_target(org_id uuid, target jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.save_notification_target(org_id uuid, target jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION set_integration_credentials(org_id uuid, integration_type text, credentials jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.set_integration_credentials(org_id uuid, integration_type text, credentials jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.set_integration_credentials(org_id uuid, integration_type text, credentials jsonb) TO authenticated;
+
+--
+-- Name: FUNCTION skip_rejected_voucher(org_id uuid, rejection_id uuid, reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.skip_rejected_voucher(org_id uuid, rejection_id uuid, reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.skip_rejected_voucher(org_id uuid, rejection_id uuid, reason text) TO authenticated;
+
+--
+-- Name: FUNCTION test_integration_connection(org_id uuid, integration_type text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.test_integration_connection(org_id uuid, integration_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.test_integration_connection(org_id uuid, integration_type text) TO authenticated;
 
 --
 -- Name: FUNCTION trigger_integration_sync(org_id uuid, integration_type text); Type: ACL; Schema: public; Owner: -
@@ -2572,6 +4192,14 @@ GRANT ALL ON FUNCTION sync_auth.user_admin_org_ids() TO authenticated;
 GRANT ALL ON FUNCTION sync_auth.user_admin_org_ids() TO service_role;
 
 --
+-- Name: FUNCTION user_org_admin_ids(); Type: ACL; Schema: sync_auth; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_auth.user_org_admin_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_auth.user_org_admin_ids() TO authenticated;
+GRANT ALL ON FUNCTION sync_auth.user_org_admin_ids() TO service_role;
+
+--
 -- Name: FUNCTION user_org_ids(); Type: ACL; Schema: sync_auth; Owner: -
 --
 
@@ -2580,11 +4208,25 @@ GRANT ALL ON FUNCTION sync_auth.user_org_ids() TO authenticated;
 GRANT ALL ON FUNCTION sync_auth.user_org_ids() TO service_role;
 
 --
+-- Name: FUNCTION admin_audit_is_append_only(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.admin_audit_is_append_only() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.admin_audit_is_append_only() TO service_role;
+
+--
 -- Name: FUNCTION audit_is_append_only(); Type: ACL; Schema: sync_engine; Owner: -
 --
 
 REVOKE ALL ON FUNCTION sync_engine.audit_is_append_only() FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.audit_is_append_only() TO service_role;
+
+--
+-- Name: FUNCTION authorize_integration_caller(p_org_id uuid, p_integration_type text, p_roles text[], p_action text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.authorize_integration_caller(p_org_id uuid, p_integration_type text, p_roles text[], p_action text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.authorize_integration_caller(p_org_id uuid, p_integration_type text, p_roles text[], p_action text) TO service_role;
 
 --
 -- Name: FUNCTION authorize_org_caller(p_org_id uuid, p_roles text[], p_action text); Type: ACL; Schema: sync_engine; Owner: -
@@ -2615,6 +4257,13 @@ REVOKE ALL ON FUNCTION sync_engine.cancel_run(p_run_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.cancel_run(p_run_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION claim_notifications(p_limit integer, p_lease_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.claim_notifications(p_limit integer, p_lease_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.claim_notifications(p_limit integer, p_lease_seconds integer) TO service_role;
+
+--
 -- Name: TABLE sync_run_log; Type: ACL; Schema: public; Owner: -
 --
 
@@ -2636,11 +4285,32 @@ REVOKE ALL ON FUNCTION sync_engine.complete_runs(p_worker_id text, p_run_ids uui
 GRANT ALL ON FUNCTION sync_engine.complete_runs(p_worker_id text, p_run_ids uuid[], p_attempts integer[], p_records_exported integer[]) TO service_role;
 
 --
+-- Name: FUNCTION cron_problem(p_cron text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.cron_problem(p_cron text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.cron_problem(p_cron text) TO service_role;
+
+--
+-- Name: FUNCTION default_voucher_number(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.default_voucher_number() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.default_voucher_number() TO service_role;
+
+--
 -- Name: FUNCTION dispatch_run(p_run_id uuid); Type: ACL; Schema: sync_engine; Owner: -
 --
 
 REVOKE ALL ON FUNCTION sync_engine.dispatch_run(p_run_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.dispatch_run(p_run_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION enqueue_notification(p_org_id uuid, p_event text, p_text text, p_data jsonb); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.enqueue_notification(p_org_id uuid, p_event text, p_text text, p_data jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.enqueue_notification(p_org_id uuid, p_event text, p_text text, p_data jsonb) TO service_role;
 
 --
 -- Name: FUNCTION enqueue_run(p_integration_id uuid, p_triggered_by text, p_user_id uuid, p_scheduled_for timestamp with time zone, p_idempotency_key text, OUT run_id uuid, OUT outcome text); Type: ACL; Schema: sync_engine; Owner: -
@@ -2678,6 +4348,13 @@ REVOKE ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uu
 GRANT ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p_lease_seconds integer) TO service_role;
 
 --
+-- Name: FUNCTION insert_rejection(p_run public.sync_run_log, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.insert_rejection(p_run public.sync_run_log, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.insert_rejection(p_run public.sync_run_log, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer) TO service_role;
+
+--
 -- Name: FUNCTION install_serverless(p_function_url text, p_token_vault_name text, p_token text, p_schedule text, p_prewarm_lead_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -2692,6 +4369,20 @@ REVOKE ALL ON FUNCTION sync_engine.integration_runtime(integration_id uuid) FROM
 GRANT ALL ON FUNCTION sync_engine.integration_runtime(integration_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION integration_schema(p_type text, p_kind text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.integration_schema(p_type text, p_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.integration_schema(p_type text, p_kind text) TO service_role;
+
+--
+-- Name: FUNCTION json_schema_issues(p_schema jsonb, p_value jsonb, p_path text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.json_schema_issues(p_schema jsonb, p_value jsonb, p_path text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.json_schema_issues(p_schema jsonb, p_value jsonb, p_path text) TO service_role;
+
+--
 -- Name: FUNCTION mark_batch_in_flight(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[], p_lease_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -2699,11 +4390,39 @@ REVOKE ALL ON FUNCTION sync_engine.mark_batch_in_flight(p_run_id uuid, p_worker_
 GRANT ALL ON FUNCTION sync_engine.mark_batch_in_flight(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[], p_lease_seconds integer) TO service_role;
 
 --
--- Name: FUNCTION next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_id uuid, p_limit integer); Type: ACL; Schema: sync_engine; Owner: -
+-- Name: FUNCTION next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_voucher text, p_limit integer, p_max_vouchers integer); Type: ACL; Schema: sync_engine; Owner: -
 --
 
-REVOKE ALL ON FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_id uuid, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_id uuid, p_limit integer) TO service_role;
+REVOKE ALL ON FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_voucher text, p_limit integer, p_max_vouchers integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_voucher text, p_limit integer, p_max_vouchers integer) TO service_role;
+
+--
+-- Name: FUNCTION notify_from_alert(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.notify_from_alert() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.notify_from_alert() TO service_role;
+
+--
+-- Name: FUNCTION notify_from_run(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.notify_from_run() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.notify_from_run() TO service_role;
+
+--
+-- Name: TABLE export_rejections; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.export_rejections TO authenticated;
+GRANT ALL ON TABLE public.export_rejections TO service_role;
+
+--
+-- Name: FUNCTION open_rejection_for_caller(p_org_id uuid, p_rejection_id uuid); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.open_rejection_for_caller(p_org_id uuid, p_rejection_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.open_rejection_for_caller(p_org_id uuid, p_rejection_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION passive_health_from_run(); Type: ACL; Schema: sync_engine; Owner: -
@@ -2790,11 +4509,32 @@ REVOKE ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_
 GRANT ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION record_notification_attempt(p_id uuid, p_attempt integer, p_http_status integer, p_error text, p_duration_ms integer, p_backoff_base_seconds double precision, p_backoff_cap_seconds double precision); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.record_notification_attempt(p_id uuid, p_attempt integer, p_http_status integer, p_error text, p_duration_ms integer, p_backoff_base_seconds double precision, p_backoff_cap_seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.record_notification_attempt(p_id uuid, p_attempt integer, p_http_status integer, p_error text, p_duration_ms integer, p_backoff_base_seconds double precision, p_backoff_cap_seconds double precision) TO service_role;
+
+--
 -- Name: FUNCTION record_snooze(p_run_id uuid, p_worker_id text, p_attempt integer, p_code text); Type: ACL; Schema: sync_engine; Owner: -
 --
 
 REVOKE ALL ON FUNCTION sync_engine.record_snooze(p_run_id uuid, p_worker_id text, p_attempt integer, p_code text) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.record_snooze(p_run_id uuid, p_worker_id text, p_attempt integer, p_code text) TO service_role;
+
+--
+-- Name: FUNCTION reject_voucher(p_run_id uuid, p_worker_id text, p_attempt integer, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.reject_voucher(p_run_id uuid, p_worker_id text, p_attempt integer, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.reject_voucher(p_run_id uuid, p_worker_id text, p_attempt integer, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer) TO service_role;
+
+--
+-- Name: FUNCTION rejection_audit_is_append_only(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.rejection_audit_is_append_only() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.rejection_audit_is_append_only() TO service_role;
 
 --
 -- Name: FUNCTION release_runs(p_worker_id text, p_run_ids uuid[]); Type: ACL; Schema: sync_engine; Owner: -
@@ -2881,11 +4621,25 @@ REVOKE ALL ON FUNCTION sync_engine.wake_workers(p_payload text) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.wake_workers(p_payload text) TO service_role;
 
 --
+-- Name: TABLE export_rejection_audit; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.export_rejection_audit TO authenticated;
+GRANT SELECT,INSERT ON TABLE public.export_rejection_audit TO service_role;
+
+--
 -- Name: TABLE function_cold_starts; Type: ACL; Schema: public; Owner: -
 --
 
 GRANT SELECT ON TABLE public.function_cold_starts TO authenticated;
 GRANT SELECT ON TABLE public.function_cold_starts TO service_role;
+
+--
+-- Name: TABLE integration_admin_audit; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.integration_admin_audit TO authenticated;
+GRANT SELECT,INSERT ON TABLE public.integration_admin_audit TO service_role;
 
 --
 -- Name: TABLE integration_health_checks; Type: ACL; Schema: public; Owner: -
@@ -2907,6 +4661,27 @@ GRANT ALL ON TABLE public.ledger_entries TO service_role;
 
 GRANT SELECT ON TABLE public.ledger_entry_exports TO authenticated;
 GRANT ALL ON TABLE public.ledger_entry_exports TO service_role;
+
+--
+-- Name: TABLE notification_deliveries; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.notification_deliveries TO authenticated;
+GRANT ALL ON TABLE public.notification_deliveries TO service_role;
+
+--
+-- Name: TABLE notification_delivery_attempts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.notification_delivery_attempts TO authenticated;
+GRANT ALL ON TABLE public.notification_delivery_attempts TO service_role;
+
+--
+-- Name: TABLE notification_targets; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.notification_targets TO authenticated;
+GRANT ALL ON TABLE public.notification_targets TO service_role;
 
 --
 -- Name: TABLE organization_integrations; Type: ACL; Schema: public; Owner: -

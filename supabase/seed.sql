@@ -45,18 +45,38 @@ insert into public.organization_integrations (id, org_id, integration_type, enab
    '{"base_url":"http://127.0.0.1:54321/xledger/graphql"}')
 on conflict (org_id, integration_type) do nothing;
 
--- 12 approved entries and 2 awaiting approval for Demo Org; 3 approved for Other Org.
-insert into public.ledger_entries (id, org_id, entry_date, account, amount, currency, description, approved_at)
-select ('f0000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid,
-  case when g <= 14 then 'd0000000-0000-4000-8000-000000000001'::uuid else 'd0000000-0000-4000-8000-000000000002'::uuid end,
-  date '2026-11-01' + (g % 28),
-  (array['3000', '4000', '6300', '7140'])[1 + g % 4],
-  round((100 + g * 37.5)::numeric, 2),
-  'NOK',
-  'Demo entry ' || g,
-  case when g in (13, 14) then null else timestamptz '2026-11-28 12:00:00+00' end
-from generate_series(1, 17) as g
-on conflict (id) do nothing;
+-- Demo Org: 6 approved vouchers of two lines and 1 of two lines awaiting approval; Other Org: 1
+-- approved voucher of three lines. Every voucher balances to zero (docs/export-pipeline.md
+-- "Vouchers"); accounts are four-digit, inside the sandbox chart of accounts (1000–9999).
+with lines as (
+  select g,
+    ('f0000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid as id,
+    case when g <= 14 then 'd0000000-0000-4000-8000-000000000001'::uuid
+         else 'd0000000-0000-4000-8000-000000000002'::uuid end as org_id,
+    case when g <= 14 then '2026-' || lpad(((g + 1) / 2)::text, 4, '0') else '2026-0101' end as voucher_number,
+    case when g <= 14 then date '2026-11-01' + (((g + 1) / 2) % 28) else date '2026-11-20' end as entry_date,
+    (array['3000', '4000', '6300', '7140'])[1 + g % 4] as account,
+    case
+      when g <= 14 and g % 2 = 1 then round((100 + g * 37.5)::numeric, 2)
+      when g <= 14 then -round((100 + (g - 1) * 37.5)::numeric, 2)
+      when g = 15 then 250.00
+      when g = 16 then 125.50
+      else -375.50
+    end as amount,
+    case when g in (13, 14) then null else timestamptz '2026-11-28 12:00:00+00' end as approved_at
+  from generate_series(1, 17) as g
+)
+insert into public.ledger_entries (id, org_id, voucher_number, entry_date, account, amount, currency, description, approved_at)
+select l.id, l.org_id, l.voucher_number, l.entry_date, l.account, l.amount, 'NOK',
+  'Demo voucher ' || l.voucher_number || ' line ' || l.g, l.approved_at
+from lines l
+on conflict (id) do update
+  -- Rows seeded before vouchers existed (each its own unbalanced voucher) are regrouped in place,
+  -- unless already exported somewhere.
+  set voucher_number = excluded.voucher_number, amount = excluded.amount, entry_date = excluded.entry_date,
+    description = excluded.description
+  where public.ledger_entries.voucher_number = public.ledger_entries.id::text
+    and not exists (select from public.ledger_entry_exports x where x.entry_id = public.ledger_entries.id);
 
 -- The demo Business Central integration names the sandbox's company and GENERAL journal
 -- (src/local/sandbox/dynamics/data.ts); rows seeded before the ids were fixed are corrected in place.

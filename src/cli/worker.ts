@@ -23,6 +23,8 @@ const flagNames: Record<string, keyof WorkerConfig> = {
   "backoff-cap-seconds": "backoffCapSeconds",
   "health-interval-seconds": "healthIntervalSeconds",
   "send-deadline-seconds": "sendDeadlineSeconds",
+  "notify-seconds": "notifySeconds",
+  "notify-backoff-base-seconds": "notifyBackoffBaseSeconds",
 };
 
 /**

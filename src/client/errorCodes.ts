@@ -25,8 +25,23 @@ export type SyncTriggerErrorCode = (typeof TRIGGER_ERROR_CODES)[number];
 /** The codes `cancel_integration_sync` raises beyond the trigger's. */
 export const RUN_ERROR_CODES = ["run_not_found", "run_not_active"] as const;
 
+/** The codes the admin RPCs (configure, credentials, health, notification targets) raise beyond the trigger's. */
+export const ADMIN_ERROR_CODES = [
+  "invalid_settings",
+  "invalid_schedule",
+  "invalid_timezone",
+  "invalid_config",
+  "invalid_credentials",
+  "health_passive",
+  "invalid_notification_target",
+  "notification_target_not_found",
+] as const;
+
 /** Every code an SDK call can reject with. */
-export type SyncErrorCode = SyncTriggerErrorCode | (typeof RUN_ERROR_CODES)[number];
+export type SyncErrorCode =
+  | SyncTriggerErrorCode
+  | (typeof RUN_ERROR_CODES)[number]
+  | (typeof ADMIN_ERROR_CODES)[number];
 
 /** The structured part of an error, parsed from PostgREST's `details` (JSON text). */
 export interface SyncErrorDetails {
@@ -40,4 +55,10 @@ export interface SyncErrorDetails {
   allowedTypes?: string[];
   /** `run_not_active`: the status the run already has. */
   runStatus?: RunStatus;
+  /** `invalid_schedule`: why the cron expression was refused. */
+  reason?: string;
+  /** `invalid_config`: each failed field (`path`, dotted) and why. */
+  issues?: Array<{ path: string; message: string }>;
+  /** `invalid_settings`, `invalid_credentials`, `invalid_notification_target`: what is wrong, by key. */
+  problems?: Array<{ key: string; problem: string } | string>;
 }

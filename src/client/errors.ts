@@ -1,4 +1,5 @@
 import {
+  ADMIN_ERROR_CODES,
   RUN_ERROR_CODES,
   type SyncErrorCode,
   type SyncErrorDetails,
@@ -119,6 +120,20 @@ export function parseDetails(details: unknown, now: number = Date.now()): SyncEr
   if (Array.isArray(v.allowed))
     out.allowedTypes = v.allowed.filter((a): a is string => typeof a === "string");
   if (typeof v.status === "string") out.runStatus = v.status as RunStatus;
+  if (typeof v.reason === "string") out.reason = v.reason;
+  if (Array.isArray(v.issues))
+    out.issues = v.issues
+      .filter((i): i is Record<string, unknown> => typeof i === "object" && i !== null)
+      .map((i) => ({ path: String(i.path ?? ""), message: String(i.message ?? "") }));
+  if (Array.isArray(v.problems))
+    out.problems = v.problems.map((p) =>
+      typeof p === "object" && p !== null
+        ? {
+            key: String((p as Record<string, unknown>).key ?? ""),
+            problem: String((p as Record<string, unknown>).problem ?? ""),
+          }
+        : String(p),
+    );
   return out;
 }
 
@@ -165,7 +180,7 @@ export function toSyncTriggerError(
  * @example if (error) throw toSyncError(error, status);
  */
 export function toSyncError(error: PostgrestErrorLike | null | undefined, status: number): SyncError {
-  const code = codeFor(error, status, [...TRIGGER_ERROR_CODES, ...RUN_ERROR_CODES]);
+  const code = codeFor(error, status, [...TRIGGER_ERROR_CODES, ...RUN_ERROR_CODES, ...ADMIN_ERROR_CODES]);
   return new SyncError(code, {
     status,
     message: error?.message ?? code,

@@ -7,6 +7,16 @@
  * const runId = await repo.triggerManualSync(orgId, "xledger");
  */
 export {
+  type AdminAuditEntry,
+  IntegrationAdminRepository,
+  type IntegrationSettings,
+  type MemberProfile,
+  type NotificationDelivery,
+  type NotificationEvent,
+  type NotificationTarget,
+} from "./adminRepository.ts";
+export {
+  ADMIN_ERROR_CODES,
   RUN_ERROR_CODES,
   type SyncErrorCode,
   type SyncErrorDetails,

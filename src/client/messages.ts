@@ -32,6 +32,16 @@ const EN: Texts = {
   unknown: () => "Something went wrong. Try again, and contact support if it keeps happening.",
   run_not_found: () => "That sync run was not found in your organization.",
   run_not_active: () => "That sync has already finished.",
+  invalid_settings: () => "Some settings are unknown or of the wrong type.",
+  invalid_schedule: (d) =>
+    `The schedule is not a valid 5-field cron expression${d.reason ? `: ${d.reason}` : "."}`,
+  invalid_timezone: () => "Unknown time zone. Choose one from the list.",
+  invalid_config: (d) =>
+    `The configuration is not valid${d.issues?.length ? `: ${d.issues.map((i) => `${i.path} ${i.message}`).join("; ")}` : "."}`,
+  invalid_credentials: () => "The credentials are incomplete. Fill in every field.",
+  health_passive: () => "Health monitoring is passive. Set it back to active to test the connection.",
+  invalid_notification_target: () => "The notification target is not valid. Check the name, URL and events.",
+  notification_target_not_found: () => "That notification target no longer exists.",
 };
 
 const NB: Texts = {
@@ -51,6 +61,16 @@ const NB: Texts = {
   unknown: () => "Noe gikk galt. Prøv igjen, og kontakt brukerstøtte hvis det fortsetter.",
   run_not_found: () => "Fant ikke denne synkroniseringen i organisasjonen din.",
   run_not_active: () => "Denne synkroniseringen er allerede ferdig.",
+  invalid_settings: () => "Noen innstillinger er ukjente eller har feil type.",
+  invalid_schedule: (d) =>
+    `Tidsplanen er ikke et gyldig cron-uttrykk med 5 felt${d.reason ? `: ${d.reason}` : "."}`,
+  invalid_timezone: () => "Ukjent tidssone. Velg en fra listen.",
+  invalid_config: (d) =>
+    `Konfigurasjonen er ikke gyldig${d.issues?.length ? `: ${d.issues.map((i) => `${i.path} ${i.message}`).join("; ")}` : "."}`,
+  invalid_credentials: () => "Påloggingsopplysningene er ufullstendige. Fyll ut alle feltene.",
+  health_passive: () => "Helseovervåkingen er passiv. Sett den tilbake til aktiv for å teste tilkoblingen.",
+  invalid_notification_target: () => "Varslingsmottakeren er ikke gyldig. Sjekk navn, URL og hendelser.",
+  notification_target_not_found: () => "Denne varslingsmottakeren finnes ikke lenger.",
 };
 
 const TEXTS: Record<Locale, Texts> = { en: EN, nb: NB };

@@ -48,7 +48,7 @@ export interface SyncRun {
   errorMessage: string | null;
   /** Actual start minus `scheduledFor`, for scheduled runs. */
   driftMs: number | null;
-  skipReason: "overlap" | "missed" | null;
+  skipReason: "overlap" | "missed" | "disabled" | null;
   cancelRequestedAt: string | null;
   updatedAt: string;
 }

@@ -4,7 +4,60 @@
  */
 import { z } from "zod";
 
-const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+// The regex repeats what the URL check implies so the generated JSON Schema (which has no notion of
+// zod's protocol option) carries it to SQL; a string passing both is an http(s) URL in either place.
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+  .regex(/^https?:\/\/[^\s/?#]+([/?#]\S*)?$/, { error: "must be an http(s) URL" });
+
+/**
+ * A cross-field rule, enforced here and exported to the JSON Schema that SQL evaluates (see
+ * src/integrations/configSchema.ts): "at least one of these keys" (`anyOf` of `required`), or
+ * "when this key matches this pattern, that key is required" (`if`/`then`). A plain `.refine` would
+ * be invisible to SQL: write cross-field rules through this helper.
+ */
+type CrossFieldRule =
+  | { keys: readonly [string, ...string[]]; message: string }
+  | { when: { key: string; pattern: RegExp }; require: string; message: string };
+
+function withCrossFieldRules<T extends z.ZodObject>(schema: T, rules: readonly CrossFieldRule[]) {
+  return schema
+    .superRefine((value, ctx) => {
+      const v = value as Record<string, unknown>;
+      for (const rule of rules) {
+        if ("keys" in rule) {
+          if (!rule.keys.some((k) => v[k] !== undefined))
+            ctx.addIssue({ code: "custom", message: rule.message, path: [rule.keys[0]] });
+        } else {
+          const probe = v[rule.when.key];
+          if (typeof probe === "string" && rule.when.pattern.test(probe) && v[rule.require] === undefined)
+            ctx.addIssue({ code: "custom", message: rule.message, path: [rule.require] });
+        }
+      }
+    })
+    .meta({
+      allOf: rules.map((r) =>
+        "keys" in r
+          ? { anyOf: r.keys.map((k) => ({ required: [k] })), description: r.message }
+          : {
+              if: {
+                properties: { [r.when.key]: { pattern: r.when.pattern.source } },
+                required: [r.when.key],
+              },
+              // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable.
+              then: { required: [r.require] },
+              description: r.message,
+            },
+      ),
+    });
+}
+
+/**
+ * BC online's API host (Microsoft Learn, "Endpoints for the APIs for Dynamics 365 Business Central
+ * online"); any other host is on-premises or the sandbox. Flag-free so SQL's `~` reads it the same way.
+ */
+const BC_ONLINE_BASE_URL =
+  /^https:\/\/[Aa][Pp][Ii]\.[Bb][Uu][Ss][Ii][Nn][Ee][Ss][Ss][Cc][Ee][Nn][Tt][Rr][Aa][Ll]\.[Dd][Yy][Nn][Aa][Mm][Ii][Cc][Ss]\.[Cc][Oo][Mm](?:[/:?#]|$)/;
 
 /**
  * Xledger `config`:
@@ -34,9 +87,13 @@ export const xledgerCredentialsSchema = z.object({ token: z.string().min(1) });
  *   one of the two is required, `journal_id` wins when both are given.
  * - `local_currency` (optional, ISO 4217): when set, entries in another currency are refused instead of
  *   being booked in the company's currency (BC v2.0 journal lines carry no currency).
+ * - `balancing_account_number` (optional, G/L account, Code[20], stored upper-case): put on every line as
+ *   "Bal. Account No."; without it lines carry no balancing account (vouchers balance by themselves).
+ * `environment` is required for BC online (`api.businesscentral.dynamics.com`): without it the URL would
+ * take the on-premises form, which the online service does not serve.
  */
-export const dynamicsConfigSchema = z
-  .object({
+export const dynamicsConfigSchema = withCrossFieldRules(
+  z.object({
     base_url: httpUrl,
     tenant_id: z.string().min(1).optional(),
     environment: z.string().min(1).optional(),
@@ -48,15 +105,25 @@ export const dynamicsConfigSchema = z
       .string()
       .regex(/^[A-Z]{3}$/)
       .optional(),
-  })
-  .refine((c) => c.journal_id !== undefined || c.journal_code !== undefined, {
-    message: "journal_id or journal_code is required",
-    path: ["journal_id"],
-  })
-  .refine((c) => c.token_url !== undefined || c.tenant_id !== undefined, {
-    message: "token_url is required when tenant_id is not given",
-    path: ["token_url"],
-  });
+    // Code[20] (APIV2JournalLines.Page.al, "Bal. Account No."); BC upper-cases Code fields.
+    balancing_account_number: z
+      .string()
+      .trim()
+      .min(1)
+      .max(20)
+      .transform((v) => v.toUpperCase())
+      .optional(),
+  }),
+  [
+    {
+      when: { key: "base_url", pattern: BC_ONLINE_BASE_URL },
+      require: "environment",
+      message: "environment is required for Business Central online (api.businesscentral.dynamics.com)",
+    },
+    { keys: ["journal_id", "journal_code"], message: "journal_id or journal_code is required" },
+    { keys: ["token_url", "tenant_id"], message: "token_url is required when tenant_id is not given" },
+  ],
+);
 
 /** Business Central credentials: `{"client_id":"…","client_secret":"…"}`. */
 export const dynamicsCredentialsSchema = z.object({

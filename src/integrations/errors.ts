@@ -25,6 +25,12 @@ export type IntegrationErrorCode =
   | "server_error"
   /** The server rejected the request as invalid; sending it again will not help. */
   | "bad_request"
+  /**
+   * The adapter refused one voucher before sending it: a field the target system would refuse (an account
+   * number longer than Business Central's Code[20], a currency the company does not book). `voucher` says
+   * which; the engine sets that voucher aside and goes on.
+   */
+  | "invalid_voucher"
   /** A configured resource (company, journal) does not exist. */
   | "not_found"
   /** The adapter's `config` or `credentials` failed validation; nothing was sent. */
@@ -44,6 +50,8 @@ export interface IntegrationErrorOptions {
   remoteCode?: string;
   /** The underlying error, kept for logs. */
   cause?: unknown;
+  /** The voucher the remote system refused, when the adapter can tell (`bad_request` from `export`). */
+  voucher?: string;
 }
 
 const RETRYABLE_CODES: ReadonlySet<IntegrationErrorCode> = new Set<IntegrationErrorCode>([
@@ -107,6 +115,7 @@ export class IntegrationError extends Error {
   readonly retryAfterSeconds: number | undefined;
   readonly status: number | undefined;
   readonly remoteCode: string | undefined;
+  readonly voucher: string | undefined;
 
   constructor(code: IntegrationErrorCode, message: string, options: IntegrationErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -115,6 +124,7 @@ export class IntegrationError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.status = options.status;
     this.remoteCode = options.remoteCode;
+    this.voucher = options.voucher;
   }
 }
 

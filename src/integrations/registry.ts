@@ -77,6 +77,9 @@ export function createAdapter(
         companyId: cfg.company_id,
         journal: cfg.journal_id !== undefined ? { id: cfg.journal_id } : { code: cfg.journal_code ?? "" },
         ...(cfg.local_currency === undefined ? {} : { localCurrency: cfg.local_currency }),
+        ...(cfg.balancing_account_number === undefined
+          ? {}
+          : { balancingAccountNumber: cfg.balancing_account_number }),
         ...(opts.budget === undefined ? {} : { budget: opts.budget }),
         ...common,
       });

@@ -1,3 +1,4 @@
+-- Superseded: sync_engine.enqueue_run → 20261130120000_integration_admin.sql (live: supabase/schema.sql)
 -- One source for the SQL literals the engine repeated (see docs/architecture.md §6):
 --
 --   sync_engine.run_lock_key(org, type)      the per-(org, integration type) advisory lock key that

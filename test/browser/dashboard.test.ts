@@ -1,11 +1,14 @@
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyWebhook } from "../../src/engine/notify/signature.ts";
 import { silentLogger } from "../../src/engine/observe/logger.ts";
 import { type Stack, startStack } from "../../src/local/stack/startStack.ts";
 
@@ -54,7 +57,20 @@ describe("dashboard in chromium", () => {
     });
     if (!existsSync(join(webDir, "index.html")))
       throw new Error(`vite build produced no index.html in ${webDir}`);
-    stack = await startStack({ port: 0, inMemory: true, log: silentLogger, staticDir: webDir });
+    stack = await startStack({
+      port: 0,
+      inMemory: true,
+      log: silentLogger,
+      staticDir: webDir,
+      // A cancelled running sync stops at its worker's next heartbeat; webhook retries come fast.
+      worker: {
+        heartbeatSeconds: 1,
+        leaseSeconds: 10,
+        pollSeconds: 0.5,
+        notifySeconds: 0.5,
+        notifyBackoffBaseSeconds: 0.5,
+      },
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -202,5 +218,182 @@ describe("dashboard in chromium", () => {
     expect(await enabled.count()).toBe(0);
     for (const button of await all.all()) expect(await button.isDisabled()).toBe(true);
     await shot(page, "07-viewer");
+  });
+
+  it("a coordinator sees a voucher Business Central refused, listed with its error, and re-queues it", async () => {
+    // A balanced voucher booked to an account the sandbox's chart does not have (1000–9999 only).
+    await stack.db.query(
+      `insert into public.ledger_entries (org_id, voucher_number, entry_date, account, amount, description, approved_at)
+       values ('d0000000-0000-4000-8000-000000000001', 'BAD-1', date '2026-11-15', '99999', 10, 'typo', now()),
+              ('d0000000-0000-4000-8000-000000000001', 'BAD-1', date '2026-11-15', '3000', -10, 'typo', now())`,
+    );
+    const page = await launch();
+    await signIn(page, "coordinator@demo.test");
+    const bc = page.getByRole("region", { name: "Dynamics 365 Business Central" });
+    await bc.getByRole("button", { name: "Sync now" }).click();
+    await bc
+      .getByRole("status", { name: "Dynamics 365 Business Central sync status" })
+      .filter({ hasText: "Succeeded" })
+      .waitFor();
+    const list = page.getByRole("region", { name: "Rejected vouchers" });
+    const item = list.getByRole("listitem").filter({ hasText: "Voucher BAD-1" });
+    await item.filter({ hasText: 'The "accountNumber" does not match to an Account.' }).waitFor();
+    await shot(page, "07-coordinator-rejected-voucher");
+    await item.getByRole("button", { name: "Re-queue" }).click();
+    await item.filter({ hasText: "Re-queued" }).waitFor();
+    expect(await item.getByRole("button", { name: "Re-queue" }).count()).toBe(0);
+    const audit = await stack.db.query<{ action: string }>(
+      "select action from public.export_rejection_audit where voucher_number = 'BAD-1'",
+    );
+    expect(audit.rows).toEqual([{ action: "requeue" }]);
+  });
+
+  it("an admin edits the schedule and sees the preview, pauses and resumes, and cancels a running sync", async () => {
+    const page = await launch();
+    await signIn(page, "admin@demo.test");
+    const card = page.getByRole("region", { name: "Dynamics 365 Business Central" });
+    await card.getByText("Settings", { exact: true }).click();
+    const settings = card.getByRole("region", { name: "Dynamics 365 Business Central settings" });
+    await settings
+      .getByLabel("Schedule (cron: minute hour day month weekday)", { exact: true })
+      .fill("30 6 * * 1-5");
+    await settings.getByLabel("Time zone").selectOption("America/New_York");
+    const preview = settings.getByRole("table", { name: "Next five runs" });
+    await preview.getByRole("columnheader", { name: "in America/New_York" }).waitFor();
+    const rows = preview.locator("tbody tr");
+    expect(await rows.count()).toBe(5);
+    for (const row of await rows.all())
+      expect(await row.locator("td").first().textContent()).toMatch(/(Mon|Tue|Wed|Thu|Fri).*06:30/);
+    await shot(page, "08-admin-schedule-preview");
+    await settings.getByRole("button", { name: "Save schedule" }).click();
+    await settings.getByRole("status").filter({ hasText: "Saved." }).first().waitFor();
+    const { rows: saved } = await stack.db.query<{ schedule_cron: string; schedule_timezone: string }>(
+      "select schedule_cron, schedule_timezone from public.organization_integrations where id = 'e0000000-0000-4000-8000-000000000002'",
+    );
+    expect(saved).toEqual([{ schedule_cron: "30 6 * * 1-5", schedule_timezone: "America/New_York" }]);
+    // "Next run" names the zone it is shown in.
+    await stack.worker.tickScheduler();
+    await card.getByText(/\(your time, [A-Za-z_/]+\)/).waitFor();
+
+    await settings.getByRole("button", { name: "Pause" }).click();
+    await settings.getByText("Paused", { exact: true }).waitFor();
+    expect(await card.getByRole("button", { name: "Sync now" }).isDisabled()).toBe(true);
+    await shot(page, "09-admin-paused");
+    await settings.getByRole("button", { name: "Resume" }).click();
+    await settings.getByText("Running on schedule").waitFor();
+    await card.locator("button:enabled", { hasText: "Sync now" }).waitFor();
+
+    // A slow Business Central keeps the run running long enough to cancel it.
+    stack.sandbox.fault({ target: "dynamics", kind: "latency", ms: 3_000, count: 20 });
+    await card.getByRole("button", { name: "Sync now" }).click();
+    const cancel = card.getByRole("button", { name: "Cancel" });
+    await card.locator("button:enabled", { hasText: "Cancel" }).waitFor();
+    await cancel.click();
+    const banner = card.getByRole("status", { name: "Dynamics 365 Business Central sync status" });
+    await banner.filter({ hasText: "Cancelled" }).waitFor();
+    await shot(page, "10-admin-cancelled");
+    const { rows: runs } = await stack.db.query<{ status: string }>(
+      "select status from public.sync_run_log where integration_id = 'e0000000-0000-4000-8000-000000000002' and triggered_by = 'manual'",
+    );
+    expect(runs).toEqual([{ status: "cancelled" }]);
+    // The admin audit names the person.
+    const audit = page.getByRole("region", { name: "Admin changes" });
+    await audit
+      .getByRole("row")
+      .filter({ hasText: "Ada Admin" })
+      .filter({ hasText: "Changed settings" })
+      .first()
+      .waitFor();
+  });
+
+  it("a coordinator sees the settings disabled, with the reason", async () => {
+    const page = await launch();
+    await signIn(page, "coordinator@demo.test");
+    const card = page.getByRole("region", { name: "Xledger" });
+    await card.getByText("Settings", { exact: true }).click();
+    const settings = card.getByRole("region", { name: "Xledger settings" });
+    await settings.getByText("Only administrators can change settings.").waitFor();
+    for (const name of ["Pause", "Save schedule", "Save credentials", "Test connection"])
+      expect(await settings.getByRole("button", { name }).isDisabled()).toBe(true);
+    expect(await settings.getByLabel("Time zone").isDisabled()).toBe(true);
+    expect(await page.getByRole("region", { name: "Notifications" }).count()).toBe(0);
+    await shot(page, "11-coordinator-settings-disabled");
+  });
+
+  it("a webhook added by the admin receives a signed drift alert and a failed-run alert, retried after a 500", async () => {
+    const received: Array<{ headers: IncomingMessage["headers"]; body: string }> = [];
+    const answers = [500];
+    const server: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+        res.writeHead(answers.shift() ?? 200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/sync`;
+      const page = await launch();
+      await signIn(page, "admin@demo.test");
+      const notifications = page.getByRole("region", { name: "Notifications" });
+      await notifications.getByLabel("Name").fill("Ops pager");
+      await notifications.getByLabel("Webhook URL").fill(url);
+      await notifications.getByRole("button", { name: "Add webhook" }).click();
+      const secret = (await notifications.getByTestId("signing-secret").textContent()) ?? "";
+      expect(secret).toMatch(/^whsec_[0-9a-f]{64}$/);
+      await notifications.getByRole("button", { name: "Delete Ops pager" }).waitFor();
+      await shot(page, "12-admin-webhook-added");
+
+      // A scheduled period that starts 6 minutes late (as after downtime) on its only attempt,
+      // against a Business Central that refuses every request: drift, then a failed run.
+      // An approved entry not yet exported, so the run has something to send.
+      await stack.db.query(
+        `insert into public.ledger_entries (org_id, account, amount, description, approved_at)
+         values ('d0000000-0000-4000-8000-000000000001', '6300', 420.00, 'Webhook test entry', now())`,
+      );
+      stack.sandbox.reset(); // drops the previous test's queued latency faults
+      stack.sandbox.fault({ target: "dynamics", kind: "status", status: 400, count: 50 });
+      await stack.db.query(
+        `insert into public.sync_run_log (org_id, integration_id, integration_type, triggered_by, scheduled_for, max_attempts)
+         values ('d0000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000002', 'dynamics', 'scheduled',
+                 now() - interval '6 minutes', 1)`,
+      );
+      stack.worker.wake();
+      const events = async () => {
+        for (let i = 0; i < 200; i++) {
+          const kinds = new Set(received.map((r) => String(r.headers["x-sync-event"])));
+          const retried = received.some((r) => r.headers["x-sync-attempt"] === "2");
+          if (kinds.has("drift") && kinds.has("run_failed") && retried) return kinds;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const { rows } = await stack.db.query(
+          "select status, attempt, error_code, triggered_by from public.sync_run_log where integration_type = 'dynamics'",
+        );
+        throw new Error(
+          `webhooks seen: ${received.map((r) => `${r.headers["x-sync-event"]}#${r.headers["x-sync-attempt"]}`)}; runs ${JSON.stringify(rows)}`,
+        );
+      };
+      await events();
+      for (const r of received) {
+        expect(await verifyWebhook(secret, String(r.headers["x-sync-signature"]), r.body)).toMatchObject({
+          ok: true,
+        });
+        expect(r.headers["idempotency-key"]).toBe(JSON.parse(r.body).id);
+      }
+      // The first delivery was refused with 500 and sent again under the same key.
+      const first = received[0];
+      const again = received.filter(
+        (r) => r.headers["idempotency-key"] === first?.headers["idempotency-key"],
+      );
+      expect(again.map((r) => r.headers["x-sync-attempt"])).toEqual(["1", "2"]);
+      // The admin's delivery log shows it.
+      const log = page.getByRole("region", { name: "Delivery log" });
+      await log.getByRole("row").filter({ hasText: "Delivered · 2 attempts" }).first().waitFor();
+      await shot(page, "13-admin-delivery-log");
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

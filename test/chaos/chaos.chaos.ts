@@ -178,8 +178,11 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
         ]);
       }
       await db.query(
-        `insert into public.ledger_entries (org_id, account, amount, description, approved_at)
-         select $1, '3000', (g * 10.5)::numeric(14, 2), 'chaos ' || g, now() from generate_series(1, 150) g`,
+        // 75 balanced vouchers of two lines (docs/export-pipeline.md "Vouchers").
+        `insert into public.ledger_entries (org_id, voucher_number, account, amount, description, approved_at)
+         select $1, 'chaos-' || ((g + 1) / 2), '3000',
+           (case when g % 2 = 1 then g * 10.5 else -(g - 1) * 10.5 end)::numeric(14, 2), 'chaos ' || g, now()
+         from generate_series(1, 150) g`,
         [orgId],
       );
     }
@@ -298,8 +301,9 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
           // New approved entries for every org: every run has something to export (a run with
           // nothing to send finishes before a kill could land mid-export).
           await db.query(
-            `insert into public.ledger_entries (org_id, account, amount, description, approved_at)
-             select o.id, '4000', (g * 3.25)::numeric(14, 2), 'late ' || g, now()
+            `insert into public.ledger_entries (org_id, voucher_number, account, amount, description, approved_at)
+             select o.id, 'late-' || to_char(now(), 'YYYYMMDDHH24MISSUS') || '-' || ((g + 1) / 2), '4000',
+               (case when g % 2 = 1 then g * 3.25 else -(g - 1) * 3.25 end)::numeric(14, 2), 'late ' || g, now()
              from public.organizations o, generate_series(1, 8) g`,
           );
         }

@@ -8,7 +8,7 @@ import { createExportRun, type ExportRunOptions, exportRun } from "../../src/eng
 import type { ClaimedRun, RunContext, RunOutcome } from "../../src/engine/types.ts";
 import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/local/sandbox/index.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
-import { claim, enqueue, finish, makeDue, runRow, seedEntries } from "../helpers/exports.ts";
+import { claim, enqueue, finish, makeDue, runRow, seedEntries, voucherOf } from "../helpers/exports.ts";
 import { addIntegration, countRows, createOrg } from "../helpers/fixtures.ts";
 
 const kinds = testDbKinds().flatMap((kind) =>
@@ -105,7 +105,10 @@ describe.each(kinds)("export executor on %s → %s", (kind, type) => {
     expect(await exportRows()).toBe(250);
     const row = await runRow(db, runId);
     expect([row.status, row.records_exported]).toEqual(["succeeded", 250]);
-    expect(row.progress).toMatchObject({ batches: 3, cursor: { after_id: approved[249] } });
+    expect(row.progress).toMatchObject({
+      batches: 3,
+      cursor: { after_voucher: await voucherOf(db, approved[249]) },
+    });
     expect(events.filter((e) => e.event === "export_batch_recorded").map((e) => e.entries)).toEqual([
       100, 100, 50,
     ]);
@@ -195,7 +198,10 @@ describe.each(kinds)("export executor on %s → %s", (kind, type) => {
     });
     expect(outcome).toMatchObject({ kind: "retry", code: "aborted", chargeAttempt: false });
     const row = await runRow(db, runId);
-    expect([row.records_exported, row.progress.cursor]).toEqual([100, { after_id: approved[99] }]);
+    expect([row.records_exported, row.progress.cursor]).toEqual([
+      100,
+      { after_voucher: await voucherOf(db, approved[99]) },
+    ]);
     expect(Object.keys(received())).toHaveLength(100);
 
     // The worker died instead of handing the run back: its lease expires and the reaper returns it.

@@ -71,6 +71,28 @@ describe.each(testDbKinds())("scheduler on %s", (kind) => {
     expect(await runs()).toEqual([]);
   });
 
+  it("records a paused integration's due period as skipped (disabled), moves on, and runs again once resumed", async () => {
+    const period = new Date("2026-11-30T01:00:00Z");
+    await setSchedule("0 2 * * *", period);
+    await db.query("update public.organization_integrations set enabled = false where id = $1", [
+      s.xledgerId,
+    ]);
+    const paused = await tick(new Date("2026-11-30T01:00:03Z"));
+    expect(paused).toMatchObject({ enqueued: 0, skipped: 1 });
+    expect(await runs()).toEqual([
+      {
+        status: "skipped",
+        scheduled_for: period,
+        idempotency_key: `${s.xledgerId}:2026-11-30T01:00:00.000Z`,
+        skip_reason: "disabled",
+      },
+    ]);
+    expect(await nextRunAt()).toEqual(new Date("2026-12-01T01:00:00Z"));
+    await db.query("update public.organization_integrations set enabled = true where id = $1", [s.xledgerId]);
+    expect((await tick(new Date("2026-12-01T01:00:02Z"))).enqueued).toBe(1);
+    expect((await runs()).map((r) => r.status)).toEqual(["skipped", "pending"]);
+  });
+
   it("enqueues a due period once, with the period's idempotency key, however often it ticks", async () => {
     const period = new Date("2026-11-30T01:00:00Z");
     await setSchedule("0 2 * * *", period);

@@ -5,30 +5,77 @@ import { engineSqlError } from "../../src/engine/export/exportSql.ts";
 import type { ClaimedRun, RunOutcome } from "../../src/engine/types.ts";
 
 /**
- * Inserts `approved` approved and `unapproved` unapproved entries for an org; returns the approved ids in
- * id order (the export order).
+ * Inserts `approved` approved and `unapproved` unapproved entries for an org as balanced vouchers of
+ * two lines (three for the last one when the count is odd; one line of 0.00 when it is 1), numbered so
+ * that voucher order is id order; returns the approved ids in id order (the export order).
  */
 export async function seedEntries(
   db: Queryable,
   orgId: string,
   counts: { approved: number; unapproved?: number },
 ): Promise<string[]> {
+  const prefix = `T${Math.random().toString(36).slice(2, 8)}-`;
   const { rows } = await db.query<{ id: string }>(
     `insert into public.ledger_entries (org_id, entry_date, account, amount, currency, description, approved_at)
      select $1, date '2026-11-01' + (g % 28), (array['3000', '4000', '6300', '7140'])[1 + g % 4],
-       round((g * 37.25 - 500)::numeric, 2), 'NOK', 'Entry ' || g, now()
+       round((g * 37.25 + 500)::numeric, 2), 'NOK', 'Entry ' || g, now()
      from generate_series(1, $2::int) as g
      returning id`,
     [orgId, counts.approved],
   );
+  const ids = rows.map((r) => r.id).sort();
+  await balanceIntoVouchers(db, ids, prefix);
   if ((counts.unapproved ?? 0) > 0) {
-    await db.query(
+    const pending = await db.query<{ id: string }>(
       `insert into public.ledger_entries (org_id, account, amount, description)
-       select $1, '3000', g, 'Awaiting approval ' || g from generate_series(1, $2::int) as g`,
+       select $1, '3000', g, 'Awaiting approval ' || g from generate_series(1, $2::int) as g
+       returning id`,
       [orgId, counts.unapproved],
     );
+    await balanceIntoVouchers(db, pending.rows.map((r) => r.id).sort(), `${prefix}U`);
   }
-  return rows.map((r) => r.id).sort();
+  return ids;
+}
+
+/**
+ * Groups entries (in the given order) into vouchers `<prefix><nnnnnn>` of two lines, the last of three
+ * when the count is odd, and sets each voucher's last amount so that it balances to zero.
+ */
+export async function balanceIntoVouchers(
+  db: Queryable,
+  ids: readonly string[],
+  prefix: string,
+): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query(
+    `with numbered as (
+       select id, least((n - 1) / 2, greatest($3::int / 2 - 1, 0)) as v
+       from unnest($1::uuid[]) with ordinality as t (id, n)
+     )
+     update public.ledger_entries e set voucher_number = $2 || lpad(g.v::text, 6, '0')
+     from numbered g where e.id = g.id`,
+    [ids, prefix, ids.length],
+  );
+  // One date per voucher (a document is booked on one date).
+  await db.query(
+    `update public.ledger_entries e set entry_date = d.first_date
+     from (select voucher_number, org_id, min(entry_date) as first_date from public.ledger_entries
+           where id = any ($1::uuid[]) group by voucher_number, org_id) d
+     where e.id = any ($1::uuid[]) and e.voucher_number = d.voucher_number and e.org_id = d.org_id`,
+    [ids],
+  );
+  // The last line of each voucher takes minus the sum of the others (0.00 for a voucher of one line).
+  await db.query(
+    `with last_lines as (
+       select distinct on (voucher_number) id, voucher_number from public.ledger_entries
+       where id = any ($1::uuid[]) order by voucher_number, id desc
+     )
+     update public.ledger_entries e set amount = -coalesce((
+       select sum(o.amount) from public.ledger_entries o
+       where o.voucher_number = l.voucher_number and o.org_id = e.org_id and o.id <> e.id), 0)
+     from last_lines l where e.id = l.id`,
+    [ids],
+  );
 }
 
 /** Enqueues a scheduled run for the integration and returns its id. */
@@ -105,4 +152,13 @@ export async function runRow(db: Queryable, runId: string) {
     [runId],
   );
   return rows[0] as NonNullable<(typeof rows)[0]>;
+}
+
+/** The voucher number of a ledger entry (the export cursor is the last recorded voucher). */
+export async function voucherOf(db: Queryable, entryId: string | undefined): Promise<string> {
+  const { rows } = await db.query<{ v: string }>(
+    "select voucher_number as v from public.ledger_entries where id = $1",
+    [entryId],
+  );
+  return rows[0]?.v as string;
 }

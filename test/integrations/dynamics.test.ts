@@ -69,7 +69,7 @@ describe("Business Central adapter", () => {
   it("caches the access token across calls", async () => {
     await adapter.ping(ctx());
     await adapter.ping(ctx());
-    await adapter.findExported(["x"], ctx());
+    await adapter.findExported(entries(1), ctx());
     expect(sandbox.counters().tokensIssued).toBe(1);
   });
 
@@ -127,21 +127,27 @@ describe("Business Central adapter", () => {
     );
     for (const [i, l] of lines.entries()) {
       expect(l.documentNumber).toMatch(/^SYNC-[0-9A-F]{15}$/);
-      expect(l.documentNumber).toBe(documentNumberFor(batch[i]?.id ?? ""));
+      expect(l.documentNumber).toBe(documentNumberFor(batch[i]?.voucherNumber ?? ""));
     }
+    // One documentNumber per voucher: lines 0 and 1 share a voucher, line 2 starts the next.
+    expect(lines[0]?.documentNumber).toBe(lines[1]?.documentNumber);
+    expect(lines[2]?.documentNumber).not.toBe(lines[0]?.documentNumber);
   });
 
   it("finds references whatever their case, answering with the reference as asked", async () => {
     const batch = entries(2);
     await adapter.export(batch, ctx());
     const asked = batch.map((e) => e.id.toUpperCase());
-    const found = await adapter.findExported([...asked, "not-a-uuid"], ctx());
+    const found = await adapter.findExported(
+      [...batch.map((e) => ({ ...e, id: e.id.toUpperCase() })), ...entries(1, { id: "not-a-uuid" })],
+      ctx(),
+    );
     expect(found.map((f) => f.entryId).sort()).toEqual([...asked].sort());
   });
 
   it("refuses an entry whose id is not a uuid before sending anything", async () => {
     const error = await integrationError(adapter.export(entries(1, { id: "entry-1" }), ctx()));
-    expect([error.code, error.retryable]).toEqual(["bad_request", false]);
+    expect([error.code, error.retryable]).toEqual(["invalid_voucher", false]);
     expect(sandbox.counters().requests.dynamics).toBe(0);
   });
 
@@ -159,14 +165,7 @@ describe("Business Central adapter", () => {
     const byCode = dynamics(sandbox, {}, { journal_id: undefined, journal_code: SANDBOX_BC_JOURNAL_CODE });
     const batch = entries(2);
     await byCode.export(batch, ctx());
-    expect(
-      (
-        await adapter.findExported(
-          batch.map((e) => e.id),
-          ctx(),
-        )
-      ).length,
-    ).toBe(2);
+    expect((await adapter.findExported(batch, ctx())).length).toBe(2);
   });
 
   it("reports an unknown journal code as not_found", async () => {
@@ -179,7 +178,7 @@ describe("Business Central adapter", () => {
     const batch = entries(5);
     const exported = await adapter.export(batch, ctx());
     const before = sandbox.counters().requests.dynamics;
-    const found = await adapter.findExported([...batch.map((e) => e.id), crypto.randomUUID()], ctx());
+    const found = await adapter.findExported(batch, ctx());
     expect(sandbox.counters().requests.dynamics - before).toBe(3); // 5 lines at maxpagesize 2
     expect(new Map(found.map((f) => [f.entryId, f.externalId]))).toEqual(
       new Map(exported.map((f) => [f.entryId, f.externalId])),
@@ -191,10 +190,7 @@ describe("Business Central adapter", () => {
     await adapter.export(batch, ctx());
     const before = sandbox.counters().requests.dynamics;
     const bigPages = dynamics(sandbox, { pageSize: 1_000 });
-    const found = await bigPages.findExported(
-      batch.map((e) => e.id),
-      ctx(),
-    );
+    const found = await bigPages.findExported(batch, ctx());
     expect(found).toHaveLength(30);
     expect(sandbox.counters().requests.dynamics - before).toBe(2); // 25 + 5 references
   });
@@ -204,7 +200,7 @@ describe("Business Central adapter", () => {
     const error = await integrationError(
       nok.export([...entries(1), ...entries(1, { currency: "EUR" })], ctx()),
     );
-    expect([error.code, error.retryable]).toEqual(["bad_request", false]);
+    expect([error.code, error.retryable]).toEqual(["invalid_voucher", false]);
     expect(sandbox.counters().requests.dynamics).toBe(0);
   });
 
@@ -276,10 +272,7 @@ describe("Business Central adapter", () => {
       sandbox.fault({ target: "dynamics", kind: "lost_response" });
       const error = await integrationError(adapter.export(batch, ctx()));
       expect([error.code, error.retryable]).toEqual(["network", true]);
-      const found = await adapter.findExported(
-        batch.map((e) => e.id),
-        ctx(),
-      );
+      const found = await adapter.findExported(batch, ctx());
       expect(found.map((f) => f.entryId).sort()).toEqual(batch.map((e) => e.id).sort());
       const remaining = batch.filter((e) => !found.some((f) => f.entryId === e.id));
       if (remaining.length > 0) await adapter.export(remaining, ctx());

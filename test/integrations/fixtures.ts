@@ -9,10 +9,12 @@ export function ctx(): AdapterContext {
   return { signal: new AbortController().signal };
 }
 
-/** `n` distinct ledger entries with valid amounts. */
+/** `n` distinct ledger entries with valid amounts, two lines per voucher (vouchers unique per call). */
 export function entries(n: number, overrides: Partial<ExportEntry> = {}): ExportEntry[] {
+  const prefix = randomUUID().slice(0, 8).toUpperCase();
   return Array.from({ length: n }, (_, i) => ({
     id: randomUUID(),
+    voucherNumber: `${prefix}-${Math.floor(i / 2)}`,
     entryDate: "2026-01-31",
     account: "1010",
     amount: `${100 + i}.${String(i % 100).padStart(2, "0")}`,

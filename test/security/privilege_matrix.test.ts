@@ -63,6 +63,16 @@ const EXPECTED_TABLES: Record<string, Record<Actor, TableRow>> = {
     non_member: readOnly("none"),
     service_role: { select: "all", insert: "ok", update: D, delete: D },
   },
+  // Rejected vouchers: members read their org's list; only the definer RPCs and the engine write it.
+  "public.export_rejections": memberReadable,
+  // Who re-queued or skipped: admins/coordinators only, append-only even for service_role.
+  "public.export_rejection_audit": {
+    anon: noAccess,
+    member: readOnly("org"),
+    viewer: readOnly("none"),
+    non_member: readOnly("none"),
+    service_role: { select: "all", insert: "ok", update: D, delete: D },
+  },
   // Engine internals: the schema is not even USAGE-able by anon/authenticated.
   "sync_engine.settings": { ...memberReadable, member: noAccess, viewer: noAccess, non_member: noAccess },
   "sync_engine.prewarms": { ...memberReadable, member: noAccess, viewer: noAccess, non_member: noAccess },
@@ -71,6 +81,29 @@ const EXPECTED_TABLES: Record<string, Record<Actor, TableRow>> = {
     member: noAccess,
     viewer: noAccess,
     non_member: noAccess,
+  },
+  // Admin-only reads (docs/admin.md, docs/notifications.md): coordinators and viewers see none.
+  "public.integration_admin_audit": {
+    anon: noAccess,
+    member: readOnly("none"),
+    viewer: readOnly("none"),
+    non_member: readOnly("none"),
+    service_role: { select: "all", insert: "ok", update: D, delete: D },
+  },
+  "public.notification_targets": { ...memberReadable, member: readOnly("none"), viewer: readOnly("none") },
+  "public.notification_deliveries": { ...memberReadable, member: readOnly("none"), viewer: readOnly("none") },
+  "public.notification_delivery_attempts": {
+    ...memberReadable,
+    member: readOnly("none"),
+    viewer: readOnly("none"),
+  },
+  // Webhook signing secrets: owner only, like the credentials.
+  "sync_engine.notification_secrets": {
+    anon: noAccess,
+    member: noAccess,
+    viewer: noAccess,
+    non_member: noAccess,
+    service_role: noAccess,
   },
   // Credentials: owner only, through two definer functions. Not even service_role reads the table.
   "sync_engine.integration_credentials": {
@@ -89,11 +122,24 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   // The two client doors: definer, identity from the JWT, coded refusals.
   "public.trigger_integration_sync(uuid,text)": ["authenticated"],
   "public.cancel_integration_sync(uuid)": ["authenticated"],
+  // Rejected vouchers (20261130110000): coordinators re-queue or skip, checks from the JWT.
+  "public.requeue_rejected_voucher(uuid,uuid)": ["authenticated"],
+  "public.skip_rejected_voucher(uuid,uuid,text)": ["authenticated"],
+  // The admin doors (docs/admin.md): definer, identity from the JWT, coded refusals, audited.
+  "public.configure_integration(uuid,text,jsonb)": ["authenticated"],
+  "public.set_integration_credentials(uuid,text,jsonb)": ["authenticated"],
+  "public.resume_integration_health(uuid,text)": ["authenticated"],
+  "public.test_integration_connection(uuid,text)": ["authenticated"],
+  "public.integration_credentials_status(uuid)": ["authenticated"],
+  "public.org_member_directory(uuid)": ["authenticated"],
+  "public.save_notification_target(uuid,jsonb)": ["authenticated"],
+  "public.delete_notification_target(uuid,uuid)": ["authenticated"],
   // Called by the Auth server as supabase_auth_admin only.
   "public.custom_access_token_hook(jsonb)": [],
   // RLS helpers: policies call them as the querying role.
   "sync_auth.user_org_ids()": ["authenticated", "service_role"],
   "sync_auth.user_admin_org_ids()": ["authenticated", "service_role"],
+  "sync_auth.user_org_admin_ids()": ["authenticated", "service_role"],
   // The engine.
   "sync_engine.audit_is_append_only()": ENGINE,
   "sync_engine.backoff_seconds(integer,double precision,double precision)": ENGINE,
@@ -109,7 +155,12 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.heartbeat_runs(text,uuid[],integer)": ENGINE,
   "sync_engine.integration_runtime(uuid)": ENGINE,
   "sync_engine.mark_batch_in_flight(uuid,text,integer,uuid[],integer)": ENGINE,
-  "sync_engine.next_export_batch(uuid,text,integer,uuid,integer)": ENGINE,
+  "sync_engine.next_export_batch(uuid,text,integer,text,integer,integer)": ENGINE,
+  "sync_engine.reject_voucher(uuid,text,integer,text,text,text,text,integer)": ENGINE,
+  "sync_engine.insert_rejection(sync_run_log,text,text,text,text,integer)": ENGINE,
+  "sync_engine.open_rejection_for_caller(uuid,uuid)": ENGINE,
+  "sync_engine.default_voucher_number()": ENGINE,
+  "sync_engine.rejection_audit_is_append_only()": ENGINE,
   "sync_engine.passive_health_from_run()": ENGINE,
   "sync_engine.prune_run_log(interval,integer)": ENGINE,
   "sync_engine.purge_trigger_audit(interval)": ENGINE,
@@ -136,6 +187,18 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.caller_user_id(text)": ENGINE,
   "sync_engine.require_member_role(uuid,uuid,text[],text)": ENGINE,
   "sync_engine.authorize_org_caller(uuid,text[],text)": ENGINE,
+  // Admin RPCs' checks, config JSON Schema, cron check, notification outbox (20261130120000–0300).
+  "sync_engine.authorize_integration_caller(uuid,text,text[],text)": ENGINE,
+  "sync_engine.admin_audit_is_append_only()": ENGINE,
+  "sync_engine.json_schema_issues(jsonb,jsonb,text)": ENGINE,
+  "sync_engine.integration_schema(text,text)": ENGINE,
+  "sync_engine.cron_problem(text)": ENGINE,
+  "sync_engine.enqueue_notification(uuid,text,text,jsonb)": ENGINE,
+  "sync_engine.notify_from_alert()": ENGINE,
+  "sync_engine.notify_from_run()": ENGINE,
+  "sync_engine.claim_notifications(integer,integer)": ENGINE,
+  "sync_engine.record_notification_attempt(uuid,integer,integer,text,integer,double precision,double precision)":
+    ENGINE,
   // Serverless dispatch (pg_cron + pg_net → the worker Edge Function).
   "sync_engine.post_to_worker(jsonb)": ENGINE,
   "sync_engine.serverless_sweep()": ENGINE,
@@ -209,6 +272,23 @@ describe.each(testDbKinds())("privilege matrix on %s", (kind) => {
       select sync_engine.set_integration_credentials('${s.xledgerId}', '{"token":"matrix-secret-token"}');
       insert into public.organization_members (org_id, user_id, role)
         select '${s.otherOrgId}', id, 'viewer' from auth.users where id = '${s.users.outsider}' on conflict do nothing;
+      insert into public.export_rejections (org_id, integration_id, integration_type, voucher_number,
+          error_code, error_message, entry_ids, lines)
+        values ('${s.orgId}', '${s.xledgerId}', 'xledger', 'V1', 'bad_request', 'refused', '{}', 0),
+               ('${s.otherOrgId}', '${s.otherXledgerId}', 'xledger', 'V1', 'bad_request', 'refused', '{}', 0);
+      insert into public.export_rejection_audit (rejection_id, org_id, integration_type, voucher_number, actor_user_id, action)
+        select j.id, j.org_id, j.integration_type, j.voucher_number, '${s.users.coordinator}', 'requeue'
+        from public.export_rejections j;
+      insert into public.integration_admin_audit (org_id, integration_type, actor_user_id, action)
+        values ('${s.orgId}', 'xledger', '${s.users.admin}', 'configure'),
+               ('${s.otherOrgId}', 'xledger', '${s.users.outsider}', 'configure');
+      insert into public.notification_targets (org_id, name, url)
+        values ('${s.orgId}', 'a', 'https://a.example/hook'), ('${s.otherOrgId}', 'b', 'https://b.example/hook');
+      insert into sync_engine.notification_secrets (target_id, secret)
+        select id, 'whsec_matrix' from public.notification_targets;
+      select sync_engine.enqueue_notification(o, 'drift', 'late', '{}') from unnest(array['${s.orgId}', '${s.otherOrgId}']::uuid[]) o;
+      insert into public.notification_delivery_attempts (delivery_id, org_id, attempt, http_status)
+        select id, org_id, 1, 500 from public.notification_deliveries;
     `);
     for (const [integration, user] of [
       [s.xledgerId, s.users.coordinator],

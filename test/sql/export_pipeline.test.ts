@@ -234,13 +234,28 @@ describe.each(testDbKinds())("export pipeline SQL on %s", (kind) => {
   let run: ClaimedRun;
 
   const fence = (r: ClaimedRun = run) => [r.id, r.worker_id, r.attempt] as const;
-  const batch = async (afterId: string | null, limit: number, r: ClaimedRun = run) =>
+  // Whole vouchers after the voucher `afterVoucher`, at most `limit` lines (seedEntries: 7 approved =
+  // vouchers of 2, 2 and 3 lines in id order).
+  const batch = async (afterVoucher: string | null, limit: number, r: ClaimedRun = run) =>
     (
-      await db.query<{ entry_id: string; amount: string; entry_date: string; in_flight: boolean }>(
-        "select * from sync_engine.next_export_batch($1, $2, $3, $4, $5)",
-        [...fence(r), afterId, limit],
-      )
+      await db.query<{
+        entry_id: string;
+        voucher_number: string;
+        amount: string;
+        entry_date: string;
+        in_flight: boolean;
+      }>("select * from sync_engine.next_export_batch($1, $2, $3, $4, $5)", [
+        ...fence(r),
+        afterVoucher,
+        limit,
+      ])
     ).rows;
+  const voucherOf = async (id: string | undefined) =>
+    (
+      await db.query<{ v: string }>("select voucher_number as v from public.ledger_entries where id = $1", [
+        id,
+      ])
+    ).rows[0]?.v as string;
   const record = (ids: string[], externalIds: string[], cursor: unknown, r: ClaimedRun = run) =>
     db.query<{ recorded: number; records_exported: number }>(
       "select * from sync_engine.record_exports($1, $2, $3, $4, $5, $6)",
@@ -272,16 +287,22 @@ describe.each(testDbKinds())("export pipeline SQL on %s", (kind) => {
     );
     await db.query("delete from public.ledger_entry_exports");
     await db.query("delete from sync_engine.export_in_flight");
+    // A test that records part of a voucher leaves it "amended"; the next batch call sets it aside.
+    await db.query("delete from public.export_rejections");
     runId = await enqueue(db, integrationId);
     run = await claim(db, "worker-a", runId);
   });
 
-  it("hands out the org's approved entries in id order after the cursor, amounts and dates as text", async () => {
-    const first = await batch(null, 3);
-    expect(first.map((r) => r.entry_id)).toEqual(approved.slice(0, 3));
+  it("hands out the org's approved entries as whole vouchers in order after the cursor, amounts and dates as text", async () => {
+    const first = await batch(null, 4);
+    expect(first.map((r) => r.entry_id)).toEqual(approved.slice(0, 4));
     expect(first[0]?.amount).toMatch(/^-?\d+\.\d{2}$/);
     expect(first[0]?.entry_date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect((await batch(approved[2] as string, 100)).map((r) => r.entry_id)).toEqual(approved.slice(3));
+    // 3 lines asked, but the second voucher would make 4: a voucher is never split.
+    expect((await batch(null, 3)).map((r) => r.entry_id)).toEqual(approved.slice(0, 2));
+    expect((await batch(await voucherOf(approved[3]), 100)).map((r) => r.entry_id)).toEqual(
+      approved.slice(4),
+    );
     expect((await batch(null, 100)).every((r) => !r.in_flight)).toBe(true);
   });
 
@@ -296,7 +317,7 @@ describe.each(testDbKinds())("export pipeline SQL on %s", (kind) => {
     const ids = approved.slice(0, 3);
     await mark(ids);
     expect((await runRow(db, runId)).progress.in_flight).toMatchObject({ entries: 3, attempt: 1 });
-    expect((await batch(null, 3)).map((r) => r.in_flight)).toEqual([true, true, true]);
+    expect((await batch(null, 4)).map((r) => r.in_flight)).toEqual([true, true, true, false]);
 
     const result = await record(ids, ["x1", "x2", "x3"], { after_id: ids[2] });
     expect(result.rows[0]).toEqual({ recorded: 3, records_exported: 3 });
@@ -373,7 +394,7 @@ describe.each(testDbKinds())("export pipeline SQL on %s", (kind) => {
     await db.query("select sync_engine.cancel_run($1)", [runId]);
     await db.query("select sync_engine.finish_cancelled($1, $2, $3)", [...fence()]);
     const next = await claim(db, "worker-b", await enqueue(db, integrationId));
-    expect((await batch(null, 3, next)).map((r) => r.in_flight)).toEqual([true, true, false]);
+    expect((await batch(null, 4, next)).map((r) => r.in_flight)).toEqual([true, true, false, false]);
     await record(ids, ["x1", "x2"], { after_id: ids[1] }, next);
     expect(await countRows(db, "sync_engine.export_in_flight")).toBe(0);
     runId = next.id;
@@ -452,8 +473,8 @@ describe.each(testDbKinds())("export pipeline SQL on %s", (kind) => {
     await makeDue(db, runId);
     const second = await claim(db, "worker-b", runId);
     expect(second.attempt).toBe(2);
-    expect(await sqlErrorCode(batch(null, 1))).toBe("run_not_held");
-    expect((await batch(null, 1, second)).length).toBe(1);
+    expect(await sqlErrorCode(batch(null, 2))).toBe("run_not_held");
+    expect((await batch(null, 2, second)).length).toBe(2);
     run = second;
   });
 });

@@ -1,7 +1,7 @@
 import { createClient, type Session, type SupabaseClient } from "@supabase/supabase-js";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { type Locale, SyncSchedulerRepository } from "../../src/client/index.ts";
+import { IntegrationAdminRepository, type Locale, SyncSchedulerRepository } from "../../src/client/index.ts";
 import { SyncSchedulerProvider } from "../../src/react/index.ts";
 import { loadConfig } from "./config.ts";
 import { Dashboard } from "./Dashboard.tsx";
@@ -12,6 +12,7 @@ import { useLocale } from "./useLocale.ts";
 interface Api {
   supabase: SupabaseClient;
   repository: SyncSchedulerRepository;
+  admin: IntegrationAdminRepository;
 }
 
 function LanguageToggle({ locale, onChange }: { locale: Locale; onChange: (l: Locale) => void }) {
@@ -44,7 +45,11 @@ export function App() {
       ({ supabaseUrl, anonKey }) => {
         if (cancelled) return;
         const supabase = createClient(supabaseUrl, anonKey);
-        setApi({ supabase, repository: new SyncSchedulerRepository(supabase) });
+        setApi({
+          supabase,
+          repository: new SyncSchedulerRepository(supabase),
+          admin: new IntegrationAdminRepository(supabase),
+        });
       },
       () => setFailed(true),
     );
@@ -89,7 +94,7 @@ export function App() {
         {api && session === null && <SignIn supabase={api.supabase} locale={locale} />}
         {api && session && (
           <SyncSchedulerProvider repository={api.repository} locale={locale}>
-            <Dashboard repository={api.repository} session={session} locale={locale} />
+            <Dashboard repository={api.repository} admin={api.admin} session={session} locale={locale} />
           </SyncSchedulerProvider>
         )}
       </main>

@@ -1,24 +1,32 @@
 import type { Session } from "@supabase/supabase-js";
 import { useQuery } from "@tanstack/react-query";
 import {
+  type IntegrationAdminRepository,
   type Locale,
   type SyncRun,
   type SyncSchedulerRepository,
   sessionScope,
 } from "../../src/client/index.ts";
 import { syncRunsKey } from "../../src/react/index.ts";
+import { AdminPanel } from "./AdminPanel.tsx";
 import { AlertList } from "./AlertList.tsx";
 import { ColdStarts } from "./ColdStarts.tsx";
 import { IntegrationCard } from "./IntegrationCard.tsx";
 import { dashboardStrings } from "./i18n.ts";
+import { RejectedVouchers } from "./RejectedVouchers.tsx";
 import { RunHistory } from "./RunHistory.tsx";
 
 // Background refresh of the lists (the run being watched is live over Realtime). Cheap reads of
 // a few rows; 10 s keeps a scheduled run's appearance prompt without hammering the API.
 const LIST_REFRESH_MS = 10_000;
 
-export function Dashboard(props: { repository: SyncSchedulerRepository; session: Session; locale: Locale }) {
-  const { repository, session, locale } = props;
+export function Dashboard(props: {
+  repository: SyncSchedulerRepository;
+  admin: IntegrationAdminRepository;
+  session: Session;
+  locale: Locale;
+}) {
+  const { repository, admin, session, locale } = props;
   const t = dashboardStrings(locale);
   const scope = sessionScope(session.access_token);
   const orgId = scope.orgId ?? "";
@@ -32,6 +40,17 @@ export function Dashboard(props: { repository: SyncSchedulerRepository; session:
   const members = useQuery({
     queryKey: ["sync-scheduler", "members", orgId],
     queryFn: () => repository.listMembers(orgId),
+    enabled,
+  });
+  // Names for "who": members of the caller's own org only (org_member_directory).
+  const directory = useQuery({
+    queryKey: ["sync-scheduler", "directory", orgId],
+    queryFn: () => admin.memberDirectory(orgId),
+    enabled,
+  });
+  const credentials = useQuery({
+    queryKey: ["sync-scheduler", "credentials", orgId],
+    queryFn: () => admin.credentialsStatus(orgId),
     enabled,
   });
   const integrations = useQuery({
@@ -63,6 +82,7 @@ export function Dashboard(props: { repository: SyncSchedulerRepository; session:
   if (!scope.orgId) return <p role="alert">{t.noOrg}</p>;
   const me = members.data?.find((m) => m.userId === scope.userId);
   const canTrigger = me?.role === "admin" || me?.role === "coordinator";
+  const isAdmin = me?.role === "admin";
   const latestByType = new Map<string, SyncRun>();
   for (const run of runs.data ?? [])
     if (!latestByType.has(run.integrationType)) latestByType.set(run.integrationType, run);
@@ -91,6 +111,11 @@ export function Dashboard(props: { repository: SyncSchedulerRepository; session:
               latestRun={latestByType.get(integration.integrationType) ?? null}
               canTrigger={canTrigger && members.status === "success"}
               locale={locale}
+              repository={repository}
+              admin={admin}
+              isAdmin={isAdmin}
+              credentials={credentials.data?.[integration.integrationType]}
+              recentRuns={(runs.data ?? []).filter((r) => r.integrationType === integration.integrationType)}
             />
           ))}
         </div>
@@ -99,13 +124,23 @@ export function Dashboard(props: { repository: SyncSchedulerRepository; session:
       <AlertList alerts={alerts.data ?? []} integrations={integrations.data ?? []} locale={locale} />
       <ColdStarts coldStarts={coldStarts.data ?? []} integrations={integrations.data ?? []} locale={locale} />
 
+      <RejectedVouchers
+        supabase={repository.supabase}
+        orgId={orgId}
+        integrations={integrations.data ?? []}
+        canAct={canTrigger && members.status === "success"}
+        locale={locale}
+      />
+
       <RunHistory
         runs={runs.data ?? []}
-        members={members.data ?? []}
+        members={directory.data ?? []}
         myUserId={scope.userId}
         locale={locale}
         loading={runs.status === "pending"}
       />
+
+      {isAdmin && <AdminPanel orgId={orgId} admin={admin} members={directory.data ?? []} locale={locale} />}
     </div>
   );
 }

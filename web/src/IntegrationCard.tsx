@@ -1,6 +1,13 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
-import { type Integration, isTerminal, type Locale, type SyncRun } from "../../src/client/index.ts";
+import {
+  type Integration,
+  type IntegrationAdminRepository,
+  isTerminal,
+  type Locale,
+  type SyncRun,
+  type SyncSchedulerRepository,
+} from "../../src/client/index.ts";
 import {
   componentStrings,
   formatTime,
@@ -9,19 +16,32 @@ import {
   syncRunsKey,
   useSyncRun,
 } from "../../src/react/index.ts";
+import { adminStrings } from "./adminStrings.ts";
+import { CancelRunButton } from "./CancelRunButton.tsx";
+import { IntegrationSettings } from "./IntegrationSettings.tsx";
 import { dashboardStrings } from "./i18n.ts";
-import { describeCron } from "./schedule.ts";
+import { RunChart } from "./RunChart.tsx";
+import { describeCron, viewerTimeZone } from "./schedule.ts";
 
 interface Props {
   integration: Integration;
   latestRun: SyncRun | null;
   canTrigger: boolean;
   locale: Locale;
+  repository: SyncSchedulerRepository;
+  admin: IntegrationAdminRepository;
+  isAdmin: boolean;
+  credentials: { stored: boolean; updatedAt: string | null } | undefined;
+  /** This integration's recent runs, newest first (for the chart). */
+  recentRuns: SyncRun[];
 }
 
 /** One integration: a region named after it with health, schedule, runs, "Sync now" and live status. */
-export function IntegrationCard({ integration, latestRun, canTrigger, locale }: Props) {
+export function IntegrationCard(props: Props) {
+  const { integration, latestRun, canTrigger, locale, repository, admin, isAdmin, credentials, recentRuns } =
+    props;
   const t = dashboardStrings(locale);
+  const a = adminStrings(locale);
   const c = componentStrings(locale);
   const name = t.integrationName[integration.integrationType];
   const headingId = useId();
@@ -83,7 +103,16 @@ export function IntegrationCard({ integration, latestRun, canTrigger, locale }: 
         </div>
         <div>
           <dt>{t.nextRun}</dt>
-          <dd>{integration.nextRunAt ? formatTime(integration.nextRunAt, locale) : "—"}</dd>
+          <dd>
+            {integration.nextRunAt ? (
+              <>
+                <time dateTime={integration.nextRunAt}>{formatTime(integration.nextRunAt, locale)}</time>{" "}
+                <span className="muted">({a.nextRunIn(viewerTimeZone())})</span>
+              </>
+            ) : (
+              "—"
+            )}
+          </dd>
         </div>
         <div>
           <dt>{t.lastRun}</dt>
@@ -102,7 +131,22 @@ export function IntegrationCard({ integration, latestRun, canTrigger, locale }: 
         disabled={!canTrigger || !integration.enabled}
         {...(!integration.enabled ? { disabledReason: t.disabled } : {})}
       />
+      <CancelRunButton
+        run={run.status === "data" ? (run.data ?? null) : null}
+        repository={repository}
+        canCancel={canTrigger}
+        locale={locale}
+      />
       <SyncStatusBanner runId={runId} label={t.statusOf(name)} />
+      <RunChart runs={recentRuns} name={name} locale={locale} />
+      <IntegrationSettings
+        integration={integration}
+        name={name}
+        admin={admin}
+        isAdmin={isAdmin}
+        credentials={credentials}
+        locale={locale}
+      />
     </section>
   );
 }

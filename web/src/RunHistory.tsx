@@ -1,10 +1,12 @@
-import type { Locale, OrgMember, SyncRun } from "../../src/client/index.ts";
+import type { Locale, MemberProfile, SyncRun } from "../../src/client/index.ts";
 import { componentStrings, formatTime } from "../../src/react/index.ts";
 import { dashboardStrings, formatDrift } from "./i18n.ts";
+import { personName } from "./people.ts";
 
 interface Props {
   runs: SyncRun[];
-  members: OrgMember[];
+  /** The org's members with names (org_member_directory). */
+  members: MemberProfile[];
   myUserId: string;
   locale: Locale;
   loading: boolean;
@@ -21,8 +23,7 @@ export function RunHistory({ runs, members, myUserId, locale, loading }: Props) 
   const who = (run: SyncRun) => {
     if (run.triggeredBy === "scheduled" || !run.triggeredByUserId) return "—";
     if (run.triggeredByUserId === myUserId) return t.you;
-    const member = members.find((m) => m.userId === run.triggeredByUserId);
-    return member ? t.role[member.role] : "—";
+    return personName(members, run.triggeredByUserId, locale);
   };
   return (
     <section aria-labelledby="history-heading" className="history">

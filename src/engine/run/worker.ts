@@ -2,6 +2,7 @@ import type { Db } from "../../db/types.ts";
 import { type WorkerConfig, workerConfigSchema } from "../config.ts";
 import { createExportRun } from "../export/exportRun.ts";
 import type { HealthMonitorDeps } from "../health/healthMonitor.ts";
+import { deliverNotifications } from "../notify/deliverNotifications.ts";
 import { type EngineLogger, silentLogger } from "../observe/logger.ts";
 import { type EngineMetrics, noMetrics } from "../observe/metrics.ts";
 import type { RunExecutor } from "../types.ts";
@@ -24,6 +25,8 @@ export interface WorkerOptions {
   scheduler?: boolean;
   /** Health pings; omit to run no health monitor in this worker. */
   health?: Omit<HealthMonitorDeps, "db" | "log" | "metrics" | "config">;
+  /** Deliver the notification outbox's webhooks from this worker (default true; any number may). */
+  notifications?: boolean;
   /** Clock for the scheduler (tests inject one). */
   now?: () => Date;
 }
@@ -55,6 +58,7 @@ export class Worker {
   #stopping = false;
   #lastReap = 0;
   #lastPrune = 0;
+  #notifyRound: Promise<void> | null = null;
 
   constructor(options: WorkerOptions) {
     this.#options = options;
@@ -98,6 +102,7 @@ export class Worker {
     every(this.config.heartbeatSeconds, () => this.#runs.heartbeat());
     if (this.#options.scheduler !== false) every(this.config.schedulerSeconds, () => this.#schedule());
     if (this.#options.health) every(this.config.healthCheckSeconds, () => this.#healthChecks());
+    if (this.#options.notifications !== false) every(this.config.notifySeconds, () => this.#notify());
     this.#log.info({ event: "worker_started", config: this.config });
     this.wake();
     // First scheduler tick and health round now, not one interval after start: a fresh stack
@@ -152,6 +157,22 @@ export class Worker {
     await tickScheduler({ db: this.#db, log: this.#log, metrics: this.#metrics, config: this.config }, now);
   }
 
+  #notify(): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    this.#notifyRound ??= (async () => {
+      try {
+        // Drain what is due: a round is at most 20 deliveries.
+        const opts = { backoffBaseSeconds: this.config.notifyBackoffBaseSeconds };
+        while (!this.#stopping && (await deliverNotifications(this.#db, this.#log, opts)) > 0);
+      } catch (error) {
+        this.#log.error({ event: "notifications_failed", error: String(error) });
+      } finally {
+        this.#notifyRound = null;
+      }
+    })();
+    return this.#notifyRound;
+  }
+
   async #healthChecks(): Promise<void> {
     const health = this.#options.health;
     if (!health || this.#stopping) return;
@@ -172,6 +193,7 @@ export class Worker {
     if (this.#stopping) return;
     this.#stopping = true;
     for (const t of this.#timers.splice(0)) clearInterval(t);
+    await this.#notifyRound;
     await this.#unlisten?.().catch(() => {});
     await this.#poll.running;
     if (this.#runs.size > 0) {

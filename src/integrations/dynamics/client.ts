@@ -1,14 +1,15 @@
 /**
  * Business Central adapter (API v2.0, OData v4). Entries become journalLines of one journal in one
- * company; a batch goes out as one JSON `$batch` (≤ 100 operations, `Isolation: snapshot` so it lands
- * all-or-nothing); lookups filter journalLines by our reference and follow `@odata.nextLink`.
+ * company, one voucher per `documentNumber`; a batch goes out as one JSON `$batch` (≤ 100 operations,
+ * `Isolation: snapshot` so it lands all-or-nothing); lookups filter journalLines by our reference, then
+ * posted `generalLedgerEntries` by document number, and follow `@odata.nextLink`.
  */
 import { IntegrationError } from "../errors.ts";
 import { chunk, lenientJson, parseJson, type ReadResponse, send } from "../http.ts";
 import type { AdapterContext, ExportEntry, ExportedEntry, IntegrationAdapter } from "../types.ts";
 import { DEFAULT_BUDGET, RequestBudget, type RequestBudgetOptions } from "./budget.ts";
 import { dynamicsError } from "./errors.ts";
-import { REFERENCE_FIELD, toExternalReference, toJournalLine } from "./journalLine.ts";
+import { documentNumberFor, REFERENCE_FIELD, toExternalReference, toJournalLine } from "./journalLine.ts";
 import { anyOf, odataString, query } from "./odata.ts";
 import { TokenProvider } from "./token.ts";
 
@@ -28,6 +29,8 @@ export interface DynamicsAdapterOptions {
   journal: JournalRef;
   /** The company's local currency; when set, entries in another currency are refused (see journalLine.ts). */
   localCurrency?: string;
+  /** "Bal. Account No." put on every line; only when the integration's config names one. */
+  balancingAccountNumber?: string;
   /** Per-request deadline; default 30 000 ms. */
   timeoutMs?: number;
   /** `Prefer: odata.maxpagesize` for lookups; default 1 000 (BC online allows up to 20 000). */
@@ -51,11 +54,31 @@ const DEFAULT_PAGE_SIZE = 1_000;
 const DEFAULT_LOOKUP_CHUNK = 25;
 
 interface BatchResponse {
-  responses?: { id?: string | null; status?: number; headers?: Record<string, string>; body?: unknown }[];
+  responses?: BatchOperationResponse[];
 }
-interface LinePage {
-  value?: { id?: unknown; [REFERENCE_FIELD]?: unknown }[];
+interface BatchOperationResponse {
+  id?: string | null;
+  status?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+interface Page<T> {
+  value?: T[];
   "@odata.nextLink"?: string;
+}
+interface LineRow {
+  id?: unknown;
+  [REFERENCE_FIELD]?: unknown;
+}
+/** A v2.0 `generalLedgerEntry` (APIV2GLEntries.Page.al), the fields the look-up reads. */
+interface GLEntryRow {
+  id?: unknown;
+  entryNumber?: unknown;
+  documentNumber?: unknown;
+  accountNumber?: unknown;
+  postingDate?: unknown;
+  debitAmount?: unknown;
+  creditAmount?: unknown;
 }
 
 /**
@@ -97,57 +120,124 @@ export class DynamicsAdapter implements IntegrationAdapter {
     await this.#call("GET", `${this.#options.apiRoot}/companies${query({ $top: "1" })}`, undefined, ctx);
   }
 
-  /** Looks our references up among the journal's lines, following server-driven paging. */
-  async findExported(references: string[], ctx: AdapterContext): Promise<ExportedEntry[]> {
+  /**
+   * Looks entries up where an exported line can be: still in the journal (by our reference in
+   * `externalDocumentNumber`), or — when the journal was posted since — among the G/L entries, which keep
+   * only the voucher's `documentNumber`. Follows server-driven paging in both.
+   */
+  async findExported(entries: readonly ExportEntry[], ctx: AdapterContext): Promise<ExportedEntry[]> {
     // "External Document No." is a Code field, which BC stores upper-cased: filter and match on the
     // upper-case 32-hex form and answer with the reference exactly as the engine gave it. A reference that
     // is not a uuid can never have been exported (toJournalLine refuses it), so it is not looked up.
-    const wanted = new Map<string, string>();
-    for (const ref of references) {
-      const stored = toExternalReference(ref);
-      if (stored !== undefined) wanted.set(stored, ref);
+    const wanted = new Map<string, ExportEntry>();
+    for (const entry of entries) {
+      const stored = toExternalReference(entry.id);
+      if (stored !== undefined) wanted.set(stored, entry);
     }
     if (wanted.size === 0) return [];
     const found = new Map<string, string>();
     const lines = `${await this.#journalPath(ctx)}/journalLines`;
-    const pageSize = this.#options.pageSize ?? DEFAULT_PAGE_SIZE;
-    for (const refs of chunk([...wanted.keys()], this.#options.lookupChunkSize ?? DEFAULT_LOOKUP_CHUNK)) {
-      let url: string | undefined =
-        `${lines}${query({ $filter: anyOf(REFERENCE_FIELD, refs), $select: `id,${REFERENCE_FIELD}` })}`;
-      while (url !== undefined) {
-        const response = await this.#call("GET", url, undefined, ctx, {
-          Prefer: `odata.maxpagesize=${pageSize}`,
-        });
-        const page = parseJson(response, "business central") as LinePage | undefined;
-        if (!Array.isArray(page?.value)) {
-          throw new IntegrationError("server_error", "business central: journalLines answered without value");
-        }
-        for (const line of page.value) {
-          const stored = line[REFERENCE_FIELD];
-          const ref = typeof stored === "string" ? wanted.get(stored.trim().toUpperCase()) : undefined;
-          if (ref !== undefined && typeof line.id === "string" && !found.has(ref)) found.set(ref, line.id);
-        }
-        url = page["@odata.nextLink"];
+    const chunkSize = this.#options.lookupChunkSize ?? DEFAULT_LOOKUP_CHUNK;
+    for (const refs of chunk([...wanted.keys()], chunkSize)) {
+      const url = `${lines}${query({ $filter: anyOf(REFERENCE_FIELD, refs), $select: `id,${REFERENCE_FIELD}` })}`;
+      for await (const line of this.#pages<LineRow>(url, ctx)) {
+        const stored = line[REFERENCE_FIELD];
+        const entry = typeof stored === "string" ? wanted.get(stored.trim().toUpperCase()) : undefined;
+        if (entry !== undefined && typeof line.id === "string" && !found.has(entry.id))
+          found.set(entry.id, line.id);
       }
+    }
+    const missing = [...wanted.values()].filter((e) => !found.has(e.id));
+    if (missing.length > 0) {
+      for (const [entryId, externalId] of await this.#findPosted(missing, ctx))
+        found.set(entryId, externalId);
     }
     return [...found].map(([entryId, externalId]) => ({ entryId, externalId }));
   }
 
-  /** Creates one journalLine per entry through `$batch`, at most 100 operations per request. */
+  /**
+   * Entries whose voucher was posted: `generalLedgerEntries` filtered by the vouchers' document numbers.
+   * Posting books a balanced document whole, so one G/L entry with the number means the voucher went out.
+   * Each line's external id is the G/L entry with its account and signed amount (in entry-number order,
+   * each used once); a line without one — edited in the journal before posting — gets
+   * `posted:<documentNumber>`, still proof enough not to send it again.
+   */
+  async #findPosted(entries: readonly ExportEntry[], ctx: AdapterContext): Promise<Map<string, string>> {
+    const byDocument = new Map<string, ExportEntry[]>();
+    for (const entry of entries) {
+      const doc = documentNumberFor(entry.voucherNumber);
+      byDocument.set(doc, [...(byDocument.get(doc) ?? []), entry]);
+    }
+    const posted = new Map<string, GLEntryRow[]>();
+    const root = `${this.#options.apiRoot}/${this.#companySegment()}/generalLedgerEntries`;
+    for (const docs of chunk([...byDocument.keys()], this.#options.lookupChunkSize ?? DEFAULT_LOOKUP_CHUNK)) {
+      const url = `${root}${query({
+        $filter: anyOf("documentNumber", docs),
+        $select: "id,entryNumber,documentNumber,accountNumber,postingDate,debitAmount,creditAmount",
+      })}`;
+      for await (const row of this.#pages<GLEntryRow>(url, ctx)) {
+        if (typeof row.documentNumber !== "string") continue;
+        const doc = row.documentNumber.trim().toUpperCase();
+        if (byDocument.has(doc)) posted.set(doc, [...(posted.get(doc) ?? []), row]);
+      }
+    }
+    const out = new Map<string, string>();
+    for (const [doc, rows] of posted) {
+      const unused = [...rows].sort((a, b) => Number(a.entryNumber) - Number(b.entryNumber));
+      for (const entry of byDocument.get(doc) ?? []) {
+        const cents = Math.round(Number(entry.amount) * 100);
+        const account = entry.account.trim().toUpperCase();
+        const at = unused.findIndex(
+          (r) =>
+            typeof r.accountNumber === "string" &&
+            r.accountNumber.toUpperCase() === account &&
+            Math.round((Number(r.debitAmount ?? 0) - Number(r.creditAmount ?? 0)) * 100) === cents,
+        );
+        const match = at >= 0 ? unused.splice(at, 1)[0] : undefined;
+        out.set(entry.id, typeof match?.id === "string" ? match.id : `posted:${doc}`);
+      }
+    }
+    return out;
+  }
+
+  /** Every row of a collection, following `@odata.nextLink`. */
+  async *#pages<T>(first: string, ctx: AdapterContext): AsyncGenerator<T> {
+    const pageSize = this.#options.pageSize ?? DEFAULT_PAGE_SIZE;
+    let url: string | undefined = first;
+    while (url !== undefined) {
+      const response = await this.#call("GET", url, undefined, ctx, {
+        Prefer: `odata.maxpagesize=${pageSize}`,
+      });
+      const page = parseJson(response, "business central") as Page<T> | undefined;
+      if (!Array.isArray(page?.value)) {
+        throw new IntegrationError("server_error", "business central: a collection answered without value");
+      }
+      yield* page.value;
+      url = page["@odata.nextLink"];
+    }
+  }
+
+  /**
+   * Creates one journalLine per entry through `$batch` under `Isolation: snapshot`, whole vouchers per
+   * request (at most 100 operations). Every line is converted — and so validated — before anything is
+   * sent; a voucher BC refuses comes back as `bad_request` naming it, and nothing of that request stays.
+   */
   async export(batch: ExportEntry[], ctx: AdapterContext): Promise<ExportedEntry[]> {
     if (batch.length === 0) return [];
-    const local = this.#options.localCurrency;
-    // Convert (and so validate) everything before sending anything: a bad entry must not leave half a batch.
-    const bodies = batch.map((entry) => toJournalLine(entry, local));
+    const settings = {
+      localCurrency: this.#options.localCurrency,
+      balancingAccountNumber: this.#options.balancingAccountNumber,
+    };
+    const bodies = batch.map((entry) => toJournalLine(entry, settings));
     const relativeLines = `${this.#companySegment()}/journals(${await this.#journalIdFor(ctx)})/journalLines`;
     const out: ExportedEntry[] = [];
-    for (const [partIndex, part] of chunk(bodies, MAX_BATCH_OPERATIONS).entries()) {
-      const requests = part.map((body, i) => ({
-        id: String(i),
+    for (const part of voucherChunks(batch, MAX_BATCH_OPERATIONS)) {
+      const requests = part.map((i, n) => ({
+        id: String(n),
         method: "POST",
         url: relativeLines,
         headers: { "Content-Type": "application/json" },
-        body,
+        body: bodies[i],
       }));
       const response = await this.#call(
         "POST",
@@ -162,24 +252,37 @@ export class DynamicsAdapter implements IntegrationAdapter {
         },
       );
       const results = parseJson(response, "business central $batch") as BatchResponse | undefined;
-      const byId = new Map((results?.responses ?? []).map((r) => [String(r.id), r]));
-      const subs = part.map((_, i) => byId.get(String(i)));
-      // With snapshot isolation one failure rolls back the whole batch and BC marks the innocent operations
-      // as failed dependencies (424); report the operation that actually failed.
-      const failures = subs.filter(
-        (sub) => sub !== undefined && typeof sub.status === "number" && sub.status >= 400,
-      );
-      const cause = failures.find((sub) => sub?.status !== 424) ?? failures[0];
+      const subs = matchResponses(results?.responses, part.length);
+      // Under snapshot isolation one failed operation rolls the whole batch back, yet BC still reports the
+      // operations that ran before it with their 2xx (use-odata-batch.md, the example response): any
+      // failure means nothing was created. Report the first real failure, not a dependency (424).
+      const failures = subs.filter((sub) => typeof sub.status === "number" && sub.status >= 400);
+      const cause = failures.find((sub) => sub.status !== 424) ?? failures[0];
       if (cause !== undefined) {
-        throw dynamicsError(cause.status ?? 500, new Headers(cause.headers ?? {}), cause.body, this.#now());
+        const error = dynamicsError(
+          cause.status ?? 500,
+          new Headers(cause.headers ?? {}),
+          cause.body,
+          this.#now(),
+        );
+        const at = subs.indexOf(cause);
+        const entry = batch[part[at] ?? -1];
+        if (error.code === "bad_request" && entry !== undefined) {
+          throw new IntegrationError("bad_request", error.message, {
+            status: error.status ?? 400,
+            ...(error.remoteCode === undefined ? {} : { remoteCode: error.remoteCode }),
+            voucher: entry.voucherNumber,
+          });
+        }
+        throw error;
       }
-      for (const [i, sub] of subs.entries()) {
-        const id = (sub?.body as { id?: unknown } | undefined)?.id;
-        const entry = batch[partIndex * MAX_BATCH_OPERATIONS + i];
+      for (const [n, sub] of subs.entries()) {
+        const id = (sub.body as { id?: unknown } | undefined)?.id;
+        const entry = batch[part[n] ?? -1];
         if (typeof id !== "string" || entry === undefined) {
           throw new IntegrationError(
             "server_error",
-            `business central $batch: operation ${i} returned no id`,
+            `business central $batch: operation ${n} returned no id`,
           );
         }
         out.push({ entryId: entry.id, externalId: id });
@@ -246,4 +349,51 @@ export class DynamicsAdapter implements IntegrationAdapter {
       throw dynamicsError(response.status, response.headers, lenientJson(response.text), this.#now());
     }
   }
+}
+
+/**
+ * Batch indexes in chunks of at most `max`, never splitting a voucher (a voucher of more than `max`
+ * lines goes alone; BC then refuses the request and the engine sets the voucher aside).
+ */
+function voucherChunks(batch: readonly ExportEntry[], max: number): number[][] {
+  const chunks: number[][] = [];
+  let current: number[] = [];
+  for (let i = 0; i < batch.length; ) {
+    let end = i + 1;
+    while (end < batch.length && batch[end]?.voucherNumber === batch[i]?.voucherNumber) end++;
+    if (current.length > 0 && current.length + (end - i) > max) {
+      chunks.push(current);
+      current = [];
+    }
+    for (let k = i; k < end; k++) current.push(k);
+    i = end;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * The operation responses in request order. BC echoes each request's `id` when the request had one and
+ * answers `"id": null` otherwise (use-odata-batch.md shows `null`); with ids the answer is matched by id,
+ * without them by position — JSON batch responses come in request order.
+ */
+function matchResponses(
+  responses: BatchOperationResponse[] | undefined,
+  expected: number,
+): BatchOperationResponse[] {
+  if (!Array.isArray(responses) || responses.length !== expected) {
+    throw new IntegrationError(
+      "server_error",
+      `business central $batch: ${Array.isArray(responses) ? responses.length : "no"} responses for ${expected} operations`,
+    );
+  }
+  if (responses.every((r) => r.id === null || r.id === undefined)) return responses;
+  const byId = new Map(responses.map((r) => [String(r.id), r]));
+  return Array.from({ length: expected }, (_, n) => {
+    const sub = byId.get(String(n));
+    if (sub === undefined) {
+      throw new IntegrationError("server_error", `business central $batch: no response for operation ${n}`);
+    }
+    return sub;
+  });
 }

@@ -91,8 +91,8 @@ export class XledgerAdapter implements IntegrationAdapter {
   }
 
   /** Pages through `glImportItems(filter: { extIdentifier_in })` for each chunk of references. */
-  async findExported(references: string[], ctx: AdapterContext): Promise<ExportedEntry[]> {
-    const wanted = new Set(references);
+  async findExported(entries: readonly ExportEntry[], ctx: AdapterContext): Promise<ExportedEntry[]> {
+    const wanted = new Set(entries.map((e) => e.id));
     const found = new Map<string, string>();
     for (const refs of chunk([...wanted], this.#lookupChunkSize)) {
       let after: string | null = null;

@@ -1,13 +1,17 @@
 /**
  * The OData entity sets of the fake Business Central API v2.0: `companies`, `journals`, `journalLines`
- * (read with `$filter`/`$select`/`$top`/`$skip` and server-driven paging; journalLines also created by
- * POST). Authentication, throttling and faults happen before a request gets here (./server.ts).
+ * (created by POST, changed by PATCH with `If-Match`, removed by DELETE), the journals' bound action
+ * `Microsoft.NAV.post`, and the read-only `generalLedgerEntries` it fills; collections read with
+ * `$filter`/`$select`/`$top`/`$skip` and server-driven paging. Authentication, throttling and faults
+ * happen before a request gets here (./server.ts).
  */
 import { isCalendarDate } from "../dates.ts";
 import type { Reply } from "../http.ts";
 import type { ReceivedCounter } from "../state.ts";
+import { checkAccount } from "./chartOfAccounts.ts";
 import { type Company, type Journal, SANDBOX_COMPANIES } from "./data.ts";
 import { compileFilter, FilterError } from "./filter.ts";
+import { type GeneralLedger, GL_ENTRY_PROPERTIES, type GLEntry } from "./ledger.ts";
 import { odataError } from "./odataError.ts";
 import type { JournalLine, JournalLineStore, Transaction } from "./store.ts";
 
@@ -26,6 +30,7 @@ export interface ApiRequest {
 /** State the API works on. */
 export interface ApiData {
   lines: JournalLineStore;
+  ledger: GeneralLedger;
   received: ReceivedCounter;
 }
 
@@ -39,7 +44,7 @@ const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 // A uuid with or without dashes (our reference as the adapter sends it, or as a person might).
 const UUID_TEXT = new RegExp(`^(?:[0-9a-fA-F]{32}|${GUID})$`);
 const ROUTE = new RegExp(
-  `^companies(?:\\((${GUID})\\)(?:/journals(?:\\((${GUID})\\)(?:/journalLines(?:\\((${GUID})\\))?)?)?)?)?$`,
+  `^companies(?:\\((${GUID})\\)(?:/(?:generalLedgerEntries(?:\\((${GUID})\\))?|journals(?:\\((${GUID})\\)(?:/(?:Microsoft\\.NAV\\.post|journalLines(?:\\((${GUID})\\))?))?)?))?)?$`,
 );
 
 const WRITABLE: Record<string, "string" | "number"> = {
@@ -57,14 +62,6 @@ const WRITABLE: Record<string, "string" | "number"> = {
   balancingAccountId: "string",
   balancingAccountNumber: "string",
 };
-const ACCOUNT_TYPES = new Set([
-  "G/L Account",
-  "Customer",
-  "Vendor",
-  "Bank Account",
-  "Fixed Asset",
-  "Employee",
-]);
 const EMPTY_GUID = "00000000-0000-0000-0000-000000000000";
 // BC's Code field lengths: "Document No." Code[20], "External Document No." Code[35].
 const CODE_FIELDS: readonly [string, number][] = [
@@ -84,6 +81,7 @@ const PROPERTIES: Record<string, ReadonlySet<string>> = {
   companies: new Set(Object.keys(SANDBOX_COMPANIES[0]?.company ?? {})),
   journals: new Set(Object.keys(SANDBOX_COMPANIES[0]?.journals[0] ?? {})),
   journalLines: LINE_PROPERTIES,
+  generalLedgerEntries: GL_ENTRY_PROPERTIES,
 };
 
 /**
@@ -93,7 +91,8 @@ const PROPERTIES: Record<string, ReadonlySet<string>> = {
  * const reply = handleApi({ method: "GET", path: "companies", query, headers, body: undefined, apiRoot }, data);
  */
 export function handleApi(request: ApiRequest, data: ApiData, tx?: Transaction): Reply {
-  const match = ROUTE.exec(decodeURIComponent(request.path));
+  const path = decodeURIComponent(request.path);
+  const match = ROUTE.exec(path);
   if (match === null) {
     return odataError(
       404,
@@ -101,10 +100,26 @@ export function handleApi(request: ApiRequest, data: ApiData, tx?: Transaction):
       `No HTTP resource was found that matches the request URI '${request.path}'.`,
     );
   }
-  const [, companyId, journalId, lineId] = match;
-  const segments = request.path.split("/").length;
-  const isCollection = !request.path.endsWith(")");
-  if (request.method !== "GET" && !(request.method === "POST" && segments === 3 && isCollection)) {
+  const [, companyId, glEntryId, journalId, lineId] = match;
+  const set = path.endsWith("Microsoft.NAV.post")
+    ? "post"
+    : /\/journalLines(\(|$)/.test(path)
+      ? "journalLines"
+      : /\/generalLedgerEntries(\(|$)/.test(path)
+        ? "generalLedgerEntries"
+        : /\/journals(\(|$)/.test(path)
+          ? "journals"
+          : "companies";
+  const isCollection = !path.endsWith(")");
+  const allowed =
+    request.method === "GET"
+      ? set !== "post"
+      : set === "post"
+        ? request.method === "POST"
+        : set === "journalLines" &&
+          ((isCollection && request.method === "POST") ||
+            (!isCollection && (request.method === "PATCH" || request.method === "DELETE")));
+  if (!allowed) {
     return odataError(
       405,
       "BadRequest_MethodNotAllowed",
@@ -125,7 +140,20 @@ export function handleApi(request: ApiRequest, data: ApiData, tx?: Transaction):
       `Cannot process the request because the company '${companyId}' cannot be found.`,
     );
   }
-  if (segments === 1) return entity(request, "companies", company.company);
+  if (set === "companies") return entity(request, "companies", company.company);
+  if (set === "generalLedgerEntries") {
+    const entries = data.ledger.list(company.company.id);
+    if (glEntryId === undefined) return collection(request, "generalLedgerEntries", entries);
+    const row = entries.find((e) => e.id.toLowerCase() === glEntryId.toLowerCase());
+    if (row === undefined) {
+      return odataError(
+        404,
+        "BadRequest_NotFound",
+        `The general ledger entry '${glEntryId}' does not exist.`,
+      );
+    }
+    return entity(request, "generalLedgerEntries", row);
+  }
   if (journalId === undefined) return collection(request, "journals", company.journals);
   const journal = company.journals.find((j) => j.id.toLowerCase() === journalId.toLowerCase());
   if (journal === undefined) {
@@ -135,25 +163,55 @@ export function handleApi(request: ApiRequest, data: ApiData, tx?: Transaction):
       `The journal '${journalId}' does not exist in this company.`,
     );
   }
-  if (segments === 2) return entity(request, "journals", journal);
+  if (set === "post") return data.ledger.post(company.company.id, journal.id, data.lines);
+  if (set === "journals") return entity(request, "journals", journal);
   const lines = data.lines.list(journal.id);
   if (lineId !== undefined) {
     const line = lines.find((l) => l.id.toLowerCase() === lineId.toLowerCase());
     if (line === undefined)
       return odataError(404, "BadRequest_NotFound", `The journal line '${lineId}' does not exist.`);
+    if (request.method === "DELETE" || request.method === "PATCH") {
+      const precondition = checkIfMatch(request, line);
+      if (precondition !== undefined) return precondition;
+    }
+    if (request.method === "DELETE") {
+      data.lines.delete(journal.id, line.id, tx);
+      return { status: 204 };
+    }
+    if (request.method === "PATCH") return patchLine(request, data, journal, line, tx);
     return entity(request, "journalLines", withEtag(line));
   }
   if (request.method === "POST") return createLine(request, data, journal, tx);
   return collection(request, "journalLines", lines.map(withEtag));
 }
 
-function createLine(
-  request: ApiRequest,
-  data: ApiData,
-  journal: Journal,
-  tx: Transaction | undefined,
-): Reply {
-  const body = request.body;
+/**
+ * Updates and deletes need `If-Match` with the line's current `@odata.etag` or `*` (Learn, "Update
+ * journalLines": "If-Match — Required"). Missing: `BadRequest_InvalidToken`; stale:
+ * `Request_EntityChanged` 409 (Learn, "Troubleshooting REST API/OData calls").
+ */
+function checkIfMatch(request: ApiRequest, line: JournalLine): Reply | undefined {
+  const ifMatch = request.headers["if-match"];
+  if (ifMatch === undefined || ifMatch.trim() === "") {
+    return odataError(
+      400,
+      "BadRequest_InvalidToken",
+      "Could not validate the client concurrency token required by the service. Please provide a valid token in the client request.",
+    );
+  }
+  if (ifMatch.trim() !== "*" && ifMatch.trim() !== etag(line)) {
+    return odataError(409, "Request_EntityChanged", "Another user has already changed the record.");
+  }
+  return undefined;
+}
+
+type LineFields = Omit<
+  JournalLine,
+  "id" | "journalId" | "journalDisplayName" | "lineNumber" | "lastModifiedDateTime"
+>;
+
+/** Validates a POST/PATCH body over `base` (the defaults, or the line being patched). */
+function lineFields(body: unknown, base: LineFields): LineFields | Reply {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     return odataError(400, "BadRequest", "The request body must be a JSON object.");
   }
@@ -175,12 +233,9 @@ function createLine(
       );
     }
   }
-  const str = (name: string) => (typeof fields[name] === "string" ? (fields[name] as string) : "");
-  const accountType = str("accountType") || "G/L Account";
-  if (!ACCOUNT_TYPES.has(accountType)) {
-    return odataError(400, "BadRequest", `Value '${accountType}' is not valid for accountType.`);
-  }
-  const postingDate = str("postingDate") || new Date().toISOString().slice(0, 10);
+  const str = (name: keyof LineFields) =>
+    typeof fields[name] === "string" ? (fields[name] as string) : (base[name] as string);
+  const postingDate = str("postingDate");
   if (!isCalendarDate(postingDate)) {
     return odataError(
       400,
@@ -199,7 +254,7 @@ function createLine(
   // "Document No." is Code[20] and "External Document No." Code[35] in BC; longer values are refused,
   // and BC stores Code fields upper-cased (so clients must match case-insensitively).
   for (const [name, max] of CODE_FIELDS) {
-    const value = str(name);
+    const value = str(name as keyof LineFields);
     if (value.length > max) {
       return odataError(
         400,
@@ -208,25 +263,68 @@ function createLine(
       );
     }
   }
+  const accountType = str("accountType");
+  const accountNumber = str("accountNumber").toUpperCase();
+  const accountProblem = checkAccount(accountType, accountNumber, "accountNumber", "Account No.");
+  if (accountProblem !== undefined) return accountProblem;
+  const balanceAccountType = str("balanceAccountType");
+  const balancingAccountNumber = str("balancingAccountNumber").toUpperCase();
+  const balanceProblem = checkAccount(
+    balanceAccountType,
+    balancingAccountNumber,
+    "balancingAccountNumber",
+    "Bal. Account No.",
+  );
+  if (balanceProblem !== undefined) return balanceProblem;
+  return {
+    accountType,
+    accountId: str("accountId") || EMPTY_GUID,
+    accountNumber,
+    postingDate,
+    documentNumber: str("documentNumber").toUpperCase(),
+    externalDocumentNumber: str("externalDocumentNumber").toUpperCase(),
+    amount: typeof fields.amount === "number" ? fields.amount : base.amount,
+    description,
+    comment: str("comment"),
+    taxCode: str("taxCode"),
+    balanceAccountType,
+    balancingAccountId: str("balancingAccountId") || EMPTY_GUID,
+    balancingAccountNumber,
+  };
+}
+
+const NEW_LINE: LineFields = {
+  accountType: "G/L Account",
+  accountId: EMPTY_GUID,
+  accountNumber: "",
+  postingDate: "",
+  documentNumber: "",
+  externalDocumentNumber: "",
+  amount: 0,
+  description: "",
+  comment: "",
+  taxCode: "",
+  balanceAccountType: "G/L Account",
+  balancingAccountId: EMPTY_GUID,
+  balancingAccountNumber: "",
+};
+
+function createLine(
+  request: ApiRequest,
+  data: ApiData,
+  journal: Journal,
+  tx: Transaction | undefined,
+): Reply {
+  const fields = lineFields(request.body, {
+    ...NEW_LINE,
+    postingDate: new Date().toISOString().slice(0, 10),
+  });
+  if ("status" in fields) return fields;
   const line = data.lines.create(
     journal.id,
     journal.displayName,
-    {
-      accountType,
-      accountId: str("accountId") || EMPTY_GUID,
-      accountNumber: str("accountNumber"),
-      postingDate,
-      documentNumber: str("documentNumber").toUpperCase(),
-      externalDocumentNumber: str("externalDocumentNumber").toUpperCase(),
-      amount: typeof fields.amount === "number" ? fields.amount : 0,
-      description,
-      comment: str("comment"),
-      taxCode: str("taxCode"),
-      balanceAccountType: str("balanceAccountType") || "G/L Account",
-      balancingAccountId: str("balancingAccountId") || EMPTY_GUID,
-      balancingAccountNumber: str("balancingAccountNumber"),
-    },
-    ourReference(str("externalDocumentNumber"), str("documentNumber")),
+    fields,
+    ourReference(fields.externalDocumentNumber, fields.documentNumber),
     data.received,
     tx,
   );
@@ -235,6 +333,23 @@ function createLine(
     status: 201,
     headers: { Location: location, ETag: etag(line) },
     body: { "@odata.context": `${request.apiRoot}/$metadata#journalLines/$entity`, ...withEtag(line) },
+  };
+}
+
+function patchLine(
+  request: ApiRequest,
+  data: ApiData,
+  journal: Journal,
+  line: JournalLine,
+  tx: Transaction | undefined,
+): Reply {
+  const fields = lineFields(request.body, line);
+  if ("status" in fields) return fields;
+  const updated = data.lines.update(journal.id, line.id, fields, tx) ?? line;
+  return {
+    status: 200,
+    headers: { ETag: etag(updated) },
+    body: { "@odata.context": `${request.apiRoot}/$metadata#journalLines/$entity`, ...withEtag(updated) },
   };
 }
 
@@ -250,7 +365,7 @@ export function ourReference(externalDocumentNumber: string, documentNumber: str
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-type Row = Company | Journal | (JournalLine & { "@odata.etag": string });
+type Row = Company | Journal | GLEntry | (JournalLine & { "@odata.etag": string });
 
 function entity(request: ApiRequest, set: string, row: Row): Reply {
   const selected = select(request.query.get("$select"), row);

@@ -1,7 +1,16 @@
 /**
- * `POST …/api/v2.0/$batch` in JSON format (use-odata-batch.md): `{"requests":[{id,method,url,headers,body}]}`
- * → `{"responses":[{id,status,headers,body}]}`. At most 100 operations (BC online's cap). With
- * `Isolation: snapshot` the batch is one transaction: if any operation fails, every create is rolled back.
+ * `POST …/api/v2.0/$batch` in JSON format (Microsoft Learn, "Using OData transactional $batch requests",
+ * dev-itpro/webservices/use-odata-batch.md): `{"requests":[{id,method,url,headers,body}]}` →
+ * `{"responses":[{id,status,headers,body}]}`, in request order. At most 100 operations (BC online's cap,
+ * operational-limits-online.md). With `Isolation: snapshot` the batch is one transaction: if any
+ * operation fails, every change is rolled back — and, as the Learn page's example response shows, the
+ * operations that ran before the failure still answer with their own 2xx status ("none of the changes
+ * made by either of the successful inner requests are applied"). A client must therefore treat any
+ * failed operation as "nothing happened", never trust a 2xx of that batch.
+ *
+ * Response ids: the request's `id` is echoed; a request without one gets `"id": null` (the Learn
+ * example). `batchResponseIds: "null"` answers `null` for every operation, as BC has been seen to do,
+ * so clients are tested mapping by position.
  */
 import type { Reply } from "../http.ts";
 import { type ApiData, type ApiRequest, handleApi } from "./api.ts";
@@ -25,7 +34,11 @@ interface BatchOperation {
  * @example
  * const reply = handleBatch(request, data);
  */
-export function handleBatch(request: ApiRequest, data: ApiData): Reply {
+export function handleBatch(
+  request: ApiRequest,
+  data: ApiData,
+  responseIds: "echo" | "null" = "echo",
+): Reply {
   if (!(request.headers["content-type"] ?? "").includes("application/json")) {
     return odataError(
       400,
@@ -45,32 +58,19 @@ export function handleBatch(request: ApiRequest, data: ApiData): Reply {
     );
   }
   const atomic = (request.headers.isolation ?? "").toLowerCase() === "snapshot";
-  const tx: Transaction = { created: [] };
+  const tx: Transaction = { created: [], undo: [] };
   const responses: { id: string | null; status: number; headers: Record<string, string>; body?: unknown }[] =
     [];
   let failed = false;
   for (const raw of operations as BatchOperation[]) {
-    const id = typeof raw?.id === "string" ? raw.id : raw?.id == null ? null : String(raw.id);
+    const id =
+      responseIds === "null" || raw?.id == null ? null : typeof raw.id === "string" ? raw.id : String(raw.id);
     const reply = runOperation(raw, request, data, atomic ? tx : undefined);
     if (reply.status >= 400) failed = true;
     responses.push({ id, status: reply.status, headers: { ...reply.headers }, body: reply.body });
   }
-  if (atomic && failed) {
-    data.lines.rollback(tx, data.received);
-    for (const response of responses) {
-      if (response.status < 400) {
-        Object.assign(
-          response,
-          odataError(
-            424,
-            "BatchOperationRolledBack",
-            "The operation was rolled back because another operation in the batch failed.",
-          ),
-          { headers: {} },
-        );
-      }
-    }
-  }
+  // Rolled back, but the 2xx answers of the operations that ran stay as they were (see above).
+  if (atomic && failed) data.lines.rollback(tx, data.received);
   return { status: 200, headers: { "OData-Version": "4.0" }, body: { responses } };
 }
 

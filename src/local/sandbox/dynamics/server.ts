@@ -7,6 +7,7 @@ import { type Reply, type SandboxRequest, tryParseJson } from "../http.ts";
 import { ReceivedCounter } from "../state.ts";
 import { handleApi } from "./api.ts";
 import { handleBatch } from "./batch.ts";
+import { GeneralLedger } from "./ledger.ts";
 import { odataError } from "./odataError.ts";
 import { BC_RATE_LIMIT, type RateLimit, SlidingWindowLimiter } from "./rateLimiter.ts";
 import { JournalLineStore } from "./store.ts";
@@ -18,6 +19,8 @@ export interface DynamicsSandboxOptions {
   tokenTtlSeconds?: number;
   /** Server-side throttle; default 6,000 requests per 300 s per client. */
   rateLimit?: RateLimit;
+  /** `$batch` response ids: `"echo"` (default) echoes each request's id, `"null"` answers null for all. */
+  batchResponseIds?: "echo" | "null";
 }
 
 /** Matches `/bc/oauth2/v2.0/token` and the tenant form `/bc/<tenant>/oauth2/v2.0/token`. */
@@ -38,12 +41,15 @@ export const API_PATH = /^(\/bc(?:\/v2\.0\/[^/]+(?:\/[^/]+)?)?\/api\/v2\.0)(?:\/
 export class DynamicsSandbox {
   readonly received = new ReceivedCounter();
   readonly lines = new JournalLineStore();
+  readonly ledger = new GeneralLedger();
+  readonly #batchResponseIds: "echo" | "null";
   readonly tokens: TokenRegistry;
   readonly #limiter: SlidingWindowLimiter;
 
   constructor(options: DynamicsSandboxOptions = {}) {
     this.tokens = new TokenRegistry(options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS);
     this.#limiter = new SlidingWindowLimiter(options.rateLimit ?? BC_RATE_LIMIT);
+    this.#batchResponseIds = options.batchResponseIds ?? "echo";
   }
 
   /** The token endpoint (never faulted: in production it is a different service, Entra ID). */
@@ -87,11 +93,11 @@ export class DynamicsSandbox {
       body,
       apiRoot: `${request.url.origin}${match[1] ?? ""}`,
     };
-    const data = { lines: this.lines, received: this.received };
+    const data = { lines: this.lines, ledger: this.ledger, received: this.received };
     if (apiRequest.path === "$batch") {
       if (request.method !== "POST")
         return odataError(405, "BadRequest_MethodNotAllowed", "$batch needs POST.");
-      return handleBatch(apiRequest, data);
+      return handleBatch(apiRequest, data, this.#batchResponseIds);
     }
     return handleApi(apiRequest, data);
   }
@@ -121,6 +127,7 @@ export class DynamicsSandbox {
   reset(): void {
     this.received.clear();
     this.lines.clear();
+    this.ledger.clear();
     this.tokens.reset();
     this.#limiter.reset();
   }

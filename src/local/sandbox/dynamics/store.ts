@@ -27,9 +27,11 @@ export interface JournalLine {
   lastModifiedDateTime: string;
 }
 
-/** A group of creates that can be undone together. */
+/** A group of changes that can be undone together (a `$batch` under `Isolation: snapshot`). */
 export interface Transaction {
   created: { line: JournalLine; reference: string }[];
+  /** Undo steps for updates and deletes, run in reverse order. */
+  undo: (() => void)[];
 }
 
 // BC numbers journal lines in steps of 10,000 so lines can be inserted between them.
@@ -78,8 +80,57 @@ export class JournalLineStore {
     return line;
   }
 
-  /** Undoes every create recorded in `tx`. */
+  /** Replaces a line's fields (PATCH); returns the updated line. */
+  update(
+    journalId: string,
+    id: string,
+    fields: Partial<JournalLine>,
+    tx?: Transaction,
+  ): JournalLine | undefined {
+    const lines = this.#byJournal.get(journalId) ?? [];
+    const at = lines.findIndex((l) => l.id === id);
+    const before = lines[at];
+    if (before === undefined) return undefined;
+    const after: JournalLine = {
+      ...before,
+      ...fields,
+      id: before.id,
+      journalId,
+      lastModifiedDateTime: new Date().toISOString(),
+    };
+    lines[at] = after;
+    tx?.undo.push(() => {
+      const now = this.#byJournal.get(journalId) ?? [];
+      const i = now.findIndex((l) => l.id === id);
+      if (i >= 0) now[i] = before;
+    });
+    return after;
+  }
+
+  /** Deletes a line (DELETE); the receipt stays counted: the system did receive it. */
+  delete(journalId: string, id: string, tx?: Transaction): boolean {
+    const lines = this.#byJournal.get(journalId) ?? [];
+    const at = lines.findIndex((l) => l.id === id);
+    const before = lines[at];
+    if (before === undefined) return false;
+    lines.splice(at, 1);
+    tx?.undo.push(() => {
+      const now = this.#byJournal.get(journalId) ?? [];
+      now.splice(Math.min(at, now.length), 0, before);
+      this.#byJournal.set(journalId, now);
+    });
+    return true;
+  }
+
+  /** Empties a journal (its lines were posted). */
+  removeAll(journalId: string): void {
+    this.#byJournal.delete(journalId);
+  }
+
+  /** Undoes every change recorded in `tx`. */
   rollback(tx: Transaction, received: ReceivedCounter): void {
+    for (const step of tx.undo.reverse()) step();
+    tx.undo = [];
     for (const { line, reference } of tx.created) {
       const lines = this.#byJournal.get(line.journalId) ?? [];
       this.#byJournal.set(

@@ -45,6 +45,10 @@ export const workerConfigSchema = z
      * reaped. 60 s fits Business Central's token + lookup + `$batch` at its 30 s request timeout.
      */
     sendDeadlineSeconds: z.coerce.number().min(1).max(3600).default(60),
+    /** Notification outbox sweep: how often due webhook deliveries are sent (docs/notifications.md). */
+    notifySeconds: z.coerce.number().min(0.05).max(300).default(5),
+    /** Webhook retry backoff base; full jitter, capped at 1 h, 8 attempts (≈ 2 h of retrying at worst). */
+    notifyBackoffBaseSeconds: z.coerce.number().min(0).max(3600).default(30),
     metricsPort: z.coerce.number().int().min(0).max(65_535).optional(),
   })
   .refine((c) => c.heartbeatSeconds * 2 <= c.leaseSeconds, {
@@ -72,5 +76,7 @@ export const workerEnv: Record<keyof WorkerConfig, string> = {
   healthCheckSeconds: "SYNC_HEALTH_CHECK_SECONDS",
   retentionDays: "SYNC_RETENTION_DAYS",
   sendDeadlineSeconds: "SYNC_SEND_DEADLINE_SECONDS",
+  notifySeconds: "SYNC_NOTIFY_SECONDS",
+  notifyBackoffBaseSeconds: "SYNC_NOTIFY_BACKOFF_BASE_SECONDS",
   metricsPort: "SYNC_METRICS_PORT",
 };

@@ -12,6 +12,13 @@ export type { IntegrationType };
 export interface ExportEntry {
   /** The ledger entry's id (uuid text). This is "our reference" in the external system. */
   id: string;
+  /**
+   * The voucher (document) this line belongs to: lines with the same number are one voucher, balanced
+   * to zero per currency, and always reach {@link IntegrationAdapter.export} together and adjacent
+   * (docs/export-pipeline.md "Vouchers"). Business Central derives the shared `documentNumber` from it;
+   * Xledger sends it as the document's `trRegNumber`.
+   */
+  voucherNumber: string;
   /** Posting date, `YYYY-MM-DD`. */
   entryDate: string;
   /** Account number/code in the external chart of accounts. */
@@ -43,6 +50,9 @@ export interface AdapterContext {
  * Exactly-once protocol (docs/architecture.md §5): before re-sending a batch that may have reached the remote
  * system (crash, timeout, lost response), the engine calls {@link findExported} with the batch's ids
  * and only exports the ones that are not found.
+ *
+ * Voucher grouping: a batch holds whole vouchers (lines of one voucher adjacent), never more lines
+ * than {@link IntegrationAdapter.maxBatchSize}.
  */
 export interface IntegrationAdapter {
   readonly type: IntegrationType;
@@ -50,8 +60,16 @@ export interface IntegrationAdapter {
   readonly maxBatchSize: number;
   /** A cheap health check (docs/architecture.md §5.4). Resolves when the system answers and accepts our credentials. */
   ping(ctx: AdapterContext): Promise<void>;
-  /** Which of our references already exist externally; order is not significant, unknown ids are omitted. */
-  findExported(references: string[], ctx: AdapterContext): Promise<ExportedEntry[]>;
-  /** Sends a batch and returns one {@link ExportedEntry} per entry, in batch order. */
+  /**
+   * Which of these entries already exist externally (by our reference, the entry id); order is not
+   * significant, entries not found are omitted. Entries, not bare ids, because Business Central finds
+   * posted lines by their voucher's `documentNumber`.
+   */
+  findExported(entries: readonly ExportEntry[], ctx: AdapterContext): Promise<ExportedEntry[]>;
+  /**
+   * Sends whole vouchers and returns one {@link ExportedEntry} per entry, in batch order. A voucher the
+   * system refuses for its content throws `IntegrationError("bad_request")` with `voucher` set when the
+   * adapter knows which voucher it was (nothing of the batch is booked then).
+   */
   export(batch: ExportEntry[], ctx: AdapterContext): Promise<ExportedEntry[]>;
 }

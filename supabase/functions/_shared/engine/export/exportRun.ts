@@ -27,6 +27,7 @@ import {
   type RunFence,
   recordExports,
   recordSnooze,
+  rejectVoucher,
 } from "./exportSql.ts";
 import { IntegrationUnavailableError, loadAdapter } from "./loadAdapter.ts";
 
@@ -77,6 +78,16 @@ export function createExportRun(options: ExportRunOptions = {}): RunExecutor {
 /** The export executor with default options. */
 export const exportRun: RunExecutor = createExportRun();
 
+/**
+ * Remote rejections in a row (no batch recorded in between) after which the run fails with
+ * `rejections_in_a_row` instead of setting the next voucher aside. A voucher refused for its content is
+ * rare (a mistyped account, a closed period); twenty in a row means the integration itself is wrong (a
+ * journal that refuses every line, every date outside the allowed range), and dead-lettering the whole
+ * backlog would bury the one real problem under hundreds of copies. The twenty stay listed and can be
+ * re-queued once the setting is fixed.
+ */
+export const MAX_REJECTIONS_IN_A_ROW = 20;
+
 async function exportBatches(
   ctx: RunContext,
   fence: RunFence,
@@ -90,19 +101,31 @@ async function exportBatches(
   // A retried attempt double-checks its first batch even without a marker: one lookup request per retry
   // buys safety against any send that somehow went out unmarked.
   let doubtFirstBatch = run.attempt > 1;
+  let rejectedInARow = 0;
+  let rejected = 0;
+  // After a refusal the adapter could not pin on one voucher, the vouchers of that batch go out one per
+  // request, so the refusal lands on the voucher that causes it and the others pass.
+  let isolateNext = 0;
 
   for (;;) {
     // Safe point: everything before here is recorded.
     if (signal.aborted) return abortedOutcome();
-    const batch = await nextExportBatch(db, fence, cursor, adapter.maxBatchSize);
+    const isolating = isolateNext > 0;
+    const batch = await nextExportBatch(db, fence, cursor, adapter.maxBatchSize, isolating ? 1 : null);
     if (batch.length === 0) {
-      log({ event: "export_finished", run_id: run.id, records_exported: recordsExported });
+      log({
+        event: "export_finished",
+        run_id: run.id,
+        records_exported: recordsExported,
+        rejected_vouchers: rejected,
+      });
       return { kind: "succeeded", recordsExported };
     }
+    if (isolating) isolateNext--;
     const ids = batch.map((e) => e.id);
     await markBatchInFlight(db, fence, ids, leaseSeconds);
 
-    const doubtful = batch.filter((e) => e.inFlight || doubtFirstBatch).map((e) => e.id);
+    const doubtful = batch.filter((e) => e.inFlight || doubtFirstBatch);
     // Lookups send nothing, so they may be cut short by the signal; the markers stay for the next attempt.
     const found = doubtful.length > 0 ? await adapter.findExported(doubtful, { signal }) : [];
     const foundIds = new Set(found.map((f) => f.entryId));
@@ -110,17 +133,60 @@ async function exportBatches(
 
     // From the send to the record there is no safe point: the send gets its own deadline instead of the
     // run's signal, and its result is recorded even if the run was cancelled meanwhile.
-    const sent =
-      toSend.length > 0 ? await adapter.export(toSend, { signal: AbortSignal.timeout(sendDeadlineMs) }) : [];
+    let sent: ExportedEntry[] = [];
+    if (toSend.length > 0) {
+      try {
+        sent = await adapter.export(toSend, { signal: AbortSignal.timeout(sendDeadlineMs) });
+      } catch (error) {
+        if (!isContentRejection(error)) throw error;
+        const vouchers = [...new Set(toSend.map((e) => e.voucherNumber))];
+        const voucher = error.voucher ?? (vouchers.length === 1 ? vouchers[0] : undefined);
+        if (voucher === undefined || !vouchers.includes(voucher)) {
+          // Refused, but for which voucher? Nothing was booked (a refused request books nothing); send
+          // this batch's vouchers one by one. The markers make each look itself up first.
+          isolateNext = vouchers.length;
+          log({ event: "export_batch_refused", run_id: run.id, vouchers: vouchers.length, code: error.code });
+          doubtFirstBatch = false;
+          continue;
+        }
+        await rejectVoucher(db, fence, {
+          voucherNumber: voucher,
+          code: error.code,
+          message: error.message,
+          remoteCode: error.remoteCode,
+          remoteStatus: error.status,
+        });
+        rejected++;
+        rejectedInARow++;
+        log({
+          event: "voucher_rejected",
+          run_id: run.id,
+          voucher_number: voucher,
+          code: error.code,
+          remote_code: error.remoteCode ?? null,
+          in_a_row: rejectedInARow,
+        });
+        if (rejectedInARow >= MAX_REJECTIONS_IN_A_ROW) {
+          return {
+            kind: "failed",
+            code: "rejections_in_a_row",
+            message: `${rejectedInARow} vouchers in a row were refused (last: ${error.message}); the integration's settings are probably wrong. They are listed as rejected and can be re-queued after the fix.`,
+          };
+        }
+        doubtFirstBatch = false;
+        continue;
+      }
+    }
     assertComplete(toSend, sent);
     const inBatch = new Set(ids);
-    const last = ids[ids.length - 1] ?? cursor;
+    const last = batch[batch.length - 1]?.voucherNumber ?? cursor;
     const result = await recordExports(db, fence, [...found.filter((f) => inBatch.has(f.entryId)), ...sent], {
-      after_id: last,
+      after_voucher: last,
     });
     recordsExported = result.recordsExported;
     cursor = last;
     doubtFirstBatch = false;
+    rejectedInARow = 0;
     log({
       event: "export_batch_recorded",
       run_id: run.id,
@@ -132,6 +198,18 @@ async function exportBatches(
       records_exported: recordsExported,
     });
   }
+}
+
+/**
+ * A refusal of the data itself (Business Central 400 `Application_*`/`BadRequest`, an Xledger validation
+ * error): sending the same voucher again cannot help, but other vouchers can still go through.
+ */
+function isContentRejection(error: unknown): error is IntegrationError {
+  return (
+    isIntegrationError(error) &&
+    (error.code === "bad_request" || error.code === "invalid_voucher") &&
+    !error.retryable
+  );
 }
 
 /** An adapter must answer for every entry it was given; anything less is a retryable server error. */
@@ -196,7 +274,8 @@ function abortedOutcome(): RunOutcome {
   };
 }
 
+/** The last voucher recorded by this run (a cursor of another shape starts over: the anti-join skips what is exported). */
 function cursorOf(progress: Record<string, unknown>): string | null {
-  const cursor = progress.cursor as { after_id?: unknown } | undefined;
-  return typeof cursor?.after_id === "string" ? cursor.after_id : null;
+  const cursor = progress.cursor as { after_voucher?: unknown } | undefined;
+  return typeof cursor?.after_voucher === "string" ? cursor.after_voucher : null;
 }

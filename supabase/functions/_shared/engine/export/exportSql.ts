@@ -94,7 +94,9 @@ export async function loadIntegrationRuntime(
 }
 
 /**
- * The next approved, not yet exported entries after `afterId`, in id order.
+ * The lines of the next whole, valid vouchers after `afterVoucher` (voucher order, then id order), at
+ * most `limit` lines (a voucher is never split) and at most `maxVouchers` vouchers. Vouchers that cannot
+ * be booked are set aside by the SQL before anything is sent and never returned.
  *
  * @example
  * const batch = await nextExportBatch(db, fence, cursor, adapter.maxBatchSize);
@@ -102,26 +104,30 @@ export async function loadIntegrationRuntime(
 export async function nextExportBatch(
   db: Queryable,
   fence: RunFence,
-  afterId: string | null,
+  afterVoucher: string | null,
   limit: number,
+  maxVouchers: number | null = null,
 ): Promise<BatchEntry[]> {
   const { rows } = await db.query<{
     entry_id: string;
+    voucher_number: string;
     entry_date: string;
     account: string;
     amount: string;
     currency: string;
     description: string | null;
     in_flight: boolean;
-  }>("select * from sync_engine.next_export_batch($1, $2, $3, $4, $5)", [
+  }>("select * from sync_engine.next_export_batch($1, $2, $3, $4, $5, $6)", [
     fence.runId,
     fence.workerId,
     fence.attempt,
-    afterId,
+    afterVoucher,
     limit,
+    maxVouchers,
   ]);
   return rows.map((r) => ({
     id: r.entry_id,
+    voucherNumber: r.voucher_number,
     entryDate: r.entry_date,
     account: r.account,
     amount: r.amount,
@@ -178,6 +184,43 @@ export async function recordExports(
   );
   const row = rows[0];
   return { recorded: row?.recorded ?? 0, recordsExported: row?.records_exported ?? 0 };
+}
+
+/** Why a voucher was set aside, as `sync_engine.reject_voucher` stores it. */
+export interface VoucherRejection {
+  voucherNumber: string;
+  code: string;
+  message: string;
+  remoteCode?: string | undefined;
+  remoteStatus?: number | undefined;
+}
+
+/**
+ * Sets a voucher the accounting system refused aside for this integration (the dead-letter list);
+ * returns the rejection id, or `null` when it was already set aside.
+ *
+ * @example
+ * await rejectVoucher(db, fence, { voucherNumber: "2026-0042", code: "bad_request", message: e.message });
+ */
+export async function rejectVoucher(
+  db: Queryable,
+  fence: RunFence,
+  rejection: VoucherRejection,
+): Promise<string | null> {
+  const { rows } = await db.query<{ id: string | null }>(
+    "select sync_engine.reject_voucher($1, $2, $3, $4, $5, $6, $7, $8) as id",
+    [
+      fence.runId,
+      fence.workerId,
+      fence.attempt,
+      rejection.voucherNumber,
+      rejection.code,
+      rejection.message,
+      rejection.remoteCode ?? null,
+      rejection.remoteStatus ?? null,
+    ],
+  );
+  return rows[0]?.id ?? null;
 }
 
 /**

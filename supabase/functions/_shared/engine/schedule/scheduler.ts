@@ -45,6 +45,10 @@ const PARALLEL_BATCHES = 2;
 // stale-read check in SQL.
 const DUE = `i.enabled and i.schedule_cron is not null
   and coalesce(i.next_run_at, '-infinity'::timestamptz) <= $1`;
+// Due paused integrations: their periods are recorded as skipped ('disabled') by enqueue_run, one
+// by one through schedule_periods (a pause is rare; the bulk path stays for enabled rows only).
+const DUE_PAUSED = `not i.enabled and i.schedule_cron is not null
+  and coalesce(i.next_run_at, '-infinity'::timestamptz) <= $1`;
 const KEY_JOIN = `k.cron = i.schedule_cron and k.zone = i.schedule_timezone
   and coalesce(k.expected, '-infinity') = coalesce(date_trunc('milliseconds', i.next_run_at), '-infinity')`;
 
@@ -62,8 +66,8 @@ const KEY_JOIN = `k.cron = i.schedule_cron and k.zone = i.schedule_timezone
  * - plans without missed periods (the common case) go to `sync_engine.schedule_due_plans`, which
  *   selects, locks and applies up to `schedulerBatch` matching rows per call — no ids travel to
  *   TypeScript and back; `PARALLEL_BATCHES` calls run at once;
- * - integrations with missed periods go one by one to `sync_engine.schedule_periods`, and an
- *   unparseable schedule parks its integrations.
+ * - integrations with missed periods, and paused ones (each period recorded as skipped 'disabled'),
+ *   go one by one to `sync_engine.schedule_periods`; an unparseable schedule parks its integrations.
  * Measured (bench/sections/scheduler.ts, 100,000 integrations due at once, PostgreSQL 15 on 2
  * shared cores): one round trip per integration took ≈ 60 s; see docs/benchmarks.md.
  */
@@ -75,7 +79,7 @@ export async function schedulerTick(
 ): Promise<TickResult> {
   const total: TickResult = { enqueued: 0, duplicate: 0, skipped: 0, missed: 0, planned: 0 };
   const count = (o: Outcome) => {
-    // enqueued | duplicate (period already handled) | skipped (overlap) | missed; null: no period yet
+    // enqueued | duplicate (period already handled) | skipped (overlap, paused) | missed; null: no period yet
     if (o.outcome === "enqueued") total.enqueued++;
     else if (o.outcome === "duplicate") total.duplicate++;
     else if (o.outcome === "skipped") total.skipped++;
@@ -91,11 +95,16 @@ export async function schedulerTick(
     });
   };
 
-  const { rows: keys } = await db.query<ScheduleKey>(
+  const { rows: keys } = await db.query<ScheduleKey & { paused: boolean }>(
     `select i.schedule_cron as cron, i.schedule_timezone as zone,
-            date_trunc('milliseconds', i.next_run_at) as next_run_at
+            date_trunc('milliseconds', i.next_run_at) as next_run_at, false as paused
      from public.organization_integrations i
      where ${DUE}
+     group by 1, 2, 3
+     union all
+     select i.schedule_cron, i.schedule_timezone, date_trunc('milliseconds', i.next_run_at), true
+     from public.organization_integrations i
+     where ${DUE_PAUSED}
      group by 1, 2, 3`,
     [now],
   );
@@ -114,7 +123,7 @@ export async function schedulerTick(
     } catch (error) {
       plan = error instanceof Error ? error : new Error(String(error));
     }
-    if (plan instanceof Error || plan.missed.length > 0) oneByOne.push({ key, plan });
+    if (plan instanceof Error || plan.missed.length > 0 || key.paused) oneByOne.push({ key, plan });
     else bulk.push({ key, plan });
   }
 
@@ -168,7 +177,7 @@ async function scheduleOneByOne(
         `select i.id, i.org_id, i.integration_type
          from public.organization_integrations i
          join (values ($2::text, $3::text, $4::timestamptz)) as k (cron, zone, expected) on ${KEY_JOIN}
-         where ${DUE}
+         where (${DUE}) or (${DUE_PAUSED})
          limit $5
          for no key update of i skip locked`,
         [now, key.cron, key.zone, key.next_run_at, config.schedulerBatch],
