@@ -750,6 +750,23 @@ $$;
 COMMENT ON FUNCTION sync_auth.user_org_ids() IS 'Definer: reads memberships for RLS without recursing into organization_members policies.';
 
 --
+-- Name: add_count(integer, bigint); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.add_count(p_a integer, p_b bigint) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select greatest(least(coalesce(p_a, 0)::bigint + coalesce(p_b, 0), 2147483647), 0)::integer
+$$;
+
+--
+-- Name: FUNCTION add_count(p_a integer, p_b bigint); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.add_count(p_a integer, p_b bigint) IS 'p_a + p_b saturated to [0, 2^31 − 1]: record counters never overflow.';
+
+--
 -- Name: admin_audit_is_append_only(); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -837,8 +854,48 @@ CREATE FUNCTION sync_engine.backoff_seconds(p_attempt integer, p_base_seconds do
     LANGUAGE sql
     SET search_path TO ''
     AS $$
-  select pg_catalog.random() * least(p_cap_seconds, p_base_seconds * power(2, greatest(p_attempt, 1) - 1))
+  select pg_catalog.random() * least(
+    sync_engine.bounded_seconds(p_cap_seconds),
+    sync_engine.bounded_seconds(p_base_seconds) * power(2, least(greatest(coalesce(p_attempt, 1), 1) - 1, 60)))
 $$;
+
+--
+-- Name: bounded_interval(double precision); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.bounded_interval(p_seconds double precision) RETURNS interval
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.make_interval(secs => sync_engine.bounded_seconds(p_seconds))
+$$;
+
+--
+-- Name: FUNCTION bounded_interval(p_seconds double precision); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.bounded_interval(p_seconds double precision) IS 'sync_engine.bounded_seconds as an interval: every lease, backoff and Retry-After goes through it.';
+
+--
+-- Name: bounded_seconds(double precision); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.bounded_seconds(p_seconds double precision) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select case
+    when p_seconds is null then null
+    when p_seconds = 'NaN'::double precision or p_seconds <= 0 then 0
+    else least(p_seconds, 315576000)  -- 10 years of 365.25 days
+  end
+$$;
+
+--
+-- Name: FUNCTION bounded_seconds(p_seconds double precision); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.bounded_seconds(p_seconds double precision) IS 'A duration in seconds clamped to [0, 10 years]; NaN and negatives are 0.';
 
 --
 -- Name: caller_user_id(text); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -892,6 +949,53 @@ begin
     select r.status into v_status from public.sync_run_log r where r.id = p_run_id;
   end if;
   return v_status;
+end;
+$$;
+
+--
+-- Name: claim_health_checks(timestamp with time zone, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) RETURNS TABLE(id uuid, org_id uuid, integration_type text, config jsonb, health_status text, health_consecutive_failures integer, evidence_at timestamp with time zone, pings_this_month bigint)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  update public.organization_integrations i set
+    health_mode = 'active',
+    health_passive_until = null,
+    health_next_check_at = p_now
+  where i.health_mode = 'passive'
+    and i.health_passive_until <= p_now
+    and i.health_status <> 'unhealthy';
+
+  return query
+  with due as (
+    select c.id from public.organization_integrations c
+    where c.enabled and c.health_mode = 'active'
+      and (c.health_next_check_at is null or c.health_next_check_at <= p_now)
+      and not exists (select from public.sync_run_log r where r.integration_id = c.id and r.status = 'running')
+    order by c.health_next_check_at nulls first
+    limit greatest(p_limit, 0)
+    for no key update skip locked
+  ), claimed as (
+    update public.organization_integrations i
+    set health_next_check_at = p_now + make_interval(secs => p_lease_seconds)
+    from due where i.id = due.id
+    returning i.id, i.org_id, i.integration_type, i.config, i.health_status, i.health_consecutive_failures,
+      i.health_checked_at
+  )
+  select c.id, c.org_id, c.integration_type, c.config, c.health_status, c.health_consecutive_failures,
+    greatest(
+      case when c.health_status = 'healthy' and c.health_consecutive_failures = 0 then c.health_checked_at end,
+      (select r.finished_at from public.sync_run_log r
+       where r.integration_id = c.id and r.status = 'succeeded' and r.records_exported > 0
+         and r.triggered_at > p_now - interval '32 days'
+       order by r.triggered_at desc limit 1)),
+    coalesce((select t.requests from public.api_request_tally t
+              where t.integration_id = c.id and t.purpose = 'ping'
+                and t.month = pg_catalog.date_trunc('month', p_now at time zone 'UTC')::date), 0)
+  from claimed c;
 end;
 $$;
 
@@ -959,7 +1063,7 @@ CREATE TABLE public.sync_run_log (
     error_code text,
     error_message text,
     progress jsonb DEFAULT '{}'::jsonb NOT NULL,
-    drift_ms integer,
+    drift_ms bigint,
     skip_reason text,
     cancel_requested_at timestamp with time zone,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -981,30 +1085,74 @@ CREATE FUNCTION sync_engine.claim_runs(p_worker_id text, p_limit integer DEFAULT
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
+declare
+  v_limit integer := greatest(coalesce(p_limit, 0), 0);
+  v_lease interval := sync_engine.bounded_interval(p_lease_seconds);
+  v_ids uuid[] := '{}';
+  v_id uuid;
+  v_error text;
 begin
+  begin
+    with due as (
+      select r.id
+      from public.sync_run_log r
+      where r.status = 'pending' and r.run_after <= now()
+      order by r.run_after, r.triggered_at
+      limit v_limit
+      for update skip locked
+    ), claimed as (
+      update public.sync_run_log r set
+        status = 'running',
+        attempt = least(r.attempt, 2147483646) + 1,
+        worker_id = p_worker_id,
+        started_at = coalesce(r.started_at, now()),
+        drift_ms = case
+          when r.started_at is null and r.scheduled_for is not null
+            then sync_engine.ms_between(r.scheduled_for, now())
+          else r.drift_ms end,
+        heartbeat_at = now(),
+        lease_expires_at = now() + v_lease
+      from due
+      where r.id = due.id
+      returning r.id
+    )
+    select coalesce(array_agg(c.id), '{}') into v_ids from claimed c;
+  exception when others then
+    -- One row made the batch fail: claim row by row, park what still fails.
+    v_ids := '{}';
+    for v_id in
+      select r.id from public.sync_run_log r
+      where r.status = 'pending' and r.run_after <= now()
+      order by r.run_after, r.triggered_at
+      limit v_limit
+      for update skip locked
+    loop
+      begin
+        update public.sync_run_log r set
+          status = 'running',
+          attempt = least(r.attempt, 2147483646) + 1,
+          worker_id = p_worker_id,
+          started_at = coalesce(r.started_at, now()),
+          drift_ms = case
+            when r.started_at is null and r.scheduled_for is not null
+              then sync_engine.ms_between(r.scheduled_for, now())
+            else r.drift_ms end,
+          heartbeat_at = now(),
+          lease_expires_at = now() + v_lease
+        where r.id = v_id;
+        v_ids := v_ids || v_id;
+      exception when others then
+        if not sync_engine.is_row_error(sqlstate) then
+          raise;
+        end if;
+        get stacked diagnostics v_error = message_text;
+        perform sync_engine.park_run_safely(v_id, 'claim', sqlstate, v_error);
+      end;
+    end loop;
+  end;
   return query
-  with due as (
-    select r.id
-    from public.sync_run_log r
-    where r.status = 'pending' and r.run_after <= now()
-    order by r.run_after, r.triggered_at
-    limit greatest(p_limit, 0)
-    for update skip locked
-  )
-  update public.sync_run_log r set
-    status = 'running',
-    attempt = r.attempt + 1,
-    worker_id = p_worker_id,
-    started_at = coalesce(r.started_at, now()),
-    drift_ms = case
-      when r.started_at is null and r.scheduled_for is not null
-        then (extract(epoch from (now() - r.scheduled_for)) * 1000)::integer
-      else r.drift_ms end,
-    heartbeat_at = now(),
-    lease_expires_at = now() + make_interval(secs => p_lease_seconds)
-  from due
-  where r.id = due.id
-  returning r.*;
+    select r.* from public.sync_run_log r where r.id = any (v_ids)
+    order by r.run_after, r.triggered_at;
 end;
 $$;
 
@@ -1016,21 +1164,95 @@ CREATE FUNCTION sync_engine.complete_runs(p_worker_id text, p_run_ids uuid[], p_
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
+declare
+  v_done uuid[] := '{}';
+  v_rec record;
+  v_error text;
 begin
-  return query
-  update public.sync_run_log r set
-    status = 'succeeded',
-    finished_at = now(),
-    lease_expires_at = null,
-    records_exported = coalesce(x.records, r.records_exported),
-    error_code = null,
-    error_message = null
-  from unnest(p_run_ids, p_attempts, coalesce(p_records_exported, array[]::integer[]))
-    as x (id, attempt, records)
-  where r.id = x.id and r.attempt = x.attempt and r.worker_id = p_worker_id and r.status = 'running'
-  returning r.id;
+  begin
+    with done as (
+      update public.sync_run_log r set
+        status = 'succeeded',
+        finished_at = now(),
+        lease_expires_at = null,
+        records_exported = coalesce(greatest(x.records, 0), r.records_exported),
+        error_code = null,
+        error_message = null
+      from unnest(p_run_ids, p_attempts, coalesce(p_records_exported, array[]::integer[]))
+        as x (id, attempt, records)
+      where r.id = x.id and r.attempt = x.attempt and r.worker_id = p_worker_id and r.status = 'running'
+      returning r.id
+    )
+    select coalesce(array_agg(d.id), '{}') into v_done from done d;
+  exception when others then
+    v_done := '{}';
+    for v_rec in
+      select x.id, x.attempt, x.records
+      from unnest(p_run_ids, p_attempts, coalesce(p_records_exported, array[]::integer[])) as x (id, attempt, records)
+      where x.id is not null
+    loop
+      begin
+        update public.sync_run_log r set
+          status = 'succeeded',
+          finished_at = now(),
+          lease_expires_at = null,
+          records_exported = coalesce(greatest(v_rec.records, 0), r.records_exported),
+          error_code = null,
+          error_message = null
+        where r.id = v_rec.id and r.attempt = v_rec.attempt and r.worker_id = p_worker_id and r.status = 'running';
+        if found then
+          v_done := v_done || v_rec.id;
+        end if;
+      exception when others then
+        if not sync_engine.is_row_error(sqlstate) then
+          raise;
+        end if;
+        get stacked diagnostics v_error = message_text;
+        perform sync_engine.park_run_safely(v_rec.id, 'complete', sqlstate, v_error);
+      end;
+    end loop;
+  end;
+  return query select unnest(v_done);
 end;
 $$;
+
+--
+-- Name: count_api_requests(uuid, jsonb, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.count_api_requests(p_integration_id uuid, p_counts jsonb, p_at timestamp with time zone DEFAULT now()) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_org uuid;
+  v_bad text;
+begin
+  if p_counts is null or pg_catalog.jsonb_typeof(p_counts) <> 'object' then
+    perform sync_engine.raise_api_error('invalid_request_counts', 400,
+      'Request counts must be a JSON object of purpose → count.', null);
+  end if;
+  select k into v_bad from pg_catalog.jsonb_each(p_counts) as e(k, v)
+  where k not in ('export', 'lookup', 'ping', 'token')
+     or pg_catalog.jsonb_typeof(v) <> 'number' or v::text !~ '^[0-9]+$'
+  limit 1;
+  if v_bad is not null then
+    perform sync_engine.raise_api_error('invalid_request_counts', 400,
+      'Purposes are export, lookup, ping and token; counts are whole numbers ≥ 0.',
+      pg_catalog.jsonb_build_object('purpose', v_bad));
+  end if;
+  select i.org_id into v_org from public.organization_integrations i where i.id = p_integration_id;
+  if v_org is null then
+    return; -- deleted meanwhile: nothing to bill it to
+  end if;
+  insert into public.api_request_tally as t (integration_id, org_id, month, purpose, requests)
+  select p_integration_id, v_org, pg_catalog.date_trunc('month', p_at at time zone 'UTC')::date, e.k, e.v::text::bigint
+  from pg_catalog.jsonb_each(p_counts) as e(k, v)
+  where e.v::text::bigint > 0
+  on conflict (integration_id, month, purpose) do update
+    set requests = t.requests + excluded.requests, updated_at = now();
+end;
+$_$;
 
 --
 -- Name: cron_problem(text); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -1108,6 +1330,36 @@ begin
     new.voucher_number := new.id::text;
   end if;
   return new;
+end;
+$$;
+
+--
+-- Name: defer_health_check(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.defer_health_check(p_integration_id uuid, p_next_check_at timestamp with time zone, p_evidence_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_recovered boolean;
+begin
+  update public.organization_integrations i set health_next_check_at = p_next_check_at
+  where i.id = p_integration_id;
+  update public.organization_integrations i set
+    health_status = 'healthy',
+    health_checked_at = p_evidence_at,
+    health_consecutive_failures = 0,
+    health_last_error = null
+  where i.id = p_integration_id
+    and p_evidence_at is not null
+    and p_evidence_at > coalesce(i.health_checked_at, '-infinity'::timestamptz)
+    and i.health_status <> 'healthy';
+  get diagnostics v_recovered = row_count;
+  if v_recovered then
+    update public.sync_alerts a set resolved_at = now()
+    where a.integration_id = p_integration_id and a.kind = 'health' and a.resolved_at is null;
+  end if;
 end;
 $$;
 
@@ -1261,10 +1513,10 @@ CREATE FUNCTION sync_engine.fail_run(p_run_id uuid, p_worker_id text, p_attempt 
   )
   update public.sync_run_log r set
     status = case when d.retry then 'pending' else 'failed' end,
-    attempt = case when d.retry and not p_charge_attempt then r.attempt - 1 else r.attempt end,
+    attempt = case when d.retry and not p_charge_attempt then greatest(r.attempt - 1, 0) else r.attempt end,
     run_after = case when d.retry
-      then now() + make_interval(secs => coalesce(
-        greatest(p_retry_after_seconds, 0),
+      then now() + sync_engine.bounded_interval(coalesce(
+        p_retry_after_seconds,
         sync_engine.backoff_seconds(d.attempt, p_backoff_base_seconds, p_backoff_cap_seconds)))
       else r.run_after end,
     finished_at = case when d.retry then null else now() end,
@@ -1321,14 +1573,71 @@ $$;
 --
 
 CREATE FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p_lease_seconds integer DEFAULT 60) RETURNS TABLE(run_id uuid, cancel_requested boolean)
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-  update public.sync_run_log r set
-    heartbeat_at = now(),
-    lease_expires_at = now() + make_interval(secs => p_lease_seconds)
-  where r.id = any (p_run_ids) and r.worker_id = p_worker_id and r.status = 'running'
-  returning r.id, r.cancel_requested_at is not null
+declare
+  v_lease interval := sync_engine.bounded_interval(p_lease_seconds);
+  v_held uuid[] := '{}';
+  v_id uuid;
+  v_error text;
+begin
+  begin
+    with beat as (
+      update public.sync_run_log r set
+        heartbeat_at = now(),
+        lease_expires_at = now() + v_lease
+      where r.id = any (p_run_ids) and r.worker_id = p_worker_id and r.status = 'running'
+      returning r.id
+    )
+    select coalesce(array_agg(b.id), '{}') into v_held from beat b;
+  exception when others then
+    v_held := '{}';
+    for v_id in select distinct x from unnest(p_run_ids) as x where x is not null loop
+      begin
+        update public.sync_run_log r set heartbeat_at = now(), lease_expires_at = now() + v_lease
+        where r.id = v_id and r.worker_id = p_worker_id and r.status = 'running';
+        if found then
+          v_held := v_held || v_id;
+        end if;
+      exception when others then
+        if not sync_engine.is_row_error(sqlstate) then
+          raise;
+        end if;
+        get stacked diagnostics v_error = message_text;
+        -- Parked runs are missing from the result: their worker aborts them.
+        perform sync_engine.park_run_safely(v_id, 'heartbeat', sqlstate, v_error);
+      end;
+    end loop;
+  end;
+  return query
+    select r.id, r.cancel_requested_at is not null from public.sync_run_log r where r.id = any (v_held);
+end;
+$$;
+
+--
+-- Name: in_flight_since(uuid, text, integer, uuid[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype;
+  v_marked timestamptz;
+begin
+  select * into v_run from public.sync_run_log r
+  where r.id = p_run_id and r.worker_id = p_worker_id and r.attempt = p_attempt and r.status = 'running';
+  if not found then
+    perform sync_engine.raise_run_not_held(p_run_id, p_worker_id, p_attempt);
+  end if;
+  select min(f.first_marked_at) into v_marked
+  from sync_engine.export_in_flight f
+  where f.integration_id = v_run.integration_id and f.entry_id = any (p_entry_ids);
+  -- least() ignores nulls: no marker → the run's start; markers of an earlier run → that mark.
+  return least(v_marked, v_run.started_at);
+end;
 $$;
 
 --
@@ -1527,12 +1836,23 @@ CREATE FUNCTION sync_engine.integration_schema(p_type text, p_kind text) RETURNS
     SET search_path TO ''
     AS $_$
   select case p_type || ':' || p_kind
-    when 'xledger:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"transaction_source":{"default":"GL","type":"string","minLength":1}},"required":["base_url"]}$json$::jsonb
+    when 'xledger:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"transaction_source":{"default":"GL","type":"string","minLength":1},"job_level":{"default":{"db_sub_id":1},"anyOf":[{"type":"object","properties":{"db_sub_id":{"type":"integer","minimum":0,"maximum":2147483647}},"required":["db_sub_id"],"additionalProperties":false},{"type":"object","properties":{"db_id":{"type":"integer","minimum":0,"maximum":2147483647}},"required":["db_id"],"additionalProperties":false}]},"tr_reg_number":{"type":"integer","minimum":0,"maximum":2147483647},"base_currency":{"type":"string","pattern":"^[A-Z]{3}$"},"foreign_currency":{"default":"refuse","type":"string","enum":["refuse","invoice_amount"]},"monthly_request_allowance":{"default":5000,"type":"integer","minimum":1,"maximum":9007199254740991}},"required":["base_url"]}$json$::jsonb
     when 'xledger:credentials' then $json${"type":"object","properties":{"token":{"type":"string","minLength":1}},"required":["token"]}$json$::jsonb
     when 'dynamics:config' then $json${"type":"object","properties":{"base_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"tenant_id":{"type":"string","minLength":1},"environment":{"type":"string","minLength":1},"token_url":{"type":"string","pattern":"^https?:\\/\\/[^\\s/?#]+([/?#]\\S*)?$"},"company_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_id":{"type":"string","format":"uuid","pattern":"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},"journal_code":{"type":"string","minLength":1,"maxLength":10},"local_currency":{"type":"string","pattern":"^[A-Z]{3}$"},"balancing_account_number":{"type":"string","minLength":1,"maxLength":20}},"required":["base_url","company_id"],"allOf":[{"if":{"properties":{"base_url":{"pattern":"^https:\\/\\/[Aa][Pp][Ii]\\.[Bb][Uu][Ss][Ii][Nn][Ee][Ss][Ss][Cc][Ee][Nn][Tt][Rr][Aa][Ll]\\.[Dd][Yy][Nn][Aa][Mm][Ii][Cc][Ss]\\.[Cc][Oo][Mm](?:[/:?#]|$)"}},"required":["base_url"]},"then":{"required":["environment"]},"description":"environment is required for Business Central online (api.businesscentral.dynamics.com)"},{"anyOf":[{"required":["journal_id"]},{"required":["journal_code"]}],"description":"journal_id or journal_code is required"},{"anyOf":[{"required":["token_url"]},{"required":["tenant_id"]}],"description":"token_url is required when tenant_id is not given"}]}$json$::jsonb
     when 'dynamics:credentials' then $json${"type":"object","properties":{"client_id":{"type":"string","minLength":1},"client_secret":{"type":"string","minLength":1}},"required":["client_id","client_secret"]}$json$::jsonb
   end
 $_$;
+
+--
+-- Name: is_row_error(text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.is_row_error(p_sqlstate text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select left(coalesce(p_sqlstate, ''), 2) in ('09', '21', '22', '23', '27', '2F', '39', 'P0')
+$$;
 
 --
 -- Name: json_schema_issues(jsonb, jsonb, text); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -1650,6 +1970,25 @@ end;
 $_$;
 
 --
+-- Name: jsonb_count(jsonb); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.jsonb_count(p_value jsonb) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select case when pg_catalog.jsonb_typeof(p_value) = 'number'
+    then greatest(least(floor((p_value #>> '{}')::numeric), 2147483647), 0)::integer
+    else 0 end
+$$;
+
+--
+-- Name: FUNCTION jsonb_count(p_value jsonb); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.jsonb_count(p_value jsonb) IS 'A counter read from progress jsonb: anything but a number is 0; clamped to [0, 2^31 − 1].';
+
+--
 -- Name: mark_batch_in_flight(uuid, text, integer, uuid[], integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1691,12 +2030,35 @@ begin
       'attempt', p_attempt,
       'marked_at', now())),
     lease_expires_at = case when p_lease_seconds is null then r.lease_expires_at
-      else greatest(r.lease_expires_at, now() + make_interval(secs => p_lease_seconds)) end
+      else greatest(r.lease_expires_at, now() + sync_engine.bounded_interval(p_lease_seconds)) end
   where r.id = v_run.id
   returning r.lease_expires_at into v_run.lease_expires_at;
   return v_run.lease_expires_at;
 end;
 $$;
+
+--
+-- Name: ms_between(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.ms_between(p_from timestamp with time zone, p_to timestamp with time zone) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  -- extract(epoch) is numeric (±Infinity for infinite timestamps; ∞ − ∞ is NaN, taken as 0).
+  select case
+    when d is null then null
+    when d = 'NaN'::numeric then 0
+    else greatest(least(d, 9007199254740991), -9007199254740991)::bigint
+  end
+  from (select (extract(epoch from p_to) - extract(epoch from p_from)) * 1000 as d) x
+$$;
+
+--
+-- Name: FUNCTION ms_between(p_from timestamp with time zone, p_to timestamp with time zone); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.ms_between(p_from timestamp with time zone, p_to timestamp with time zone) IS 'p_to − p_from in milliseconds, saturated at ±(2^53 − 1); null if either is null.';
 
 --
 -- Name: next_export_batch(uuid, text, integer, text, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -1933,6 +2295,95 @@ end;
 $$;
 
 --
+-- Name: park_integration(uuid, text, text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.park_integration(p_integration_id uuid, p_code text, p_message text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_org uuid;
+begin
+  update public.organization_integrations i set next_run_at = 'infinity'
+  where i.id = p_integration_id
+  returning i.org_id into v_org;
+  if v_org is null then
+    return false;
+  end if;
+  insert into public.sync_alerts (org_id, integration_id, kind, severity, message, details)
+  select v_org, p_integration_id, 'parked', 'critical',
+    'The schedule of this integration could not be processed and is paused until it is edited.',
+    pg_catalog.jsonb_build_object('error_code', left(p_code, 100), 'error', left(p_message, 2000))
+  where not exists (select from public.sync_alerts a
+                    where a.integration_id = p_integration_id and a.kind = 'parked'
+                      and a.run_id is null and a.resolved_at is null);
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION park_integration(p_integration_id uuid, p_code text, p_message text); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.park_integration(p_integration_id uuid, p_code text, p_message text) IS 'Pauses the schedule of an integration the scheduler cannot step (next_run_at infinity) and raises a critical parked alert.';
+
+--
+-- Name: park_run(uuid, text, text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.park_run(p_run_id uuid, p_code text, p_message text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype;
+begin
+  update public.sync_run_log r set
+    status = 'failed',
+    finished_at = now(),
+    lease_expires_at = null,
+    error_code = left(p_code, 100),
+    error_message = left(p_message, 2000)
+  where r.id = p_run_id and r.status in ('pending', 'running')
+  returning r.* into v_run;
+  if not found then
+    return false;
+  end if;
+  insert into public.sync_alerts (org_id, integration_id, run_id, kind, severity, message, details)
+  select v_run.org_id, v_run.integration_id, v_run.id, 'parked', 'critical',
+    'A run could not be processed and was stopped; the other runs continue.',
+    pg_catalog.jsonb_build_object('error_code', left(p_code, 100), 'error', left(p_message, 2000))
+  where not exists (select from public.sync_alerts a where a.run_id = v_run.id and a.kind = 'parked');
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION park_run(p_run_id uuid, p_code text, p_message text); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.park_run(p_run_id uuid, p_code text, p_message text) IS 'Fails a run the engine cannot process (coded error) and raises a critical parked alert once.';
+
+--
+-- Name: park_run_safely(uuid, text, text, text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.park_run_safely(p_run_id uuid, p_stage text, p_sqlstate text, p_error text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  begin
+    perform sync_engine.park_run(p_run_id, 'run_unprocessable',
+      format('The engine could not %s this run: %s (SQLSTATE %s).', p_stage, p_error, p_sqlstate));
+  exception when others then
+    raise warning 'sync_engine: run % could not be %ed or parked: %', p_run_id, p_stage, sqlerrm;
+  end;
+end;
+$$;
+
+--
 -- Name: passive_health_from_run(); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -2017,6 +2468,71 @@ $_$;
 COMMENT ON FUNCTION sync_engine.post_to_worker(p_body jsonb) IS 'POSTs a body to the worker Edge Function through pg_net with the stored dispatch token; null when not configured.';
 
 --
+-- Name: prune_alerts(interval, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.prune_alerts(p_older_than interval DEFAULT '90 days'::interval, p_limit integer DEFAULT 5000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_count integer;
+begin
+  if p_older_than < interval '1 day' then
+    raise exception 'alert retention must be at least 1 day, got %', p_older_than using errcode = '22023';
+  end if;
+  delete from public.sync_alerts a
+  where a.id = any (array(
+    select x.id from public.sync_alerts x
+    where x.created_at < now() - least(p_older_than, interval '1000 years')
+      and not (x.resolved_at is null and x.kind in ('health', 'parked'))
+    order by x.created_at
+    limit greatest(coalesce(p_limit, 0), 0)
+  ));
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+
+--
+-- Name: FUNCTION prune_alerts(p_older_than interval, p_limit integer); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.prune_alerts(p_older_than interval, p_limit integer) IS 'Alert retention: deletes up to p_limit alerts older than p_older_than (≥ 1 day), keeping unresolved health and parked alerts.';
+
+--
+-- Name: prune_health_checks(interval, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.prune_health_checks(p_older_than interval DEFAULT '30 days'::interval, p_limit integer DEFAULT 5000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_count integer;
+begin
+  if p_older_than < interval '1 day' then
+    raise exception 'health-check retention must be at least 1 day, got %', p_older_than using errcode = '22023';
+  end if;
+  delete from public.integration_health_checks h
+  where h.id = any (array(
+    select x.id from public.integration_health_checks x
+    where x.checked_at < now() - least(p_older_than, interval '1000 years')
+    order by x.checked_at
+    limit greatest(coalesce(p_limit, 0), 0)
+  ));
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+
+--
+-- Name: FUNCTION prune_health_checks(p_older_than interval, p_limit integer); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.prune_health_checks(p_older_than interval, p_limit integer) IS 'Health-history retention: deletes up to p_limit checks older than p_older_than (≥ 1 day).';
+
+--
 -- Name: prune_run_log(interval, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -2031,12 +2547,13 @@ begin
     raise exception 'run-log retention must be at least 1 day, got %', p_older_than using errcode = '22023';
   end if;
   delete from public.sync_run_log r
-  where r.id in (
+  where r.id = any (array(
     select x.id from public.sync_run_log x
     where x.status in ('succeeded', 'failed', 'cancelled', 'skipped')
-      and coalesce(x.finished_at, x.triggered_at) < now() - p_older_than
-    limit p_limit
-  );
+      and coalesce(x.finished_at, x.triggered_at) < now() - least(p_older_than, interval '1000 years')
+    order by coalesce(x.finished_at, x.triggered_at)
+    limit greatest(coalesce(p_limit, 0), 0)
+  ));
   get diagnostics v_count = row_count;
   return v_count;
 end;
@@ -2127,34 +2644,82 @@ $$;
 --
 
 CREATE FUNCTION sync_engine.reap_expired_leases(p_limit integer DEFAULT 1000) RETURNS TABLE(run_id uuid, status text)
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-  with expired as (
-    select r.id
-    from public.sync_run_log r
-    where r.status = 'running' and r.lease_expires_at < now()
-    order by r.lease_expires_at
-    limit p_limit
-    for update skip locked
-  )
-  update public.sync_run_log r set
-    status = case
-      when r.cancel_requested_at is not null then 'cancelled'
-      when r.attempt >= r.max_attempts then 'failed'
-      else 'pending' end,
-    finished_at = case
-      when r.cancel_requested_at is not null or r.attempt >= r.max_attempts then now() end,
-    worker_id = case
-      when r.cancel_requested_at is not null or r.attempt >= r.max_attempts then r.worker_id end,
-    run_after = now(),
-    lease_expires_at = null,
-    error_code = 'lease_expired',
-    error_message = 'The worker running this attempt stopped heartbeating; its lease expired at '
-      || to_char(r.lease_expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || '.'
-  from expired e
-  where r.id = e.id
-  returning r.id, r.status
+declare
+  v_limit integer := greatest(coalesce(p_limit, 0), 0);
+  v_ids uuid[] := '{}';
+  v_id uuid;
+  v_error text;
+begin
+  begin
+    with expired as (
+      select r.id
+      from public.sync_run_log r
+      where r.status = 'running' and r.lease_expires_at < now()
+      order by r.lease_expires_at
+      limit v_limit
+      for update skip locked
+    ), reaped as (
+      update public.sync_run_log r set
+        status = case
+          when r.cancel_requested_at is not null then 'cancelled'
+          when r.attempt >= r.max_attempts then 'failed'
+          else 'pending' end,
+        finished_at = case
+          when r.cancel_requested_at is not null or r.attempt >= r.max_attempts then now() end,
+        worker_id = case
+          when r.cancel_requested_at is not null or r.attempt >= r.max_attempts then r.worker_id end,
+        run_after = now(),
+        lease_expires_at = null,
+        error_code = 'lease_expired',
+        error_message = 'The worker running this attempt stopped heartbeating; its lease expired at '
+          || coalesce(to_char(r.lease_expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), '-infinity') || '.'
+      from expired e
+      where r.id = e.id
+      returning r.id
+    )
+    select coalesce(array_agg(x.id), '{}') into v_ids from reaped x;
+  exception when others then
+    v_ids := '{}';
+    for v_id in
+      select r.id from public.sync_run_log r
+      where r.status = 'running' and r.lease_expires_at < now()
+      order by r.lease_expires_at
+      limit v_limit
+      for update skip locked
+    loop
+      begin
+        update public.sync_run_log r set
+          status = case
+            when r.cancel_requested_at is not null then 'cancelled'
+            when r.attempt >= r.max_attempts then 'failed'
+            else 'pending' end,
+          finished_at = case
+            when r.cancel_requested_at is not null or r.attempt >= r.max_attempts then now() end,
+          worker_id = case
+            when r.cancel_requested_at is not null or r.attempt >= r.max_attempts then r.worker_id end,
+          run_after = now(),
+          lease_expires_at = null,
+          error_code = 'lease_expired',
+          error_message = 'The worker running this attempt stopped heartbeating; its lease expired at '
+            || coalesce(to_char(r.lease_expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), '-infinity') || '.'
+        where r.id = v_id;
+        v_ids := v_ids || v_id;
+      exception when others then
+        if not sync_engine.is_row_error(sqlstate) then
+          raise;
+        end if;
+        get stacked diagnostics v_error = message_text;
+        perform sync_engine.park_run_safely(v_id, 'reap', sqlstate, v_error);
+        -- Parked runs are reported too: their lease is over either way.
+        v_ids := v_ids || v_id;
+      end;
+    end loop;
+  end;
+  return query select r.id, r.status from public.sync_run_log r where r.id = any (v_ids);
+end;
 $$;
 
 --
@@ -2229,10 +2794,10 @@ begin
   where f.integration_id = v_run.integration_id and f.entry_id = any (v_ids);
 
   update public.sync_run_log r set
-    records_exported = r.records_exported + v_recorded,
+    records_exported = sync_engine.add_count(r.records_exported, v_recorded),
     progress = (r.progress - 'in_flight') || pg_catalog.jsonb_build_object(
       'cursor', coalesce(p_cursor, r.progress -> 'cursor'),
-      'batches', coalesce((r.progress ->> 'batches')::integer, 0) + 1,
+      'batches', sync_engine.add_count(sync_engine.jsonb_count(r.progress -> 'batches'), 1),
       -- A recorded batch is progress: the consecutive-snooze budget starts over (see record_snooze).
       'snoozes', 0,
       'recorded_at', now())
@@ -2273,7 +2838,7 @@ begin
     health_mode = p_mode,
     health_checked_at = now(),
     health_next_check_at = p_next_check_at,
-    health_consecutive_failures = case when p_ok then 0 else i.health_consecutive_failures + 1 end,
+    health_consecutive_failures = case when p_ok then 0 else least(i.health_consecutive_failures, 2147483646) + 1 end,
     health_last_error = case when p_ok then null else left(coalesce(p_error_code, 'error') || ': ' || coalesce(p_error_message, ''), 500) end
   where i.id = p_integration_id;
   if v_prev_status is distinct from p_status and p_status in ('degraded', 'unhealthy') then
@@ -2285,6 +2850,23 @@ begin
     update public.sync_alerts a set resolved_at = now()
     where a.integration_id = p_integration_id and a.kind = 'health' and a.resolved_at is null;
   end if;
+end;
+$$;
+
+--
+-- Name: record_health_decision(uuid, boolean, integer, text, text, text, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.record_health_decision(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform sync_engine.record_health_check(p_integration_id, p_ok, p_latency_ms, p_error_code, p_error_message,
+    p_status, p_mode, p_next_check_at);
+  update public.organization_integrations i
+  set health_passive_until = case when p_mode = 'passive' then p_passive_until end
+  where i.id = p_integration_id;
 end;
 $$;
 
@@ -2333,10 +2915,10 @@ declare
 begin
   update public.sync_run_log r set
     progress = r.progress || pg_catalog.jsonb_build_object(
-      'snoozes', coalesce((r.progress ->> 'snoozes')::integer, 0) + 1,
+      'snoozes', sync_engine.add_count(sync_engine.jsonb_count(r.progress -> 'snoozes'), 1),
       'last_snooze', pg_catalog.jsonb_build_object('code', left(p_code, 100), 'at', now()))
   where r.id = p_run_id and r.worker_id = p_worker_id and r.attempt = p_attempt and r.status = 'running'
-  returning (r.progress ->> 'snoozes')::integer into v_snoozes;
+  returning sync_engine.jsonb_count(r.progress -> 'snoozes') into v_snoozes;
   if v_snoozes is null then
     perform sync_engine.raise_run_not_held(p_run_id, p_worker_id, p_attempt);
   end if;
@@ -2873,6 +3455,22 @@ $$;
 COMMENT ON FUNCTION sync_engine.wake_workers(p_payload text) IS 'NOTIFY sync_engine_wakeup: listening workers claim at once instead of at their next poll.';
 
 --
+-- Name: api_request_tally; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.api_request_tally (
+    integration_id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    month date NOT NULL,
+    purpose text NOT NULL,
+    requests bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT api_request_tally_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric)),
+    CONSTRAINT api_request_tally_purpose_check CHECK ((purpose = ANY (ARRAY['export'::text, 'lookup'::text, 'ping'::text, 'token'::text]))),
+    CONSTRAINT api_request_tally_requests_check CHECK ((requests >= 0))
+);
+
+--
 -- Name: export_rejection_audit; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3124,6 +3722,7 @@ CREATE TABLE public.organization_integrations (
     max_attempts integer DEFAULT 5 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    health_passive_until timestamp with time zone,
     CONSTRAINT organization_integrations_config_check CHECK ((jsonb_typeof(config) = 'object'::text)),
     CONSTRAINT organization_integrations_health_consecutive_failures_check CHECK ((health_consecutive_failures >= 0)),
     CONSTRAINT organization_integrations_health_mode_check CHECK ((health_mode = ANY (ARRAY['active'::text, 'passive'::text]))),
@@ -3171,7 +3770,7 @@ CREATE TABLE public.sync_alerts (
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     resolved_at timestamp with time zone,
-    CONSTRAINT sync_alerts_kind_check CHECK ((kind = ANY (ARRAY['drift'::text, 'health'::text, 'missed'::text]))),
+    CONSTRAINT sync_alerts_kind_check CHECK ((kind = ANY (ARRAY['drift'::text, 'health'::text, 'missed'::text, 'parked'::text]))),
     CONSTRAINT sync_alerts_severity_check CHECK ((severity = ANY (ARRAY['info'::text, 'warning'::text, 'critical'::text])))
 );
 
@@ -3225,7 +3824,8 @@ CREATE TABLE sync_engine.export_in_flight (
     entry_id uuid NOT NULL,
     run_id uuid NOT NULL,
     attempt integer NOT NULL,
-    marked_at timestamp with time zone DEFAULT now() NOT NULL
+    marked_at timestamp with time zone DEFAULT now() NOT NULL,
+    first_marked_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -3276,6 +3876,13 @@ CREATE TABLE sync_engine.settings (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT settings_key_check CHECK ((key = ANY (ARRAY['dispatch_url'::text, 'dispatch_token'::text, 'dispatch_token_vault_name'::text])))
 );
+
+--
+-- Name: api_request_tally api_request_tally_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_request_tally
+    ADD CONSTRAINT api_request_tally_pkey PRIMARY KEY (integration_id, month, purpose);
 
 --
 -- Name: export_rejection_audit export_rejection_audit_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -3439,6 +4046,12 @@ ALTER TABLE ONLY sync_engine.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
 
 --
+-- Name: api_request_tally_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX api_request_tally_org_idx ON public.api_request_tally USING btree (org_id, month DESC);
+
+--
 -- Name: export_rejection_audit_org_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -3475,10 +4088,22 @@ CREATE INDEX integration_admin_audit_org_idx ON public.integration_admin_audit U
 CREATE INDEX integration_admin_audit_test_idx ON public.integration_admin_audit USING btree (org_id, integration_type, occurred_at DESC) WHERE (action = 'test_connection'::text);
 
 --
+-- Name: integration_health_checks_checked_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX integration_health_checks_checked_idx ON public.integration_health_checks USING btree (checked_at);
+
+--
 -- Name: integration_health_checks_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX integration_health_checks_idx ON public.integration_health_checks USING btree (integration_id, checked_at DESC);
+
+--
+-- Name: integration_health_checks_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX integration_health_checks_org_idx ON public.integration_health_checks USING btree (org_id, checked_at DESC);
 
 --
 -- Name: ledger_entries_approved_idx; Type: INDEX; Schema: public; Owner: -
@@ -3497,6 +4122,12 @@ CREATE INDEX ledger_entries_voucher_idx ON public.ledger_entries USING btree (or
 --
 
 CREATE INDEX ledger_entry_exports_integration_idx ON public.ledger_entry_exports USING btree (integration_id, entry_id);
+
+--
+-- Name: ledger_entry_exports_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX ledger_entry_exports_org_idx ON public.ledger_entry_exports USING btree (org_id, exported_at DESC);
 
 --
 -- Name: notification_deliveries_due_idx; Type: INDEX; Schema: public; Owner: -
@@ -3535,10 +4166,34 @@ CREATE INDEX organization_integrations_due_disabled_idx ON public.organization_i
 CREATE INDEX organization_integrations_due_idx ON public.organization_integrations USING btree (COALESCE(next_run_at, '-infinity'::timestamp with time zone)) WHERE (enabled AND (schedule_cron IS NOT NULL));
 
 --
+-- Name: organization_integrations_health_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX organization_integrations_health_due_idx ON public.organization_integrations USING btree (COALESCE(health_next_check_at, '-infinity'::timestamp with time zone)) WHERE (enabled AND (health_mode = 'active'::text));
+
+--
+-- Name: organization_integrations_passive_until_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX organization_integrations_passive_until_idx ON public.organization_integrations USING btree (health_passive_until) WHERE (health_passive_until IS NOT NULL);
+
+--
 -- Name: organization_members_user_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX organization_members_user_idx ON public.organization_members USING btree (user_id);
+
+--
+-- Name: sync_alerts_created_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sync_alerts_created_idx ON public.sync_alerts USING btree (created_at);
+
+--
+-- Name: sync_alerts_integration_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sync_alerts_integration_idx ON public.sync_alerts USING btree (integration_id, kind, resolved_at);
 
 --
 -- Name: sync_alerts_org_idx; Type: INDEX; Schema: public; Owner: -
@@ -3547,10 +4202,22 @@ CREATE INDEX organization_members_user_idx ON public.organization_members USING 
 CREATE INDEX sync_alerts_org_idx ON public.sync_alerts USING btree (org_id, created_at DESC);
 
 --
+-- Name: sync_alerts_run_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sync_alerts_run_idx ON public.sync_alerts USING btree (run_id, kind) WHERE (run_id IS NOT NULL);
+
+--
 -- Name: sync_run_log_claim_order_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX sync_run_log_claim_order_idx ON public.sync_run_log USING btree (run_after, triggered_at) WHERE (status = 'pending'::text);
+
+--
+-- Name: sync_run_log_finished_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sync_run_log_finished_idx ON public.sync_run_log USING btree (COALESCE(finished_at, triggered_at)) WHERE (status = ANY (ARRAY['succeeded'::text, 'failed'::text, 'cancelled'::text, 'skipped'::text]));
 
 --
 -- Name: sync_run_log_integration_idx; Type: INDEX; Schema: public; Owner: -
@@ -3575,6 +4242,18 @@ CREATE UNIQUE INDEX sync_run_log_one_active_idx ON public.sync_run_log USING btr
 --
 
 CREATE INDEX sync_run_log_org_history_idx ON public.sync_run_log USING btree (org_id, triggered_at DESC);
+
+--
+-- Name: sync_trigger_audit_occurred_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sync_trigger_audit_occurred_idx ON public.sync_trigger_audit USING btree (occurred_at);
+
+--
+-- Name: sync_trigger_audit_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sync_trigger_audit_org_idx ON public.sync_trigger_audit USING btree (org_id, occurred_at DESC);
 
 --
 -- Name: sync_trigger_audit_rate_idx; Type: INDEX; Schema: public; Owner: -
@@ -3671,6 +4350,20 @@ CREATE TRIGGER sync_trigger_audit_append_only BEFORE DELETE OR UPDATE ON public.
 --
 
 CREATE TRIGGER sync_trigger_audit_no_truncate BEFORE TRUNCATE ON public.sync_trigger_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.audit_is_append_only();
+
+--
+-- Name: api_request_tally api_request_tally_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_request_tally
+    ADD CONSTRAINT api_request_tally_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
+
+--
+-- Name: api_request_tally api_request_tally_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_request_tally
+    ADD CONSTRAINT api_request_tally_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: export_rejections export_rejections_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -3864,7 +4557,7 @@ CREATE POLICY "admins and coordinators read their org's rejection audit" ON publ
 -- Name: sync_trigger_audit admins and coordinators read their org's trigger audit; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "admins and coordinators read their org's trigger audit" ON public.sync_trigger_audit FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_admin_org_ids() AS user_admin_org_ids)));
+CREATE POLICY "admins and coordinators read their org's trigger audit" ON public.sync_trigger_audit FOR SELECT TO authenticated USING ((org_id = ANY (ARRAY( SELECT sync_auth.user_admin_org_ids() AS user_admin_org_ids))));
 
 --
 -- Name: integration_admin_audit admins read their org's admin audit; Type: POLICY; Schema: public; Owner: -
@@ -3889,6 +4582,12 @@ CREATE POLICY "admins read their org's notification delivery attempts" ON public
 --
 
 CREATE POLICY "admins read their org's notification targets" ON public.notification_targets FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_admin_ids() AS user_org_admin_ids)));
+
+--
+-- Name: api_request_tally; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.api_request_tally ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: organization_members auth admin reads memberships for the token hook; Type: POLICY; Schema: public; Owner: -
@@ -3939,10 +4638,16 @@ ALTER TABLE public.ledger_entries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.ledger_entry_exports ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: api_request_tally members read their org's API request tally; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "members read their org's API request tally" ON public.api_request_tally FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+
+--
 -- Name: sync_alerts members read their org's alerts; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "members read their org's alerts" ON public.sync_alerts FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+CREATE POLICY "members read their org's alerts" ON public.sync_alerts FOR SELECT TO authenticated USING ((org_id = ANY (ARRAY( SELECT sync_auth.user_org_ids() AS user_org_ids))));
 
 --
 -- Name: function_cold_starts members read their org's cold starts; Type: POLICY; Schema: public; Owner: -
@@ -3954,13 +4659,13 @@ CREATE POLICY "members read their org's cold starts" ON public.function_cold_sta
 -- Name: ledger_entry_exports members read their org's exports; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "members read their org's exports" ON public.ledger_entry_exports FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+CREATE POLICY "members read their org's exports" ON public.ledger_entry_exports FOR SELECT TO authenticated USING ((org_id = ANY (ARRAY( SELECT sync_auth.user_org_ids() AS user_org_ids))));
 
 --
 -- Name: integration_health_checks members read their org's health checks; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "members read their org's health checks" ON public.integration_health_checks FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+CREATE POLICY "members read their org's health checks" ON public.integration_health_checks FOR SELECT TO authenticated USING ((org_id = ANY (ARRAY( SELECT sync_auth.user_org_ids() AS user_org_ids))));
 
 --
 -- Name: organization_integrations members read their org's integrations; Type: POLICY; Schema: public; Owner: -
@@ -3972,7 +4677,7 @@ CREATE POLICY "members read their org's integrations" ON public.organization_int
 -- Name: ledger_entries members read their org's ledger entries; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "members read their org's ledger entries" ON public.ledger_entries FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+CREATE POLICY "members read their org's ledger entries" ON public.ledger_entries FOR SELECT TO authenticated USING ((org_id = ANY (ARRAY( SELECT sync_auth.user_org_ids() AS user_org_ids))));
 
 --
 -- Name: organization_members members read their org's members; Type: POLICY; Schema: public; Owner: -
@@ -3990,7 +4695,7 @@ CREATE POLICY "members read their org's rejected vouchers" ON public.export_reje
 -- Name: sync_run_log members read their org's runs; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "members read their org's runs" ON public.sync_run_log FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_org_ids() AS user_org_ids)));
+CREATE POLICY "members read their org's runs" ON public.sync_run_log FOR SELECT TO authenticated USING ((org_id = ANY (ARRAY( SELECT sync_auth.user_org_ids() AS user_org_ids))));
 
 --
 -- Name: organizations members read their organizations; Type: POLICY; Schema: public; Owner: -
@@ -4208,6 +4913,13 @@ GRANT ALL ON FUNCTION sync_auth.user_org_ids() TO authenticated;
 GRANT ALL ON FUNCTION sync_auth.user_org_ids() TO service_role;
 
 --
+-- Name: FUNCTION add_count(p_a integer, p_b bigint); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.add_count(p_a integer, p_b bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.add_count(p_a integer, p_b bigint) TO service_role;
+
+--
 -- Name: FUNCTION admin_audit_is_append_only(); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -4243,6 +4955,20 @@ REVOKE ALL ON FUNCTION sync_engine.backoff_seconds(p_attempt integer, p_base_sec
 GRANT ALL ON FUNCTION sync_engine.backoff_seconds(p_attempt integer, p_base_seconds double precision, p_cap_seconds double precision) TO service_role;
 
 --
+-- Name: FUNCTION bounded_interval(p_seconds double precision); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.bounded_interval(p_seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.bounded_interval(p_seconds double precision) TO service_role;
+
+--
+-- Name: FUNCTION bounded_seconds(p_seconds double precision); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.bounded_seconds(p_seconds double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.bounded_seconds(p_seconds double precision) TO service_role;
+
+--
 -- Name: FUNCTION caller_user_id(p_action text); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -4255,6 +4981,13 @@ GRANT ALL ON FUNCTION sync_engine.caller_user_id(p_action text) TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.cancel_run(p_run_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.cancel_run(p_run_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.claim_health_checks(p_now timestamp with time zone, p_limit integer, p_lease_seconds integer) TO service_role;
 
 --
 -- Name: FUNCTION claim_notifications(p_limit integer, p_lease_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
@@ -4285,6 +5018,13 @@ REVOKE ALL ON FUNCTION sync_engine.complete_runs(p_worker_id text, p_run_ids uui
 GRANT ALL ON FUNCTION sync_engine.complete_runs(p_worker_id text, p_run_ids uuid[], p_attempts integer[], p_records_exported integer[]) TO service_role;
 
 --
+-- Name: FUNCTION count_api_requests(p_integration_id uuid, p_counts jsonb, p_at timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.count_api_requests(p_integration_id uuid, p_counts jsonb, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.count_api_requests(p_integration_id uuid, p_counts jsonb, p_at timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION cron_problem(p_cron text); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -4297,6 +5037,13 @@ GRANT ALL ON FUNCTION sync_engine.cron_problem(p_cron text) TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.default_voucher_number() FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.default_voucher_number() TO service_role;
+
+--
+-- Name: FUNCTION defer_health_check(p_integration_id uuid, p_next_check_at timestamp with time zone, p_evidence_at timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.defer_health_check(p_integration_id uuid, p_next_check_at timestamp with time zone, p_evidence_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.defer_health_check(p_integration_id uuid, p_next_check_at timestamp with time zone, p_evidence_at timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION dispatch_run(p_run_id uuid); Type: ACL; Schema: sync_engine; Owner: -
@@ -4348,6 +5095,13 @@ REVOKE ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uu
 GRANT ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p_lease_seconds integer) TO service_role;
 
 --
+-- Name: FUNCTION in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) TO service_role;
+
+--
 -- Name: FUNCTION insert_rejection(p_run public.sync_run_log, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -4376,6 +5130,13 @@ REVOKE ALL ON FUNCTION sync_engine.integration_schema(p_type text, p_kind text) 
 GRANT ALL ON FUNCTION sync_engine.integration_schema(p_type text, p_kind text) TO service_role;
 
 --
+-- Name: FUNCTION is_row_error(p_sqlstate text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.is_row_error(p_sqlstate text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.is_row_error(p_sqlstate text) TO service_role;
+
+--
 -- Name: FUNCTION json_schema_issues(p_schema jsonb, p_value jsonb, p_path text); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -4383,11 +5144,25 @@ REVOKE ALL ON FUNCTION sync_engine.json_schema_issues(p_schema jsonb, p_value js
 GRANT ALL ON FUNCTION sync_engine.json_schema_issues(p_schema jsonb, p_value jsonb, p_path text) TO service_role;
 
 --
+-- Name: FUNCTION jsonb_count(p_value jsonb); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.jsonb_count(p_value jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.jsonb_count(p_value jsonb) TO service_role;
+
+--
 -- Name: FUNCTION mark_batch_in_flight(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[], p_lease_seconds integer); Type: ACL; Schema: sync_engine; Owner: -
 --
 
 REVOKE ALL ON FUNCTION sync_engine.mark_batch_in_flight(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[], p_lease_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.mark_batch_in_flight(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[], p_lease_seconds integer) TO service_role;
+
+--
+-- Name: FUNCTION ms_between(p_from timestamp with time zone, p_to timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.ms_between(p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.ms_between(p_from timestamp with time zone, p_to timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION next_export_batch(p_run_id uuid, p_worker_id text, p_attempt integer, p_after_voucher text, p_limit integer, p_max_vouchers integer); Type: ACL; Schema: sync_engine; Owner: -
@@ -4425,6 +5200,27 @@ REVOKE ALL ON FUNCTION sync_engine.open_rejection_for_caller(p_org_id uuid, p_re
 GRANT ALL ON FUNCTION sync_engine.open_rejection_for_caller(p_org_id uuid, p_rejection_id uuid) TO service_role;
 
 --
+-- Name: FUNCTION park_integration(p_integration_id uuid, p_code text, p_message text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.park_integration(p_integration_id uuid, p_code text, p_message text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.park_integration(p_integration_id uuid, p_code text, p_message text) TO service_role;
+
+--
+-- Name: FUNCTION park_run(p_run_id uuid, p_code text, p_message text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.park_run(p_run_id uuid, p_code text, p_message text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.park_run(p_run_id uuid, p_code text, p_message text) TO service_role;
+
+--
+-- Name: FUNCTION park_run_safely(p_run_id uuid, p_stage text, p_sqlstate text, p_error text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.park_run_safely(p_run_id uuid, p_stage text, p_sqlstate text, p_error text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.park_run_safely(p_run_id uuid, p_stage text, p_sqlstate text, p_error text) TO service_role;
+
+--
 -- Name: FUNCTION passive_health_from_run(); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -4444,6 +5240,20 @@ GRANT ALL ON FUNCTION sync_engine.period_key(p_integration_id uuid, p_period tim
 
 REVOKE ALL ON FUNCTION sync_engine.post_to_worker(p_body jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.post_to_worker(p_body jsonb) TO service_role;
+
+--
+-- Name: FUNCTION prune_alerts(p_older_than interval, p_limit integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.prune_alerts(p_older_than interval, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.prune_alerts(p_older_than interval, p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION prune_health_checks(p_older_than interval, p_limit integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.prune_health_checks(p_older_than interval, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.prune_health_checks(p_older_than interval, p_limit integer) TO service_role;
 
 --
 -- Name: FUNCTION prune_run_log(p_older_than interval, p_limit integer); Type: ACL; Schema: sync_engine; Owner: -
@@ -4507,6 +5317,13 @@ GRANT ALL ON FUNCTION sync_engine.record_exports(p_run_id uuid, p_worker_id text
 
 REVOKE ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.record_health_check(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION record_health_decision(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.record_health_decision(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.record_health_decision(p_integration_id uuid, p_ok boolean, p_latency_ms integer, p_error_code text, p_error_message text, p_status text, p_mode text, p_next_check_at timestamp with time zone, p_passive_until timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION record_notification_attempt(p_id uuid, p_attempt integer, p_http_status integer, p_error text, p_duration_ms integer, p_backoff_base_seconds double precision, p_backoff_cap_seconds double precision); Type: ACL; Schema: sync_engine; Owner: -
@@ -4619,6 +5436,13 @@ GRANT ALL ON FUNCTION sync_engine.vault_available() TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.wake_workers(p_payload text) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.wake_workers(p_payload text) TO service_role;
+
+--
+-- Name: TABLE api_request_tally; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.api_request_tally TO authenticated;
+GRANT ALL ON TABLE public.api_request_tally TO service_role;
 
 --
 -- Name: TABLE export_rejection_audit; Type: ACL; Schema: public; Owner: -

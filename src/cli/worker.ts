@@ -19,9 +19,13 @@ const flagNames: Record<string, keyof WorkerConfig> = {
   "scheduler-seconds": "schedulerSeconds",
   "drift-alert-seconds": "driftAlertSeconds",
   "retention-days": "retentionDays",
+  "alert-retention-days": "alertRetentionDays",
+  "health-retention-days": "healthRetentionDays",
   "backoff-base-seconds": "backoffBaseSeconds",
   "backoff-cap-seconds": "backoffCapSeconds",
   "health-interval-seconds": "healthIntervalSeconds",
+  "health-ping-share": "healthPingShare",
+  "health-quiet-seconds": "healthQuietSeconds",
   "send-deadline-seconds": "sendDeadlineSeconds",
   "notify-seconds": "notifySeconds",
   "notify-backoff-base-seconds": "notifyBackoffBaseSeconds",
@@ -69,7 +73,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     config: config.data,
     log,
     metrics,
-    health: { ping: (integration, signal) => pingIntegration(db, integration, signal) },
+    health: { ping: (integration, signal, onRequest) => pingIntegration(db, integration, signal, onRequest) },
   });
 
   let healthy = true;

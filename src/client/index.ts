@@ -40,6 +40,7 @@ export { type SyncRunSource, SyncSchedulerRepository } from "./repository.ts";
 export { type SessionScope, sessionScope } from "./session.ts";
 export {
   ACTIVE_STATUSES,
+  type ApiUsage,
   type ColdStart,
   type Integration,
   type IntegrationType,

@@ -2,7 +2,10 @@ import type { SupabaseClient } from "@supabase/supabase-js";
 import { SyncError, SyncTriggerError, toSyncError, toSyncTriggerError } from "./errors.ts";
 import {
   ALERT_COLUMNS,
+  API_USAGE_COLUMNS,
+  type ApiUsage,
   alertFromRow,
+  apiUsageFromRow,
   COLD_START_COLUMNS,
   type ColdStart,
   coldStartFromRow,
@@ -161,6 +164,24 @@ export class SyncSchedulerRepository implements SyncRunSource {
         .limit(options.limit ?? 20),
     );
     return rows(result).map(alertFromRow);
+  }
+
+  /**
+   * API requests per integration and purpose in one month (default: this month, UTC) — what the
+   * dashboard shows against Xledger's monthly allowance.
+   * @example const usage = await repo.listApiUsage(orgId);
+   */
+  async listApiUsage(orgId: string, month: Date = new Date()): Promise<ApiUsage[]> {
+    const first = `${month.getUTCFullYear()}-${String(month.getUTCMonth() + 1).padStart(2, "0")}-01`;
+    const result = await call(() =>
+      this.supabase
+        .from("api_request_tally")
+        .select(API_USAGE_COLUMNS)
+        .eq("org_id", orgId)
+        .eq("month", first)
+        .order("purpose"),
+    );
+    return rows(result).map(apiUsageFromRow);
   }
 
   /**

@@ -68,18 +68,34 @@ export interface Integration {
   healthLastError: string | null;
 }
 
-/** One row of `public.sync_alerts`: drift over the threshold, health changes, missed periods. */
+/**
+ * One row of `public.sync_alerts`: drift over the threshold, health changes, missed periods, and
+ * `parked` — a run or a schedule the engine could not process and stopped (critical; details carry
+ * `error_code` `run_unprocessable` or `schedule_unprocessable` and the database error).
+ */
 export interface SyncAlert {
   id: number;
   orgId: string;
   integrationId: string | null;
   runId: string | null;
-  kind: "drift" | "health" | "missed";
+  kind: "drift" | "health" | "missed" | "parked";
   severity: "info" | "warning" | "critical";
   message: string;
   details: Record<string, unknown>;
   createdAt: string;
   resolvedAt: string | null;
+}
+
+/**
+ * API requests one integration made in one calendar month (UTC) for one purpose
+ * (`public.api_request_tally`). Xledger bills every request beyond its monthly allowance.
+ */
+export interface ApiUsage {
+  integrationId: string;
+  /** First day of the month, `YYYY-MM-DD`. */
+  month: string;
+  purpose: "export" | "lookup" | "ping" | "token";
+  requests: number;
 }
 
 /**
@@ -132,6 +148,8 @@ export function coldStartFromRow(row: Row): ColdStart {
 
 export const ALERT_COLUMNS =
   "id,org_id,integration_id,run_id,kind,severity,message,details,created_at,resolved_at";
+
+export const API_USAGE_COLUMNS = "integration_id,month,purpose,requests";
 
 type Row = Record<string, unknown>;
 
@@ -206,5 +224,18 @@ export function alertFromRow(row: Row): SyncAlert {
       typeof row.details === "object" && row.details !== null ? (row.details as Record<string, unknown>) : {},
     createdAt: str(row.created_at),
     resolvedAt: strOrNull(row.resolved_at),
+  };
+}
+
+/**
+ * Maps a `api_request_tally` row to an {@link ApiUsage}.
+ * @example const usage = rows.map(apiUsageFromRow);
+ */
+export function apiUsageFromRow(row: Row): ApiUsage {
+  return {
+    integrationId: str(row.integration_id),
+    month: str(row.month).slice(0, 10),
+    purpose: str(row.purpose) as ApiUsage["purpose"],
+    requests: num(row.requests),
   };
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from "../db/types.ts";
+import type { EngineMetrics } from "./observe/metrics.ts";
 
 /** A run as `sync_engine.claim_runs` hands it to a worker (a `public.sync_run_log` row). */
 export interface ClaimedRun {
@@ -46,6 +47,8 @@ export interface RunContext {
    */
   signal: AbortSignal;
   log: (event: { event: string; [key: string]: unknown }) => void;
+  /** Where the executor reports what it measures (API requests by purpose); default none. */
+  metrics?: EngineMetrics;
 }
 
 /**

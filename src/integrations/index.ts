@@ -14,5 +14,7 @@ export type {
   ExportedEntry,
   IntegrationAdapter,
   IntegrationType,
+  LookupContext,
+  RequestPurpose,
 } from "./types.ts";
 export { XledgerAdapter, type XledgerAdapterOptions } from "./xledger/client.ts";

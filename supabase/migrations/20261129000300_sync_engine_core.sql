@@ -1,4 +1,4 @@
--- Superseded: sync_engine.claim_runs → 20261129090000_engine_hot_paths.sql; sync_engine.complete_runs → 20261129090000_engine_hot_paths.sql; sync_engine.dispatch_run → 20261130090000_sql_single_sources.sql; sync_engine.enqueue_run → 20261130120000_integration_admin.sql (live: supabase/schema.sql)
+-- Superseded: sync_engine.backoff_seconds → 20261130100000_bounded_numbers.sql; sync_engine.claim_runs → 20261130100000_bounded_numbers.sql; sync_engine.complete_runs → 20261130100000_bounded_numbers.sql; sync_engine.dispatch_run → 20261130090000_sql_single_sources.sql; sync_engine.enqueue_run → 20261130120000_integration_admin.sql; sync_engine.fail_run → 20261130100000_bounded_numbers.sql; sync_engine.heartbeat_runs → 20261130100000_bounded_numbers.sql; sync_engine.reap_expired_leases → 20261130100000_bounded_numbers.sql (live: supabase/schema.sql)
 -- The engine's SQL core (docs/architecture.md §5). One function per operation; set-based where the hot path
 -- needs it (claim many, heartbeat many, complete many). The state machine is written down in
 -- docs/state-machine.md and enforced by sync_engine.guard_run_transition below.

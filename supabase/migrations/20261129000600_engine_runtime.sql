@@ -1,4 +1,4 @@
--- Superseded: public.cancel_integration_sync → 20261130090000_sql_single_sources.sql; sync_engine.passive_health_from_run → 20261129081500_lock_order_fixes.sql; sync_engine.record_health_check → 20261129081500_lock_order_fixes.sql; sync_engine.schedule_periods → 20261130090000_sql_single_sources.sql (live: supabase/schema.sql)
+-- Superseded: public.cancel_integration_sync → 20261130090000_sql_single_sources.sql; sync_engine.passive_health_from_run → 20261129081500_lock_order_fixes.sql; sync_engine.prune_run_log → 20261130100100_volume_indexes.sql; sync_engine.record_health_check → 20261130100000_bounded_numbers.sql; sync_engine.schedule_periods → 20261130090000_sql_single_sources.sql (live: supabase/schema.sql)
 -- What the engine runtime (worker, scheduler, health monitor) needs beyond the SQL core:
 -- alerts the dashboard shows, health history, the scheduler's atomic period step, the
 -- user-facing cancel RPC, and run-log retention.

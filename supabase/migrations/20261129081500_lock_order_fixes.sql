@@ -1,4 +1,4 @@
--- Superseded: sync_engine.schedule_periods → 20261130090000_sql_single_sources.sql (live: supabase/schema.sql)
+-- Superseded: sync_engine.record_health_check → 20261130100000_bounded_numbers.sql; sync_engine.schedule_periods → 20261130090000_sql_single_sources.sql (live: supabase/schema.sql)
 -- Lock-order and precision fixes found by the chaos suite (test/chaos/chaos.chaos.ts):
 --
 -- 1. Deadlock 40P01 between a manual trigger and a scheduler tick. The tick locked integration

@@ -160,4 +160,26 @@ describe.each(testDbKinds())("SyncSchedulerRepository against the gateway on %s"
       details: { drift_ms: 360000 },
     });
   });
+
+  it("reads this month's API request tally of its own organization only", async () => {
+    const integrations = await h.t.db.query<{ id: string; org_id: string }>(
+      "select id, org_id from public.organization_integrations where org_id in ($1, $2) and integration_type = 'xledger'",
+      [DEMO.orgId, DEMO.otherOrgId],
+    );
+    for (const row of integrations.rows) {
+      await h.t.db.query('select sync_engine.count_api_requests($1, \'{"export": 3, "ping": 2}\', now())', [
+        row.id,
+      ]);
+    }
+    const usage = await coordinator.listApiUsage(DEMO.orgId);
+    const own = integrations.rows.find((r) => r.org_id === DEMO.orgId)?.id;
+    const now = new Date();
+    const month = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}-01`;
+    expect(usage).toEqual([
+      { integrationId: own, month, purpose: "export", requests: 3 },
+      { integrationId: own, month, purpose: "ping", requests: 2 },
+    ]);
+    expect(await coordinator.listApiUsage(DEMO.otherOrgId)).toEqual([]);
+    expect(await coordinator.listApiUsage(DEMO.orgId, new Date(Date.UTC(2020, 0, 1)))).toEqual([]);
+  });
 });

@@ -63,8 +63,9 @@ describe.each(testDbKinds())("health monitor on %s", (kind) => {
     metrics: noMetrics,
     config: { healthIntervalSeconds: 900, healthBackoffCapSeconds: 21_600 },
     now: () => now,
-    ping: async (i: { id: string }) => {
+    ping: async (i: { id: string }, _signal: AbortSignal, onRequest?: (p: "ping") => void) => {
       pinged.push(i.id);
+      onRequest?.("ping");
       if (failWith) throw failWith;
     },
   });
@@ -94,13 +95,15 @@ describe.each(testDbKinds())("health monitor on %s", (kind) => {
     failWith = null;
   });
 
-  it("pings due integrations once, records healthy, and waits 15 minutes before the next ping", async () => {
+  it("pings due integrations once, records healthy, and waits out the ping budget's spacing", async () => {
     await runHealthChecks(deps());
     expect(pinged.sort()).toEqual([s.xledgerId, s.dynamicsId, s.otherXledgerId].sort());
+    // Xledger: 5 % of 5,000 = 250 pings in November's 30 days, one per 172.8 min; Business Central: 15 min.
     expect(await health(s.xledgerId)).toMatchObject({
       health_status: "healthy",
-      health_next_check_at: new Date(now.getTime() + 15 * MIN),
+      health_next_check_at: new Date(now.getTime() + (30 * 24 * 60 * MIN) / 250),
     });
+    expect((await health(s.dynamicsId))?.health_next_check_at).toEqual(new Date(now.getTime() + 15 * MIN));
     await runHealthChecks(deps());
     expect(pinged).toHaveLength(3);
     const history = await db.query(
@@ -154,6 +157,108 @@ describe.each(testDbKinds())("health monitor on %s", (kind) => {
     await db.query("select sync_engine.claim_runs('hw', 10, 60)");
     await db.query("select sync_engine.complete_runs('hw', $1::uuid[], array[1])", [[rows[0]?.run_id]]);
     expect((await health(s.xledgerId))?.health_status).toBe("healthy");
+  });
+
+  it("tallies each ping in the integration's monthly API request tally", async () => {
+    await runHealthChecks(deps());
+    const { rows } = await db.query(
+      "select month::text, purpose, requests::int from public.api_request_tally where integration_id = $1",
+      [s.xledgerId],
+    );
+    expect(rows).toEqual([{ month: "2026-11-01", purpose: "ping", requests: 1 }]);
+  });
+
+  it("does not ping an integration whose month's ping budget is spent, until next month", async () => {
+    await db.query("select sync_engine.count_api_requests($1, '{\"ping\": 250}', $2)", [s.xledgerId, now]);
+    await runHealthChecks(deps());
+    expect(pinged).not.toContain(s.xledgerId);
+    expect(pinged).toContain(s.dynamicsId);
+    expect((await health(s.xledgerId))?.health_next_check_at).toEqual(new Date("2026-12-01T00:00:00Z"));
+  });
+
+  it("does not ping a busy integration: a run that exported something is evidence, and clears a degraded state", async () => {
+    failWith = new IntegrationError("server_error", "503", { retryable: true, status: 503 });
+    await runHealthChecks(deps());
+    expect((await health(s.xledgerId))?.health_status).toBe("degraded");
+    const { rows } = await db.query<{ run_id: string }>(
+      "select run_id from sync_engine.enqueue_run($1, 'scheduled')",
+      [s.xledgerId],
+    );
+    await db.query("select sync_engine.claim_runs('hw', 10, 60)");
+    await db.query("select sync_engine.complete_runs('hw', $1::uuid[], array[1], array[7])", [
+      [rows[0]?.run_id],
+    ]);
+    const finished = (
+      await db.query<{ finished_at: Date }>("select finished_at from public.sync_run_log where id = $1", [
+        rows[0]?.run_id,
+      ])
+    ).rows[0]?.finished_at as Date;
+    await db.query("update public.organization_integrations set health_next_check_at = null where id = $1", [
+      s.xledgerId,
+    ]);
+    pinged.length = 0;
+    failWith = null;
+    await runHealthChecks(deps());
+    expect(pinged).not.toContain(s.xledgerId);
+    expect(await health(s.xledgerId)).toMatchObject({
+      health_status: "healthy",
+      health_consecutive_failures: 0,
+      health_next_check_at: new Date(finished.getTime() + (30 * 24 * 60 * MIN) / 250),
+    });
+    const open = await db.query(
+      "select 1 from public.sync_alerts where integration_id = $1 and kind = 'health' and resolved_at is null",
+      [s.xledgerId],
+    );
+    expect(open.rows).toEqual([]);
+  });
+
+  it("returns from passive to active by itself after a quiet, healthy period (but not after a failed run)", async () => {
+    failWith = new IntegrationError("burst_limit", "BAD_REQUEST.BURST_RATE_LIMIT_REACHED", {
+      retryable: true,
+      retryAfterSeconds: 5,
+    });
+    await runHealthChecks(deps());
+    expect((await health(s.xledgerId))?.health_mode).toBe("passive");
+    // Not yet: 59 minutes of the default hour's quiet period.
+    failWith = null;
+    pinged.length = 0;
+    await runHealthChecks({ ...deps(), now: () => new Date(now.getTime() + 59 * MIN) });
+    expect(pinged).not.toContain(s.xledgerId);
+    expect((await health(s.xledgerId))?.health_mode).toBe("passive");
+    // Every integration went passive on the burst error; a failed run while passive (health then
+    // unhealthy) keeps one passive past the quiet period.
+    await db.query("update public.organization_integrations set health_status = 'unhealthy' where id = $1", [
+      s.dynamicsId,
+    ]);
+    await runHealthChecks({ ...deps(), now: () => new Date(now.getTime() + 61 * MIN) });
+    expect(pinged).toContain(s.xledgerId);
+    expect(await health(s.xledgerId)).toMatchObject({ health_mode: "active", health_status: "healthy" });
+    expect(pinged).not.toContain(s.dynamicsId);
+    expect((await health(s.dynamicsId))?.health_mode).toBe("passive");
+    // An admin's passive (no passive_until) stays.
+    await db.query(
+      "update public.organization_integrations set health_mode = 'passive', health_passive_until = null where id = $1",
+      [s.otherXledgerId],
+    );
+    pinged.length = 0;
+    await runHealthChecks({ ...deps(), now: () => new Date(now.getTime() + 48 * 60 * MIN) });
+    expect(pinged).not.toContain(s.otherXledgerId);
+  });
+
+  it("the tally refuses unknown purposes and negative counts with a coded error, changing nothing", async () => {
+    for (const counts of ['{"pings": 1}', '{"ping": -1}', '{"ping": 1.5}', '["ping"]']) {
+      const error = await db
+        .query("select sync_engine.count_api_requests($1, $2::jsonb)", [s.xledgerId, counts])
+        .then(
+          () => null,
+          (e: unknown) => e as Error,
+        );
+      expect(error?.message).toContain("invalid_request_counts");
+    }
+    const { rows } = await db.query("select 1 from public.api_request_tally where integration_id = $1", [
+      s.xledgerId,
+    ]);
+    expect(rows).toEqual([]);
   });
 
   it("keeps at most 100 history rows per integration", async () => {

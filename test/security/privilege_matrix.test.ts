@@ -52,6 +52,7 @@ const EXPECTED_TABLES: Record<string, Record<Actor, TableRow>> = {
   "public.sync_run_log": memberReadable,
   "public.sync_alerts": memberReadable,
   "public.integration_health_checks": memberReadable,
+  "public.api_request_tally": memberReadable,
   // Written only through the definer sync_engine.record_cold_start (the Edge Function's login).
   "public.function_cold_starts": { ...memberReadable, service_role: readOnly("all") },
   // Audit: admins/coordinators only, and append-only even for service_role (retention goes
@@ -154,6 +155,12 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.guard_run_transition()": ENGINE,
   "sync_engine.heartbeat_runs(text,uuid[],integer)": ENGINE,
   "sync_engine.integration_runtime(uuid)": ENGINE,
+  "sync_engine.in_flight_since(uuid,text,integer,uuid[])": ENGINE,
+  "sync_engine.claim_health_checks(timestamp with time zone,integer,integer)": ENGINE,
+  "sync_engine.count_api_requests(uuid,jsonb,timestamp with time zone)": ENGINE,
+  "sync_engine.defer_health_check(uuid,timestamp with time zone,timestamp with time zone)": ENGINE,
+  "sync_engine.record_health_decision(uuid,boolean,integer,text,text,text,text,timestamp with time zone,timestamp with time zone)":
+    ENGINE,
   "sync_engine.mark_batch_in_flight(uuid,text,integer,uuid[],integer)": ENGINE,
   "sync_engine.next_export_batch(uuid,text,integer,text,integer,integer)": ENGINE,
   "sync_engine.reject_voucher(uuid,text,integer,text,text,text,text,integer)": ENGINE,
@@ -187,6 +194,18 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.caller_user_id(text)": ENGINE,
   "sync_engine.require_member_role(uuid,uuid,text[],text)": ENGINE,
   "sync_engine.authorize_org_caller(uuid,text[],text)": ENGINE,
+  // Clamps, parking and retention (20261130100000, 20261130100100).
+  "sync_engine.ms_between(timestamp with time zone,timestamp with time zone)": ENGINE,
+  "sync_engine.bounded_seconds(double precision)": ENGINE,
+  "sync_engine.bounded_interval(double precision)": ENGINE,
+  "sync_engine.jsonb_count(jsonb)": ENGINE,
+  "sync_engine.add_count(integer,bigint)": ENGINE,
+  "sync_engine.is_row_error(text)": ENGINE,
+  "sync_engine.park_run(uuid,text,text)": ENGINE,
+  "sync_engine.park_run_safely(uuid,text,text,text)": ENGINE,
+  "sync_engine.park_integration(uuid,text,text)": ENGINE,
+  "sync_engine.prune_alerts(interval,integer)": ENGINE,
+  "sync_engine.prune_health_checks(interval,integer)": ENGINE,
   // Admin RPCs' checks, config JSON Schema, cron check, notification outbox (20261130120000–0300).
   "sync_engine.authorize_integration_caller(uuid,text,text[],text)": ENGINE,
   "sync_engine.admin_audit_is_append_only()": ENGINE,
@@ -265,6 +284,9 @@ describe.each(testDbKinds())("privilege matrix on %s", (kind) => {
         values ('${s.orgId}', 'drift', 'late'), ('${s.otherOrgId}', 'drift', 'late');
       insert into public.integration_health_checks (integration_id, org_id, ok)
         values ('${s.xledgerId}', '${s.orgId}', true), ('${s.otherXledgerId}', '${s.otherOrgId}', true);
+      insert into public.api_request_tally (integration_id, org_id, month, purpose, requests)
+        values ('${s.xledgerId}', '${s.orgId}', '2026-11-01', 'ping', 1),
+               ('${s.otherXledgerId}', '${s.otherOrgId}', '2026-11-01', 'ping', 1);
       insert into sync_engine.settings (key, value) values ('dispatch_url', 'http://127.0.0.1:9/never');
       insert into sync_engine.prewarms (integration_id, period_at, sent_at) values ('${s.xledgerId}', now(), now());
       insert into public.function_cold_starts (kind, org_id, integration_id)

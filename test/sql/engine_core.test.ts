@@ -46,9 +46,11 @@ describe.each(testDbKinds())("engine SQL core on %s", (kind) => {
     );
     return rows[0] as { run_id: string; outcome: string };
   };
+  // drift_ms is bigint: node-postgres hands it over as a string, PGlite as a number.
   const claim = async (worker: string, limit = 10, leaseSeconds = 60) =>
-    (await db.query<Run>("select * from sync_engine.claim_runs($1, $2, $3)", [worker, limit, leaseSeconds]))
-      .rows;
+    (
+      await db.query<Run>("select * from sync_engine.claim_runs($1, $2, $3)", [worker, limit, leaseSeconds])
+    ).rows.map((r) => ({ ...r, drift_ms: r.drift_ms === null ? null : Number(r.drift_ms) }));
   const fail = async (
     id: string,
     worker: string,

@@ -10,6 +10,7 @@ import {
 import { syncRunsKey } from "../../src/react/index.ts";
 import { AdminPanel } from "./AdminPanel.tsx";
 import { AlertList } from "./AlertList.tsx";
+import { ApiUsage } from "./ApiUsage.tsx";
 import { ColdStarts } from "./ColdStarts.tsx";
 import { IntegrationCard } from "./IntegrationCard.tsx";
 import { dashboardStrings } from "./i18n.ts";
@@ -72,6 +73,12 @@ export function Dashboard(props: {
     refetchInterval: LIST_REFRESH_MS * 3,
   });
 
+  const apiUsage = useQuery({
+    queryKey: ["sync-scheduler", "api-usage", orgId],
+    queryFn: () => repository.listApiUsage(orgId),
+    enabled,
+    refetchInterval: LIST_REFRESH_MS * 6,
+  });
   const coldStarts = useQuery({
     queryKey: ["sync-scheduler", "cold-starts", orgId],
     queryFn: () => repository.listColdStarts(orgId, { limit: 50 }),
@@ -131,6 +138,8 @@ export function Dashboard(props: {
         canAct={canTrigger && members.status === "success"}
         locale={locale}
       />
+
+      <ApiUsage usage={apiUsage.data ?? []} integrations={integrations.data ?? []} locale={locale} />
 
       <RunHistory
         runs={runs.data ?? []}

@@ -17,10 +17,13 @@
 import { IntegrationError, isIntegrationError, isRateLimitCode } from "../../integrations/errors.ts";
 import type { AdapterOptions } from "../../integrations/registry.ts";
 import type { ExportedEntry, IntegrationAdapter } from "../../integrations/types.ts";
+import { noMetrics } from "../observe/metrics.ts";
+import { RequestTally } from "../observe/requestTally.ts";
 import type { RunContext, RunExecutor, RunOutcome } from "../types.ts";
 import { DEFAULT_SNOOZE_POLICY, errorOutcome, type SnoozePolicy, snoozeOutcome } from "./exportOutcome.ts";
 import {
   engineSqlError,
+  inFlightSince,
   markBatchInFlight,
   nextExportBatch,
   type RunFence,
@@ -62,14 +65,23 @@ export function createExportRun(options: ExportRunOptions = {}): RunExecutor {
   return async (ctx: RunContext): Promise<RunOutcome> => {
     const { run, db } = ctx;
     const fence: RunFence = { runId: run.id, workerId: run.worker_id, attempt: run.attempt };
+    const tally = new RequestTally(run.integration_id, run.integration_type, ctx.metrics ?? noMetrics);
     try {
       const adapter = await loadAdapter(db, run.integration_id, options.adapter);
-      return await exportBatches(ctx, fence, adapter, sendDeadlineMs, leaseSeconds);
+      return await exportBatches(ctx, fence, adapter, tally, sendDeadlineMs, leaseSeconds);
     } catch (error) {
       // Gone, disabled or without credentials: nothing to retry until someone acts.
       if (error instanceof IntegrationUnavailableError)
         return { kind: "failed", code: error.code, message: error.message };
       return outcomeFor(error, ctx, fence, snooze);
+    } finally {
+      // Requests of a failed or stopped attempt count too (they were billed); a tally failure must not
+      // change the run's outcome.
+      await tally
+        .flush(ctx.db)
+        .catch((error: unknown) =>
+          ctx.log({ event: "request_tally_failed", run_id: run.id, error: String(error) }),
+        );
     }
   };
 }
@@ -91,6 +103,7 @@ async function exportBatches(
   ctx: RunContext,
   fence: RunFence,
   adapter: IntegrationAdapter,
+  tally: RequestTally,
   sendDeadlineMs: number,
   leaseSeconds: number,
 ): Promise<RunOutcome> {
@@ -126,7 +139,18 @@ async function exportBatches(
 
     const doubtful = batch.filter((e) => e.inFlight || doubtFirstBatch);
     // Lookups send nothing, so they may be cut short by the signal; the markers stay for the next attempt.
-    const found = doubtful.length > 0 ? await adapter.findExported(doubtful, { signal }) : [];
+    const found =
+      doubtful.length > 0
+        ? await adapter.findExported(doubtful, {
+            signal,
+            onRequest: tally.onRequest,
+            since: await inFlightSince(
+              db,
+              fence,
+              doubtful.map((e) => e.id),
+            ),
+          })
+        : [];
     const foundIds = new Set(found.map((f) => f.entryId));
     const toSend = batch.filter((e) => !foundIds.has(e.id));
 
@@ -135,7 +159,10 @@ async function exportBatches(
     let sent: ExportedEntry[] = [];
     if (toSend.length > 0) {
       try {
-        sent = await adapter.export(toSend, { signal: AbortSignal.timeout(sendDeadlineMs) });
+        sent = await adapter.export(toSend, {
+          signal: AbortSignal.timeout(sendDeadlineMs),
+          onRequest: tally.onRequest,
+        });
       } catch (error) {
         if (!isContentRejection(error)) throw error;
         const vouchers = [...new Set(toSend.map((e) => e.voucherNumber))];
@@ -184,6 +211,7 @@ async function exportBatches(
     });
     recordsExported = result.recordsExported;
     cursor = last;
+    await tally.flush(db);
     doubtFirstBatch = false;
     rejectedInARow = 0;
     log({

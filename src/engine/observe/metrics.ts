@@ -10,6 +10,8 @@ export interface EngineMetrics {
   reaped(count: number): void;
   externalApiError(integration: string, code: string): void;
   healthCheck(integration: string, status: string, mode: string): void;
+  /** One HTTP request to an accounting API, by why it was made (export, lookup, ping, token). */
+  apiRequest(integration: string, purpose: string): void;
   scheduled(outcome: string, count: number): void;
   /** The worker Edge Function served a dispatch or sweep from a cold isolate (no warm-up before it). */
   coldStart(kind: string): void;
@@ -23,6 +25,7 @@ export const noMetrics: EngineMetrics = {
   reaped() {},
   externalApiError() {},
   healthCheck() {},
+  apiRequest() {},
   scheduled() {},
   coldStart() {},
 };

@@ -67,6 +67,12 @@ export function createPromMetrics(): { metrics: EngineMetrics; registry: Registr
     labelNames: ["integration", "status", "mode"],
     registers: [registry],
   });
+  const apiRequests = new Counter({
+    name: "sync_external_api_requests_total",
+    help: "HTTP requests to the accounting APIs, by purpose (export, lookup, ping, token); Xledger bills each one",
+    labelNames: ["integration", "purpose"],
+    registers: [registry],
+  });
   const scheduled = new Counter({
     name: "sync_scheduled_periods_total",
     help: "Scheduled periods by outcome (enqueued, duplicate, skipped, missed)",
@@ -103,6 +109,9 @@ export function createPromMetrics(): { metrics: EngineMetrics; registry: Registr
     },
     healthCheck(integration, status, mode) {
       health.inc({ integration, status, mode });
+    },
+    apiRequest(integration, purpose) {
+      apiRequests.inc({ integration, purpose });
     },
     scheduled(outcome, count) {
       scheduled.inc({ outcome }, count);

@@ -58,6 +58,7 @@ export async function executeRun(
       db: deps.db,
       signal: controller.signal,
       log: (event) => log.info(event),
+      metrics: deps.metrics,
     });
   } catch (error) {
     outcome = errorToOutcome(error);

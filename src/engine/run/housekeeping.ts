@@ -55,16 +55,32 @@ export async function checkHealth(deps: HealthMonitorDeps): Promise<number> {
   }
 }
 
+/** How long each kind of history is kept (WorkerConfig's retention settings). */
+export type RetentionDays = Pick<
+  WorkerConfig,
+  "retentionDays" | "alertRetentionDays" | "healthRetentionDays"
+>;
+
+/** Rows {@link pruneHistory} deleted, by kind. */
+export interface Pruned {
+  runs: number;
+  alerts: number;
+  health: number;
+}
+
 /**
- * Deletes run-log rows older than `retentionDays`, in batches of 5,000 so it never holds long
- * locks (sync_engine.prune_run_log). Throws what the query threw.
+ * Retention of runs, alerts and health history: one batch of 5,000 rows each so it never holds
+ * long locks (sync_engine.prune_run_log, prune_alerts, prune_health_checks; ≤ 5,000 an hour per
+ * worker, docs/benchmarks.md "Volume" has the cost). Throws what the query threw.
  */
-export async function pruneRunLog(deps: HousekeepingDeps, retentionDays: number): Promise<number> {
-  const { rows } = await deps.db.query<{ n: number }>(
-    "select sync_engine.prune_run_log(make_interval(days => $1)) as n",
-    [retentionDays],
+export async function pruneHistory(deps: HousekeepingDeps, retention: RetentionDays): Promise<Pruned> {
+  const { rows } = await deps.db.query<Pruned>(
+    `select sync_engine.prune_run_log(make_interval(days => $1)) as runs,
+            sync_engine.prune_alerts(make_interval(days => $2)) as alerts,
+            sync_engine.prune_health_checks(make_interval(days => $3)) as health`,
+    [retention.retentionDays, retention.alertRetentionDays, retention.healthRetentionDays],
   );
-  const n = rows[0]?.n ?? 0;
-  if (n > 0) deps.log.info({ event: "run_log_pruned", rows: n });
-  return n;
+  const pruned = rows[0] ?? { runs: 0, alerts: 0, health: 0 };
+  if (pruned.runs + pruned.alerts + pruned.health > 0) deps.log.info({ event: "history_pruned", ...pruned });
+  return pruned;
 }

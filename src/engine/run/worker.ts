@@ -7,7 +7,7 @@ import { type EngineLogger, silentLogger } from "../observe/logger.ts";
 import { type EngineMetrics, noMetrics } from "../observe/metrics.ts";
 import type { RunExecutor } from "../types.ts";
 import { CoalescedTask } from "./coalesced.ts";
-import { checkHealth, pruneRunLog, reapExpired, tickScheduler } from "./housekeeping.ts";
+import { checkHealth, pruneHistory, reapExpired, tickScheduler } from "./housekeeping.ts";
 import { InFlightRunner } from "./inFlight.ts";
 
 /** The channel `sync_engine.dispatch_run` notifies on enqueue. */
@@ -144,10 +144,10 @@ export class Worker {
       this.#lastReap = now;
       await reapExpired(deps);
     }
-    // Hourly: run-log retention.
+    // Hourly: retention of runs, alerts and health history, one batch of 5,000 rows each.
     if (now - this.#lastPrune >= 3_600_000) {
       this.#lastPrune = now;
-      await pruneRunLog(deps, this.config.retentionDays);
+      await pruneHistory(deps, this.config);
     }
   }
 

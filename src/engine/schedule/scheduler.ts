@@ -1,4 +1,4 @@
-import type { Db } from "../../db/types.ts";
+import { type Db, isRowError, pgError } from "../../db/types.ts";
 import type { WorkerConfig } from "../config.ts";
 import type { EngineLogger } from "../observe/logger.ts";
 import { type PlanResult, planSchedule } from "./schedulePlan.ts";
@@ -94,6 +94,20 @@ export async function schedulerTick(
     });
   };
 
+  // A next_run_at before 1970 (or −infinity) is not a period anyone planned: typed in by hand or
+  // restored from a bad backup. Drivers do not even agree on it (PGlite reads 0001-01-01 as 2001),
+  // so the stale-read match would never find the row again and it would stay due forever. It
+  // starts over as a new schedule (next period from now). Uses organization_integrations_due_idx.
+  const { rowCount: reset } = await db.query(
+    `update public.organization_integrations i set next_run_at = null
+     where ((${DUE}) or (${DUE_PAUSED}))
+       and coalesce(i.next_run_at, '-infinity'::timestamptz) < '1970-01-01T00:00:00Z'
+       and i.next_run_at is not null`,
+    [now],
+  );
+  if (reset > 0)
+    log.warn({ event: "schedule_restarted", integrations: reset, reason: "next_run_at before 1970" });
+
   const { rows: keys } = await db.query<ScheduleKey & { paused: boolean }>(
     `select i.schedule_cron as cron, i.schedule_timezone as zone,
             date_trunc('milliseconds', i.next_run_at) as next_run_at, false as paused
@@ -143,11 +157,23 @@ export async function schedulerTick(
     ];
     const loop = async () => {
       for (;;) {
-        // One statement, its own transaction: the function's row and advisory locks last one batch.
-        const { rows } = await db.query<Outcome>(
-          "select * from sync_engine.schedule_due_plans($1, $2, $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])",
-          params,
-        );
+        let rows: Outcome[];
+        try {
+          // One statement, its own transaction: the function's row and advisory locks last one batch.
+          ({ rows } = await db.query<Outcome>(
+            "select * from sync_engine.schedule_due_plans($1, $2, $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])",
+            params,
+          ));
+        } catch (error) {
+          // One integration's row failed the whole batch: step this slice's integrations one at
+          // a time, parking the one that fails, then go back to batches.
+          if (!isRowError(error)) throw error;
+          log.warn({ event: "schedule_batch_isolated", error: String(error) });
+          const r = await scheduleIsolated(db, now, config, log, slice, count);
+          total.planned += r.planned;
+          if (r.progress === 0) return;
+          continue;
+        }
         total.planned += rows.length;
         for (const o of rows) count(o);
         if (rows.length < config.schedulerBatch) return;
@@ -171,47 +197,181 @@ async function scheduleOneByOne(
 ): Promise<number> {
   let planned = 0;
   for (;;) {
-    const batch = await db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ id: string; org_id: string; integration_type: string }>(
-        `select i.id, i.org_id, i.integration_type
+    let batch: number;
+    try {
+      batch = await scheduleBatchOneByOne(db, now, config, log, key, plan, count, () => planned++);
+    } catch (error) {
+      if (!isRowError(error)) throw error;
+      log.warn({ event: "schedule_batch_isolated", error: String(error) });
+      const r = await scheduleIsolated(db, now, config, log, [{ key, plan }], count);
+      planned += r.planned;
+      if (r.progress === 0) return planned;
+      batch = r.seen;
+    }
+    if (batch < config.schedulerBatch) return planned;
+  }
+}
+
+/** One transaction of {@link scheduleOneByOne}: up to `schedulerBatch` integrations of one key. */
+async function scheduleBatchOneByOne(
+  db: Db,
+  now: Date,
+  config: Pick<WorkerConfig, "schedulerBatch">,
+  log: EngineLogger,
+  key: ScheduleKey,
+  plan: PlanResult | Error,
+  count: (o: Outcome) => void,
+  onPlanned: () => void,
+): Promise<number> {
+  return await db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string; org_id: string; integration_type: string }>(
+      `select i.id, i.org_id, i.integration_type
          from public.organization_integrations i
          join (values ($2::text, $3::text, $4::timestamptz)) as k (cron, zone, expected) on ${KEY_JOIN}
          where (${DUE}) or (${DUE_PAUSED})
          limit $5
          for no key update of i skip locked`,
-        [now, key.cron, key.zone, key.next_run_at, config.schedulerBatch],
-      );
-      for (const integration of rows) {
-        if (plan instanceof Error) {
-          log.error({
-            event: "schedule_invalid",
-            integration_id: integration.id,
-            org_id: integration.org_id,
-            cron: key.cron,
-            error: String(plan),
-          });
-          await tx.query("update public.organization_integrations set next_run_at = $2 where id = $1", [
-            integration.id,
-            PARKED,
-          ]);
-          continue;
-        }
-        const { rows: outcomes } = await tx.query<{ run_id: string; outcome: string }>(
-          "select * from sync_engine.schedule_periods($1, $2, $3, $4::timestamptz[], $5)",
-          [integration.id, key.next_run_at, plan.runPeriod, plan.missed, plan.newNextRunAt],
-        );
-        planned++;
-        for (const o of outcomes) count({ ...integration, integration_id: integration.id, ...o });
-        if (plan.missedUnrecorded > 0) {
-          log.warn({
-            event: "schedule_missed_unrecorded",
-            integration_id: integration.id,
-            count: plan.missedUnrecorded,
-          });
-        }
+      [now, key.cron, key.zone, key.next_run_at, config.schedulerBatch],
+    );
+    for (const integration of rows) {
+      if (plan instanceof Error) {
+        log.error({
+          event: "schedule_invalid",
+          integration_id: integration.id,
+          org_id: integration.org_id,
+          cron: key.cron,
+          error: String(plan),
+        });
+        await tx.query("update public.organization_integrations set next_run_at = $2 where id = $1", [
+          integration.id,
+          PARKED,
+        ]);
+        continue;
       }
-      return rows.length;
-    });
-    if (batch < config.schedulerBatch) return planned;
+      const { rows: outcomes } = await tx.query<{ run_id: string; outcome: string }>(
+        "select * from sync_engine.schedule_periods($1, $2, $3, $4::timestamptz[], $5)",
+        [integration.id, key.next_run_at, plan.runPeriod, plan.missed, plan.newNextRunAt],
+      );
+      onPlanned();
+      for (const o of outcomes) count({ ...integration, integration_id: integration.id, ...o });
+      if (plan.missedUnrecorded > 0) {
+        log.warn({
+          event: "schedule_missed_unrecorded",
+          integration_id: integration.id,
+          count: plan.missedUnrecorded,
+        });
+      }
+    }
+    return rows.length;
+  });
+}
+
+/**
+ * The slow path after a batch failed on one row's data: up to `schedulerBatch` due integrations of
+ * these plans, each stepped in its own transaction; one that still fails is parked
+ * (`sync_engine.park_integration`: next_run_at infinity until its schedule is edited, a critical
+ * `parked` alert, code `schedule_unprocessable`). `progress` counts integrations stepped or parked:
+ * 0 means only unparkable rows are left, and the caller stops instead of looping on them.
+ */
+async function scheduleIsolated(
+  db: Db,
+  now: Date,
+  config: Pick<WorkerConfig, "schedulerBatch">,
+  log: EngineLogger,
+  plans: ReadonlyArray<{ key: ScheduleKey; plan: PlanResult | Error }>,
+  count: (o: Outcome) => void,
+): Promise<{ planned: number; progress: number; seen: number }> {
+  const keyOf = (cron: string, zone: string, at: Date | null) =>
+    `${cron}\u0000${zone}\u0000${at?.getTime() ?? ""}`;
+  const byKey = new Map(plans.map((p) => [keyOf(p.key.cron, p.key.zone, p.key.next_run_at), p]));
+  const { rows } = await db.query<{
+    id: string;
+    org_id: string;
+    integration_type: string;
+    cron: string;
+    zone: string;
+    next_run_at: Date | null;
+  }>(
+    `select i.id, i.org_id, i.integration_type, i.schedule_cron as cron, i.schedule_timezone as zone,
+            date_trunc('milliseconds', i.next_run_at) as next_run_at
+     from public.organization_integrations i
+     join unnest($2::text[], $3::text[], $4::timestamptz[]) as k (cron, zone, expected) on ${KEY_JOIN}
+     where (${DUE}) or (${DUE_PAUSED})
+     order by i.id
+     limit $5`,
+    [
+      now,
+      plans.map((p) => p.key.cron),
+      plans.map((p) => p.key.zone),
+      plans.map((p) => p.key.next_run_at),
+      config.schedulerBatch,
+    ],
+  );
+  let planned = 0;
+  let progress = 0;
+  for (const integration of rows) {
+    const entry = byKey.get(keyOf(integration.cron, integration.zone, integration.next_run_at));
+    if (!entry) continue;
+    try {
+      await scheduleBatchOneByOneRow(db, log, integration, entry.key, entry.plan, count);
+      planned++;
+      progress++;
+    } catch (error) {
+      if (!isRowError(error)) throw error;
+      const message = `${error instanceof Error ? error.message : String(error)} (SQLSTATE ${pgError(error)?.code})`;
+      log.error({
+        event: "schedule_unprocessable",
+        integration_id: integration.id,
+        org_id: integration.org_id,
+        error: message,
+      });
+      try {
+        await db.query("select sync_engine.park_integration($1, $2, $3)", [
+          integration.id,
+          "schedule_unprocessable",
+          `The scheduler could not step this integration: ${message}`,
+        ]);
+        progress++;
+      } catch (parkError) {
+        log.error({
+          event: "schedule_park_failed",
+          integration_id: integration.id,
+          error: String(parkError),
+        });
+      }
+    }
   }
+  return { planned, progress, seen: rows.length };
+}
+
+/** One integration stepped in its own transaction (the isolated path). */
+async function scheduleBatchOneByOneRow(
+  db: Db,
+  log: EngineLogger,
+  integration: { id: string; org_id: string; integration_type: string },
+  key: ScheduleKey,
+  plan: PlanResult | Error,
+  count: (o: Outcome) => void,
+): Promise<void> {
+  if (plan instanceof Error) {
+    log.error({
+      event: "schedule_invalid",
+      integration_id: integration.id,
+      cron: key.cron,
+      error: String(plan),
+    });
+    await db.query("update public.organization_integrations set next_run_at = $2 where id = $1", [
+      integration.id,
+      PARKED,
+    ]);
+    return;
+  }
+  const outcomes = await db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ run_id: string; outcome: string }>(
+      "select * from sync_engine.schedule_periods($1, $2, $3, $4::timestamptz[], $5)",
+      [integration.id, key.next_run_at, plan.runPeriod, plan.missed, plan.newNextRunAt],
+    );
+    return rows;
+  });
+  for (const o of outcomes) count({ ...integration, integration_id: integration.id, ...o });
 }

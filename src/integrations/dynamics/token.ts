@@ -47,11 +47,16 @@ export class TokenProvider {
     this.#now = options.now ?? Date.now;
   }
 
-  /** A valid access token, fetched only when none is cached or the cached one is within 60 s of expiry. */
-  async get(signal: AbortSignal): Promise<string> {
+  /**
+   * A valid access token, fetched only when none is cached or the cached one is within 60 s of expiry;
+   * `onRequest` is called when this call sends a token request.
+   */
+  async get(signal: AbortSignal, onRequest?: () => void): Promise<string> {
     const cached = this.#cached;
     if (cached !== undefined && this.#now() < cached.useUntil) return cached.value;
     if (this.#inflight === undefined) {
+      // Counted once per token request actually sent, not per caller waiting on it.
+      onRequest?.();
       this.#inflight = this.#fetch(signal).finally(() => {
         this.#inflight = undefined;
       });

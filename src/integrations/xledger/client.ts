@@ -1,14 +1,25 @@
 /**
  * Xledger adapter: GraphQL over `POST <base>/graphql` with `Authorization: token <token>`.
  * Entries become GL import items (`addGLImportItems`), our reference is `extIdentifier`
- * (see ./documents.ts for why), and lookups page through `glImportItems` Relay connections.
+ * (see ./documents.ts for why), and lookups page through `glImportItems` Relay connections:
+ * by `extIdentifier_in` while the server accepts it, else by `modifiedAt_gte` since the batch was
+ * first marked in flight, matched on `extIdentifier` here (docs/export-pipeline.md "Xledger look-up").
  */
-import { IntegrationError } from "../errors.ts";
-import { chunk, lenientJson, parseJson, parseRetryAfter, send } from "../http.ts";
-import type { AdapterContext, ExportEntry, ExportedEntry, IntegrationAdapter } from "../types.ts";
+import { IntegrationError, isIntegrationError } from "../errors.ts";
+import { chunk, lenientJson, parseRetryAfter, send } from "../http.ts";
+import type {
+  AdapterContext,
+  ExportEntry,
+  ExportedEntry,
+  IntegrationAdapter,
+  LookupContext,
+  RequestPurpose,
+} from "../types.ts";
+import { xledgerDateTime } from "./dates.ts";
 import {
   ADD_GL_IMPORT_ITEMS,
   GL_IMPORT_ITEMS_BY_EXT_IDENTIFIER,
+  GL_IMPORT_ITEMS_MODIFIED_SINCE,
   type GLImportItemInputNode,
   PING,
 } from "./documents.ts";
@@ -32,6 +43,16 @@ export interface XledgerAdapterOptions {
   maxBatchSize?: number;
   /** Clock for `resetAt` arithmetic; default `Date.now`. */
   now?: () => number;
+  /** `jobLevel` of every item; default `{ dbSubId: 1 }` (config `job_level`). */
+  jobLevel?: { dbSubId: number } | { dbId: number };
+  /** One `trRegNumber` for every item; default: derived from each entry's voucher number. */
+  trRegNumber?: number;
+  /** The company's base currency; when set, other currencies follow {@link foreignCurrency}. */
+  baseCurrency?: string;
+  /** `"refuse"` (default) or `"invoice_amount"`; see config `foreign_currency`. */
+  foreignCurrency?: "refuse" | "invoice_amount";
+  /** Try the `extIdentifier_in` fast path first; default true. A refusal turns it off for this adapter. */
+  lookupFastPath?: boolean;
 }
 
 // 30 s per request: an Edge Function has 150 s wall clock (docs/architecture.md §5), so a batch plus a lookup plus one
@@ -43,6 +64,15 @@ const DEFAULT_MAX_BATCH = 100;
 const DEFAULT_PAGE_SIZE = 500;
 // Xledger answers at most 10 000 records per query (help centre "GraphQL pagination").
 const MAX_PAGE_SIZE = 10_000;
+// The modifiedAt scan pages at 1,000: ≈ 60 B per {dbId, extIdentifier} node is ≈ 60 KB a page, and each page
+// is one billed request, so bigger pages mean fewer of them (a 5,000-item window costs 5 requests).
+const SCAN_PAGE_SIZE = 1_000;
+// How far before the in-flight mark the scan starts: 15 minutes for clock skew, as the official sample
+// subtracts before its modifiedAt_gte sync (graphql-samples ProjectSyncer.cs), plus 1 hour because whether
+// Xledger's "CET" follows summer time is not documented; either reading is covered.
+const SCAN_MARGIN_MS = 75 * 60_000;
+// GraphQL Int (trRegNumber) is 32-bit signed.
+const MAX_INT = 2_147_483_647;
 
 interface Connection<N> {
   edges: { cursor?: string; node: N }[];
@@ -70,6 +100,11 @@ export class XledgerAdapter implements IntegrationAdapter {
   readonly #pageSize: number;
   readonly #lookupChunkSize: number;
   readonly #now: () => number;
+  readonly #jobLevel: { dbSubId: number } | { dbId: number };
+  readonly #trRegNumber: number | undefined;
+  readonly #baseCurrency: string | undefined;
+  readonly #foreignCurrency: "refuse" | "invoice_amount";
+  #fastPath: boolean;
 
   constructor(options: XledgerAdapterOptions) {
     this.#endpoint = options.endpoint;
@@ -80,47 +115,100 @@ export class XledgerAdapter implements IntegrationAdapter {
     this.#lookupChunkSize = options.lookupChunkSize ?? DEFAULT_PAGE_SIZE;
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH;
     this.#now = options.now ?? Date.now;
+    this.#jobLevel = options.jobLevel ?? { dbSubId: 1 };
+    this.#trRegNumber = options.trRegNumber;
+    this.#baseCurrency = options.baseCurrency;
+    this.#foreignCurrency = options.foreignCurrency ?? "refuse";
+    this.#fastPath = options.lookupFastPath ?? true;
   }
 
   /** `query { __typename }`: proves reachability and a valid token at the cost of one request. */
   async ping(ctx: AdapterContext): Promise<void> {
-    const data = await this.#graphql(PING, {}, ctx);
+    const data = await this.#graphql(PING, {}, ctx, "ping");
     if (typeof data.__typename !== "string") {
       throw new IntegrationError("server_error", "xledger: ping answered without __typename");
     }
   }
 
-  /** Pages through `glImportItems(filter: { extIdentifier_in })` for each chunk of references. */
-  async findExported(entries: readonly ExportEntry[], ctx: AdapterContext): Promise<ExportedEntry[]> {
+  /**
+   * Which references exist in Xledger. Tries `glImportItems(filter: { extIdentifier_in })` (one request per
+   * chunk when the server has that filter); a server that refuses it with any non-retryable error gets the
+   * published filter instead — every item modified since `ctx.since` (less a margin), all pages, matched on
+   * `extIdentifier` here, stopping once every reference is found. The refusal is remembered for this adapter,
+   * so a run pays for it at most once, and never fails because of it.
+   */
+  async findExported(entries: readonly ExportEntry[], ctx: LookupContext): Promise<ExportedEntry[]> {
     const wanted = new Set(entries.map((e) => e.id));
-    const found = new Map<string, string>();
-    for (const refs of chunk([...wanted], this.#lookupChunkSize)) {
-      let after: string | null = null;
-      for (;;) {
-        const data = await this.#graphql(
-          GL_IMPORT_ITEMS_BY_EXT_IDENTIFIER,
-          { first: this.#pageSize, after, refs },
-          ctx,
-        );
-        const connection = data.glImportItems as Connection<ItemNode> | undefined;
-        if (connection === undefined || !Array.isArray(connection.edges)) {
-          throw new IntegrationError("server_error", "xledger: glImportItems answered without edges");
-        }
-        for (const { node } of connection.edges) {
-          const ref = node.extIdentifier;
-          // First match wins: if an item was somehow imported twice, one external id is enough proof.
-          if (ref !== null && wanted.has(ref) && !found.has(ref)) found.set(ref, String(node.dbId));
-        }
-        const next = connection.pageInfo;
-        if (next?.hasNextPage !== true) break;
-        const cursor = next.endCursor ?? connection.edges.at(-1)?.cursor ?? null;
-        if (cursor === null || cursor === after) {
-          throw new IntegrationError("server_error", "xledger: hasNextPage without a new cursor");
-        }
-        after = cursor;
+    if (wanted.size === 0) return [];
+    if (this.#fastPath) {
+      try {
+        return await this.#findByExtIdentifier(wanted, ctx);
+      } catch (error) {
+        if (!isIntegrationError(error) || error.retryable) throw error;
+        this.#fastPath = false;
       }
     }
-    return [...found].map(([entryId, externalId]) => ({ entryId, externalId }));
+    return await this.#findByModifiedSince(wanted, ctx);
+  }
+
+  async #findByExtIdentifier(wanted: Set<string>, ctx: LookupContext): Promise<ExportedEntry[]> {
+    const found = new Map<string, string>();
+    for (const refs of chunk([...wanted], this.#lookupChunkSize)) {
+      await this.#pages(GL_IMPORT_ITEMS_BY_EXT_IDENTIFIER, { refs }, this.#pageSize, ctx, (node) => {
+        collect(node, wanted, found);
+        return false;
+      });
+    }
+    return entriesOf(found);
+  }
+
+  async #findByModifiedSince(wanted: Set<string>, ctx: LookupContext): Promise<ExportedEntry[]> {
+    const found = new Map<string, string>();
+    const since =
+      ctx.since === undefined ? null : xledgerDateTime(new Date(ctx.since.getTime() - SCAN_MARGIN_MS));
+    await this.#pages(
+      GL_IMPORT_ITEMS_MODIFIED_SINCE,
+      { since },
+      Math.max(this.#pageSize, SCAN_PAGE_SIZE),
+      ctx,
+      (node) => {
+        collect(node, wanted, found);
+        // Every page is a billed request: stop as soon as nothing is left to find.
+        return found.size === wanted.size;
+      },
+    );
+    return entriesOf(found);
+  }
+
+  /** Walks a Relay connection page by page; `onNode` returning true stops the walk. */
+  async #pages(
+    query: string,
+    variables: Record<string, unknown>,
+    pageSize: number,
+    ctx: AdapterContext,
+    onNode: (node: ItemNode) => boolean,
+  ): Promise<void> {
+    let after: string | null = null;
+    for (;;) {
+      const data = await this.#graphql(
+        query,
+        { ...variables, first: Math.min(pageSize, MAX_PAGE_SIZE), after },
+        ctx,
+        "lookup",
+      );
+      const connection = data.glImportItems as Connection<ItemNode> | undefined;
+      if (connection === undefined || !Array.isArray(connection.edges)) {
+        throw new IntegrationError("server_error", "xledger: glImportItems answered without edges");
+      }
+      for (const { node } of connection.edges) if (onNode(node)) return;
+      const next = connection.pageInfo;
+      if (next?.hasNextPage !== true) return;
+      const cursor = next.endCursor ?? connection.edges.at(-1)?.cursor ?? null;
+      if (cursor === null || cursor === after) {
+        throw new IntegrationError("server_error", "xledger: hasNextPage without a new cursor");
+      }
+      after = cursor;
+    }
   }
 
   /** Sends `addGLImportItems` in chunks of {@link maxBatchSize}; returns `dbId`s matched by `extIdentifier`. */
@@ -128,7 +216,7 @@ export class XledgerAdapter implements IntegrationAdapter {
     const out: ExportedEntry[] = [];
     for (const part of chunk(batch, this.maxBatchSize)) {
       const inputs = part.map((entry) => ({ node: this.#toNode(entry) }));
-      const data = await this.#graphql(ADD_GL_IMPORT_ITEMS, { inputs }, ctx);
+      const data = await this.#graphql(ADD_GL_IMPORT_ITEMS, { inputs }, ctx, "export");
       const connection = data.addGLImportItems as Connection<ItemNode> | undefined;
       const byRef = new Map<string, string>();
       for (const edge of connection?.edges ?? []) {
@@ -146,20 +234,56 @@ export class XledgerAdapter implements IntegrationAdapter {
     return out;
   }
 
+  /** Builds one item; throws a non-retryable `bad_request` (nothing sent) for an entry Xledger cannot take as is. */
   #toNode(entry: ExportEntry): GLImportItemInputNode {
     const node: GLImportItemInputNode = {
       extIdentifier: entry.id,
       postedDate: entry.entryDate,
       account: { code: entry.account },
-      amount: entry.amount,
       currency: { code: entry.currency },
       transactionSource: { code: this.#transactionSource },
+      trRegNumber: this.#registrationNumber(entry),
+      jobLevel: this.#jobLevel,
     };
+    if (this.#baseCurrency === undefined || entry.currency === this.#baseCurrency) {
+      node.amount = entry.amount;
+    } else if (this.#foreignCurrency === "invoice_amount") {
+      node.invoiceAmount = entry.amount;
+    } else {
+      // `amount` is the base-currency amount; sending a foreign amount there books it at the wrong value.
+      throw new IntegrationError(
+        "bad_request",
+        `xledger: entry ${entry.id} is in ${entry.currency}, not the base currency ${this.#baseCurrency}; set foreign_currency to "invoice_amount" to send it as invoiceAmount`,
+        { retryable: false, remoteCode: "FOREIGN_CURRENCY_REFUSED" },
+      );
+    }
     if (entry.description !== null) node.text = entry.description;
     return node;
   }
 
-  async #graphql(query: string, variables: Record<string, unknown>, ctx: AdapterContext) {
+  /**
+   * The voucher's registration number, the same for every line of the voucher: config `tr_reg_number` when
+   * set (one number for everything, as community importers send a batch number); else the voucher number
+   * itself when it is an Int ("20260131"); else a stable 31-bit FNV-1a hash of it, never 0 (voucher numbers
+   * are free text, e.g. "2026-000123" or an entry id; `trRegNumber` is a GraphQL Int).
+   */
+  #registrationNumber(entry: ExportEntry): number {
+    if (this.#trRegNumber !== undefined) return this.#trRegNumber;
+    const voucher = entry.voucherNumber;
+    if (/^\d{1,10}$/.test(voucher)) {
+      const n = Number(voucher);
+      if (n >= 1 && n <= MAX_INT) return n;
+    }
+    return voucherHash(voucher);
+  }
+
+  async #graphql(
+    query: string,
+    variables: Record<string, unknown>,
+    ctx: AdapterContext,
+    purpose: RequestPurpose,
+  ): Promise<Record<string, unknown>> {
+    ctx.onRequest?.(purpose);
     const response = await send(
       this.#endpoint,
       {
@@ -175,41 +299,57 @@ export class XledgerAdapter implements IntegrationAdapter {
       { signal: ctx.signal, timeoutMs: this.#timeoutMs, what: "xledger graphql" },
     );
     const status = response.status;
+    const body = lenientJson(response.text) as
+      | { data?: Record<string, unknown> | null; errors?: XledgerGraphQLError[] }
+      | undefined;
+    // The GraphQL body first, whatever the status: the official client reads `errors` without looking at the
+    // status (graphql-samples GraphQLClient.cs), so a throttle answered with 429 or 503 keeps its code and
+    // `extensions.resetAt`. Only an error the body cannot name defers to the status below.
+    const errors = body !== null && typeof body === "object" ? body.errors : undefined;
+    if (Array.isArray(errors) && errors.length > 0) {
+      const error = xledgerError(errors, status, this.#now());
+      if (error.code !== "bad_request" || status === 200 || status === 400) throw error;
+    }
+    const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"), this.#now());
+    const wait = retryAfterSeconds === undefined ? {} : { retryAfterSeconds };
     if (status === 401 || status === 403) {
       throw new IntegrationError("unauthorized", `xledger: HTTP ${status}`, { status });
     }
-    if (status === 429) {
-      const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"), this.#now());
-      throw new IntegrationError("rate_limited", "xledger: HTTP 429", {
-        status,
-        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-      });
-    }
+    if (status === 429) throw new IntegrationError("rate_limited", "xledger: HTTP 429", { status, ...wait });
     if (status === 408 || status === 504) {
       throw new IntegrationError("timeout", `xledger: HTTP ${status}`, { status });
     }
-    if (status >= 500) {
-      const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"), this.#now());
-      throw new IntegrationError("server_error", `xledger: HTTP ${status}`, {
+    if (status >= 500)
+      throw new IntegrationError("server_error", `xledger: HTTP ${status}`, { status, ...wait });
+    if (status !== 200) throw new IntegrationError("bad_request", `xledger: HTTP ${status}`, { status });
+    if (body === undefined && response.text !== "") {
+      throw new IntegrationError("server_error", "xledger: HTTP 200 with a body that is not JSON", {
         status,
-        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
       });
-    }
-    // Only a 200 is GraphQL; other statuses come from proxies/load balancers and may not be JSON at all.
-    if (status !== 200) {
-      const errors = (lenientJson(response.text) as { errors?: XledgerGraphQLError[] } | undefined)?.errors;
-      if (Array.isArray(errors) && errors.length > 0) throw xledgerError(errors, status, this.#now());
-      throw new IntegrationError("bad_request", `xledger: HTTP ${status}`, { status });
-    }
-    const body = parseJson(response, "xledger") as
-      | { data?: Record<string, unknown> | null; errors?: XledgerGraphQLError[] }
-      | undefined;
-    if (body !== undefined && Array.isArray(body.errors) && body.errors.length > 0) {
-      throw xledgerError(body.errors, status, this.#now());
     }
     if (body?.data === undefined || body.data === null) {
       throw new IntegrationError("server_error", "xledger: response has neither data nor errors", { status });
     }
     return body.data;
   }
+}
+
+/** FNV-1a over the UTF-16 code units, folded to 1 … 2^31 − 1. */
+function voucherHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return (h % MAX_INT) + 1;
+}
+
+function collect(node: ItemNode, wanted: ReadonlySet<string>, found: Map<string, string>): void {
+  const ref = node.extIdentifier;
+  // First match wins: if an item was somehow imported twice, one external id is enough proof.
+  if (ref !== null && wanted.has(ref) && !found.has(ref)) found.set(ref, String(node.dbId));
+}
+
+function entriesOf(found: ReadonlyMap<string, string>): ExportedEntry[] {
+  return [...found].map(([entryId, externalId]) => ({ entryId, externalId }));
 }

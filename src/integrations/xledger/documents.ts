@@ -17,7 +17,11 @@ export const ADD_GL_IMPORT_ITEMS = `mutation AddGLImportItems($inputs: [AddGLImp
   }
 }`;
 
-/** Relay-paginated lookup of already imported items by our references. */
+/**
+ * Fast path: Relay-paginated lookup of already imported items by our references. No public source shows an
+ * `extIdentifier_in` filter on `glImportItems` (the published ones are `dbId_in`, `modifiedAt_gte` and plain
+ * equality), so a refusal of it falls back to {@link GL_IMPORT_ITEMS_MODIFIED_SINCE} (see ./client.ts).
+ */
 export const GL_IMPORT_ITEMS_BY_EXT_IDENTIFIER = `query GLImportItemsByExtIdentifier($first: Int!, $after: String, $refs: [String!]!) {
   glImportItems(first: $first, after: $after, filter: { extIdentifier_in: $refs }) {
     edges { cursor node { dbId extIdentifier } }
@@ -25,14 +29,38 @@ export const GL_IMPORT_ITEMS_BY_EXT_IDENTIFIER = `query GLImportItemsByExtIdenti
   }
 }`;
 
-/** The `node` of one `AddGLImportItemsInput`, as the adapter fills it. */
+/**
+ * The look-up every server answers: items modified since a moment, paged with `first`/`after`, matched on
+ * `extIdentifier` by the caller. The filter and its `DateTimeString` type are the ones the official sample
+ * uses for incremental sync (xledger/graphql-samples `Webhooks-CSharp/GraphQL/Queries.cs`,
+ * `projects(first: 10000, after: $after, filter: { modifiedAt_gte: $since })`).
+ */
+export const GL_IMPORT_ITEMS_MODIFIED_SINCE = `query GLImportItemsModifiedSince($first: Int!, $after: String, $since: DateTimeString) {
+  glImportItems(first: $first, after: $after, filter: { modifiedAt_gte: $since }) {
+    edges { cursor node { dbId extIdentifier } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+/**
+ * The `node` of one `AddGLImportItemsInput`, as the adapter fills it. `trRegNumber` (Int) and `jobLevel`
+ * are sent because every public example sends them: the reference mutation in grasp-labs'
+ * ds-provider-xledger-py-lib notes (`trRegNumber`, `jobLevel:{dbSubId:1}`), omniboost/go-xledger
+ * `GLImportItemInput` (`TrRegNumber int`, `JobLevel{DBSubId}`), and community importers
+ * (`jobLevel: { dbId: … }`, `trRegNumber: <batch number>`).
+ */
 export interface GLImportItemInputNode {
   extIdentifier: string;
   postedDate: string;
   account: { code: string };
-  /** Xledger amounts are decimal strings (`"101.00"`), never floats. */
-  amount: string;
+  /** Amount in the company's base currency. Xledger amounts are decimal strings (`"101.00"`), never floats. */
+  amount?: string;
+  /** Amount in `currency` when that is not the base currency (go-xledger `InvoiceAmount`). */
+  invoiceAmount?: string;
   currency: { code: string };
   transactionSource: { code: string };
+  /** The voucher's registration number: lines of one voucher share it. */
+  trRegNumber: number;
+  jobLevel: { dbSubId: number } | { dbId: number };
   text?: string;
 }

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { SandboxTarget } from "./state.ts";
+import { GL_IMPORT_ITEM_FILTER_FIELDS } from "./xledger/schema.ts";
 
 const target = z.enum(["xledger", "dynamics"]);
 // Up to 10,000 requests and 10 minutes of latency: beyond that a test or demo is misconfigured.
@@ -36,6 +37,16 @@ const faultSchema = z
       kind: z.literal("credits"),
       /** When credits come back; sent as `extensions.resetAt`. Omit to send no hint. */
       reset_at: z.iso.datetime({ offset: true }).optional(),
+    }),
+    /**
+     * Xledger answers queries using this `glImportItems` filter field with a GraphQL validation error, as a
+     * server without the field would; `count` is the number of such queries refused (others pass untouched).
+     */
+    z.strictObject({
+      target: z.literal("xledger"),
+      count,
+      kind: z.literal("unsupported_filter"),
+      field: z.enum(GL_IMPORT_ITEM_FILTER_FIELDS),
     }),
   ])
   .refine(

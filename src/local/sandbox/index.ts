@@ -120,6 +120,17 @@ export function createSandboxApp(opts: Pick<SandboxOptions, "dynamics"> = {}): S
     requests.dynamics = 0;
   };
 
+  // A refused filter is a property of the fake server, not of the next request: it waits for the queries
+  // that use the field instead of sitting in the FIFO every request draws from.
+  const queueFault = (fault: Fault) => {
+    if (fault.kind === "unsupported_filter") xledger.refuseFilter(fault.field, fault.count);
+    else faults.push(fault);
+  };
+  const pending = () => {
+    const queued = faults.pending();
+    return { ...queued, xledger: queued.xledger + xledger.refusalsPending() };
+  };
+
   /** Runs a request to one fake API through the fault queue. */
   const serveTarget = async (
     target: SandboxTarget,
@@ -169,8 +180,8 @@ export function createSandboxApp(opts: Pick<SandboxOptions, "dynamics"> = {}): S
           },
         });
       }
-      faults.push(parsed.fault);
-      return json(200, { queued: parsed.fault, pending: faults.pending() });
+      queueFault(parsed.fault);
+      return json(200, { queued: parsed.fault, pending: pending() });
     }
     if (path.startsWith("/__sandbox/")) {
       return json(404, {
@@ -231,12 +242,12 @@ export function createSandboxApp(opts: Pick<SandboxOptions, "dynamics"> = {}): S
     counters: () => ({
       requests: { ...requests },
       tokensIssued: dynamics.tokens.issuedCount,
-      pendingFaults: faults.pending(),
+      pendingFaults: pending(),
     }),
     fault: (value: unknown) => {
       const parsed = parseFault(value);
       if (!parsed.ok) throw new Error(`invalid fault: ${parsed.problems.join("; ")}`);
-      faults.push(parsed.fault);
+      queueFault(parsed.fault);
     },
     revokeTokens: () => dynamics.tokens.revokeAll(),
     abort: () => closing.abort(),

@@ -98,7 +98,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       log,
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.worker ? { config: options.worker } : {}),
-      ping: (integration, signal) => pingIntegration(db, integration, signal),
+      ping: (integration, signal, onRequest) => pingIntegration(db, integration, signal, onRequest),
     });
     let origin = "";
     const staticDir = options.staticDir ?? join(repoRoot, "web", "dist");
@@ -133,7 +133,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       config: options.worker ?? {},
       log,
       ...(options.metrics ? { metrics: options.metrics } : {}),
-      health: { ping: (integration, signal) => pingIntegration(db, integration, signal) },
+      health: {
+        ping: (integration, signal, onRequest) => pingIntegration(db, integration, signal, onRequest),
+      },
     });
     await worker.start();
     closers.unshift(() => worker.stop(5));

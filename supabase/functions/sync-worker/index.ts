@@ -37,7 +37,7 @@ const handler = createWorkerHandler({
   db,
   secrets: [env("SYNC_WORKER_SECRET") ?? "", env("SUPABASE_SERVICE_ROLE_KEY") ?? ""],
   budget,
-  ping: (integration, signal) => pingIntegration(db, integration, signal),
+  ping: (integration, signal, onRequest) => pingIntegration(db, integration, signal, onRequest),
   log: createJsonLogger({ level: (env("LOG_LEVEL") as LogLevel | undefined) ?? "info" }),
 });
 

@@ -3,7 +3,7 @@
  * any, so a rejected `addGLImportItems` never leaves a partial import behind.
  */
 
-import { isCalendarDate } from "../dates.ts";
+import { isCalendarDate, isWallClockDateTime, xledgerWallClock } from "../dates.ts";
 import type { ReceivedCounter } from "../state.ts";
 import { xledgerGraphQLError } from "./errors.ts";
 import type { GLImportItem, GLImportItemStore } from "./store.ts";
@@ -26,6 +26,7 @@ interface NodeInput {
   currency?: ObjectRefInput | null;
   transactionSource?: ObjectRefInput | null;
   trRegNumber?: number | null;
+  jobLevel?: { dbSubId?: number | null; dbId?: number | null } | null;
   text?: string | null;
   yourReference?: string | null;
   invoiceNumber?: string | null;
@@ -58,10 +59,19 @@ export interface XledgerData {
  */
 export function xledgerRoot(data: XledgerData) {
   return {
-    glImportItems: (args: ConnectionArgs) => connection(select(data.store, args.filter ?? {}), args),
+    glImportItems: (args: ConnectionArgs) => {
+      const since = args.filter?.modifiedAt_gte;
+      if (since != null && !isWallClockDateTime(since)) {
+        throw xledgerGraphQLError(
+          "BAD_REQUEST.INVALID_VALUE",
+          `filter.modifiedAt_gte: expected a DateTimeString like "2026-01-31T13:00:00", got ${JSON.stringify(since)}`,
+        );
+      }
+      return connection(select(data.store, args.filter ?? {}), args);
+    },
     addGLImportItems: (args: { inputs: { clientId?: string | null; node: NodeInput }[] }) => {
       for (const [i, input] of args.inputs.entries()) validateNode(input.node, i);
-      const now = new Date().toISOString();
+      const now = xledgerWallClock();
       const stored = args.inputs.map(({ node }) => {
         const item = data.store.insert(toItem(node, now));
         if (item.extIdentifier !== null) data.received.add(item.extIdentifier);
@@ -125,6 +135,10 @@ function toItem(node: NodeInput, now: string): Omit<GLImportItem, "dbId"> {
     currency: ref(node.currency),
     transactionSource: ref(node.transactionSource),
     trRegNumber: node.trRegNumber ?? null,
+    jobLevel:
+      node.jobLevel == null
+        ? null
+        : { dbSubId: node.jobLevel.dbSubId ?? null, dbId: node.jobLevel.dbId ?? null },
     text: node.text ?? null,
     yourReference: node.yourReference ?? null,
     invoiceNumber: node.invoiceNumber ?? null,
@@ -142,6 +156,7 @@ function select(store: GLImportItemStore, filter: NonNullable<ConnectionArgs["fi
   let items: readonly GLImportItem[] = byRef ? store.byExtIdentifiers(refs) : store.all();
   const ids = filter.dbId_in ?? (filter.dbId != null ? [filter.dbId] : null);
   if (ids !== null) items = items.filter((i) => ids.includes(i.dbId));
+  // Both sides are Central European wall-clock `yyyy-MM-ddTHH:mm:ss`, so text order is time order.
   const since = filter.modifiedAt_gte;
   if (since != null) items = items.filter((i) => i.modifiedAt >= since);
   return [...items];

@@ -34,8 +34,15 @@ export const XLEDGER_SDL = /* GraphQL */ `
     dbId: Int
   }
 
+  "Job level by sub-id (go-xledger JobLevel{dbSubId}) or by the job's dbId (community importers)."
   input JobLevelInput {
     dbSubId: Int
+    dbId: Int
+  }
+
+  type JobLevel {
+    dbSubId: Int
+    dbId: Int
   }
 
   input AddGLImportItemsInput {
@@ -89,6 +96,7 @@ export const XLEDGER_SDL = /* GraphQL */ `
     currency: ObjectRef
     transactionSource: ObjectRef
     trRegNumber: Int
+    jobLevel: JobLevel
     text: String
     yourReference: String
     invoiceNumber: String
@@ -114,12 +122,30 @@ export const XLEDGER_SDL = /* GraphQL */ `
   }
 `;
 
+/** The filter fields of `glImportItems`; the `unsupported_filter` fault can take any of them away. */
+export const GL_IMPORT_ITEM_FILTER_FIELDS = [
+  "dbId",
+  "dbId_in",
+  "extIdentifier",
+  "extIdentifier_in",
+  "modifiedAt_gte",
+] as const;
+export type GLImportItemFilterField = (typeof GL_IMPORT_ITEM_FILTER_FIELDS)[number];
+
 /**
- * Builds the executable schema (resolvers come from the root value, see resolvers.ts).
+ * Builds the executable schema (resolvers come from the root value, see resolvers.ts). `without` drops one
+ * filter field, which is exactly what a server lacking it looks like: graphql-js then refuses a query using
+ * it during validation, before any resolver runs.
  *
  * @example
  * const schema = buildXledgerSchema();
+ * const older = buildXledgerSchema({ without: "extIdentifier_in" });
  */
-export function buildXledgerSchema(): GraphQLSchema {
-  return buildSchema(XLEDGER_SDL);
+export function buildXledgerSchema(options: { without?: GLImportItemFilterField } = {}): GraphQLSchema {
+  const field = options.without;
+  if (field === undefined) return buildSchema(XLEDGER_SDL);
+  const sdl = XLEDGER_SDL.replace(/input GLImportItemFilter \{[^}]*\}/, (block) =>
+    block.replace(new RegExp(`\\n\\s*${field}:[^\\n]*`), ""),
+  );
+  return buildSchema(sdl);
 }

@@ -2,7 +2,7 @@
  * Fake Xledger: `POST /xledger/graphql` with `Authorization: token <token>`, executed by graphql-js
  * against ./schema.ts. Every answer — errors included — is HTTP 200, as with the real API.
  */
-import { graphql } from "graphql";
+import { type GraphQLSchema, graphql, parse, validate } from "graphql";
 import type { Fault } from "../faults.ts";
 import { type Reply, type SandboxRequest, tryParseJson } from "../http.ts";
 import { ReceivedCounter } from "../state.ts";
@@ -14,7 +14,7 @@ import {
   toXledgerError,
 } from "./errors.ts";
 import { xledgerRoot } from "./resolvers.ts";
-import { buildXledgerSchema } from "./schema.ts";
+import { buildXledgerSchema, type GLImportItemFilterField } from "./schema.ts";
 import { GLImportItemStore } from "./store.ts";
 
 /** The one API token the sandbox accepts (docs/architecture.md §9). */
@@ -35,6 +35,26 @@ export class XledgerSandbox {
   readonly store = new GLImportItemStore();
   readonly #schema = buildXledgerSchema();
   readonly #root = xledgerRoot({ store: this.store, received: this.received });
+  /** Filter fields the next N queries using them are refused for (the `unsupported_filter` fault). */
+  readonly #refusals = new Map<GLImportItemFilterField, { schema: GraphQLSchema; left: number }>();
+
+  /**
+   * Answers the next `count` queries that use `field` in a `glImportItems` filter as a server without that
+   * field would: a GraphQL validation error, nothing executed. Queries not using it are not affected and do
+   * not use up the count.
+   */
+  refuseFilter(field: GLImportItemFilterField, count: number): void {
+    const current = this.#refusals.get(field);
+    if (current !== undefined) current.left += count;
+    else this.#refusals.set(field, { schema: buildXledgerSchema({ without: field }), left: count });
+  }
+
+  /** Queries still to be refused, summed over fields. */
+  refusalsPending(): number {
+    let n = 0;
+    for (const r of this.#refusals.values()) n += r.left;
+    return n;
+  }
 
   /** Answers one request to `/xledger/graphql`. */
   async handle(request: SandboxRequest): Promise<Reply> {
@@ -64,6 +84,8 @@ export class XledgerSandbox {
       body.variables !== null && typeof body.variables === "object"
         ? (body.variables as Record<string, unknown>)
         : undefined;
+    const refused = this.#refusal(body.query);
+    if (refused !== undefined) return refused;
     const result = await graphql({
       schema: this.#schema,
       source: body.query,
@@ -74,6 +96,32 @@ export class XledgerSandbox {
     const out: Record<string, unknown> = { data: result.data ?? null };
     if (result.errors !== undefined) out.errors = result.errors.map(toXledgerError);
     return { status: 200, body: out };
+  }
+
+  /**
+   * The validation answer of a server lacking a refused filter field, if `source` uses one. graphql-js writes
+   * the message (`Field "extIdentifier_in" is not defined by type "GLImportItemFilter".`), the wording every
+   * spec-following server uses; HTTP 200 with `errors` and a top-level `code` as Xledger answers errors
+   * (official sample GraphQLClient.cs reads `err["code"]`). No public source shows the code Xledger gives a
+   * validation error; the adapter does not depend on it (any non-retryable refusal makes it fall back).
+   */
+  #refusal(source: string): Reply | undefined {
+    if (this.#refusals.size === 0) return undefined;
+    let document: ReturnType<typeof parse>;
+    try {
+      document = parse(source);
+    } catch {
+      return undefined;
+    }
+    for (const [field, refusal] of this.#refusals) {
+      if (refusal.left <= 0) continue;
+      const errors = validate(refusal.schema, document).filter((e) => e.message.includes(`"${field}"`));
+      if (errors.length === 0) continue;
+      refusal.left -= 1;
+      if (refusal.left <= 0) this.#refusals.delete(field);
+      return { status: 200, body: { errors: errors.map(toXledgerError) } };
+    }
+    return undefined;
   }
 
   /** The answer for an answering fault (`status`, `rate_limit`, `burst_limit`, `concurrency_limit`, `credits`). */
@@ -101,5 +149,6 @@ export class XledgerSandbox {
   reset(): void {
     this.received.clear();
     this.store.clear();
+    this.#refusals.clear();
   }
 }

@@ -12,6 +12,7 @@ export interface GLImportItem {
   currency: { dbId: number | null; code: string | null } | null;
   transactionSource: { dbId: number | null; code: string | null } | null;
   trRegNumber: number | null;
+  jobLevel: { dbSubId: number | null; dbId: number | null } | null;
   text: string | null;
   yourReference: string | null;
   invoiceNumber: string | null;

@@ -60,3 +60,15 @@ export function pgError(error: unknown): PgErrorFields | null {
     hint: typeof e.hint === "string" ? e.hint : undefined,
   };
 }
+
+/**
+ * True for a database error caused by the statement's data or a rule it broke (SQLSTATE classes
+ * 09, 21, 22, 23, 27, 2F, 39, P0): retrying the same row fails the same way, so the engine parks
+ * the row. Deadlocks, serialization failures, timeouts and lost connections are transient: false.
+ * The same list as `sync_engine.is_row_error`.
+ * @example if (isRowError(error)) await parkIntegration(db, id, error);
+ */
+export function isRowError(error: unknown): boolean {
+  const code = pgError(error)?.code;
+  return code !== undefined && ["09", "21", "22", "23", "27", "2F", "39", "P0"].includes(code.slice(0, 2));
+}

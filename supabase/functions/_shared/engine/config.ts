@@ -25,19 +25,40 @@ export const workerConfigSchema = z
     /** Integrations planned per scheduler transaction. */
     schedulerBatch: z.coerce.number().int().min(1).max(10_000).default(500),
     /** After downtime, the latest missed period still runs if it is at most this old; else it is skipped too. */
-    catchUpWindowSeconds: z.coerce.number().int().min(0).default(86_400),
-    /** Drift (start − scheduled time) above this raises an alert. */
-    driftAlertSeconds: z.coerce.number().min(0).default(300),
+    catchUpWindowSeconds: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(31 * 86_400)
+      .default(86_400),
+    /** Drift (start − scheduled time) above this raises an alert. At most 24 days: the SQL takes the threshold in ms as an integer. */
+    driftAlertSeconds: z.coerce.number().min(0).max(2_000_000).default(300),
     /** Health pings: never more often than every 15 minutes per integration (enforced minimum). */
-    healthIntervalSeconds: z.coerce.number().min(900).default(900),
+    healthIntervalSeconds: z.coerce
+      .number()
+      .min(900)
+      .max(31 * 86_400)
+      .default(900),
     /** Cap for the exponential backoff after consecutive failed pings. */
     healthBackoffCapSeconds: z.coerce
       .number()
       .min(900)
+      .max(31 * 86_400)
       .default(6 * 3600),
-    healthCheckSeconds: z.coerce.number().min(0.05).default(60),
+    healthCheckSeconds: z.coerce.number().min(0.05).max(86_400).default(60),
+    /**
+     * Share of an integration's monthly API allowance health pings may spend: 5 % of Xledger's 5,000
+     * included requests is 250 pings a month, one every ≈ 3 h when nothing else proves health.
+     */
+    healthPingShare: z.coerce.number().gt(0).max(1).default(0.05),
+    /** A monitor that went passive because pings were rationed returns to active after this long quiet. */
+    healthQuietSeconds: z.coerce.number().min(900).default(3600),
     /** Finished runs older than this are pruned from sync_run_log (the trigger audit is never pruned by it). */
-    retentionDays: z.coerce.number().min(1).default(90),
+    retentionDays: z.coerce.number().min(1).max(36_500).default(90),
+    /** Alerts older than this are pruned, except unresolved health and parked alerts. */
+    alertRetentionDays: z.coerce.number().int().min(1).max(36_500).default(90),
+    /** Health-check history older than this is pruned (at most 100 checks per integration are kept anyway). */
+    healthRetentionDays: z.coerce.number().int().min(1).max(36_500).default(30),
     /**
      * Deadline for one export call (lookups + send). While a batch is in flight the run's lease is
      * stretched to this + 15 s, so no other worker can look the batch up while the send may still be
@@ -74,7 +95,11 @@ export const workerEnv: Record<keyof WorkerConfig, string> = {
   healthIntervalSeconds: "SYNC_HEALTH_INTERVAL_SECONDS",
   healthBackoffCapSeconds: "SYNC_HEALTH_BACKOFF_CAP_SECONDS",
   healthCheckSeconds: "SYNC_HEALTH_CHECK_SECONDS",
+  healthPingShare: "SYNC_HEALTH_PING_SHARE",
+  healthQuietSeconds: "SYNC_HEALTH_QUIET_SECONDS",
   retentionDays: "SYNC_RETENTION_DAYS",
+  alertRetentionDays: "SYNC_ALERT_RETENTION_DAYS",
+  healthRetentionDays: "SYNC_HEALTH_RETENTION_DAYS",
   sendDeadlineSeconds: "SYNC_SEND_DEADLINE_SECONDS",
   notifySeconds: "SYNC_NOTIFY_SECONDS",
   notifyBackoffBaseSeconds: "SYNC_NOTIFY_BACKOFF_BASE_SECONDS",

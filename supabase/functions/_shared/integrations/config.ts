@@ -60,15 +60,37 @@ function withCrossFieldRules<T extends z.ZodObject>(schema: T, rules: readonly C
 const BC_ONLINE_BASE_URL =
   /^https:\/\/[Aa][Pp][Ii]\.[Bb][Uu][Ss][Ii][Nn][Ee][Ss][Ss][Cc][Ee][Nn][Tt][Rr][Aa][Ll]\.[Dd][Yy][Nn][Aa][Mm][Ii][Cc][Ss]\.[Cc][Oo][Mm](?:[/:?#]|$)/;
 
+const currencyCode = z.string().regex(/^[A-Z]{3}$/, { error: "must be an ISO 4217 code like NOK" });
+// Xledger's trRegNumber and dbIds are GraphQL Int: 32-bit signed.
+const graphqlInt = z.int().min(0).max(2_147_483_647);
+
 /**
  * Xledger `config`:
  * - `base_url` (required): the Xledger host, e.g. `https://www.xledger.net` (live) or
  *   `https://demo.xledger.net`; `/graphql` is appended unless already present. Sandbox: `http://<host>:<port>/xledger`.
  * - `transaction_source` (default `"GL"`): transaction source code for imported GL items.
+ * - `job_level` (default `{"db_sub_id": 1}`, as the public examples send `jobLevel:{dbSubId:1}`): the GL import
+ *   job level, by `db_sub_id` or by `db_id` (the job's own dbId, `jobLevel:{dbId:…}`).
+ * - `tr_reg_number` (optional Int): one registration number for every item (a batch number, as community
+ *   importers send, e.g. `20250201`); default: each voucher's own — its number when that is an Int, else a
+ *   stable 31-bit hash of it (docs/export-pipeline.md "Xledger items").
+ * - `base_currency` (optional, ISO 4217): the company's base currency. When set, an entry in another currency
+ *   is refused before anything is sent unless `foreign_currency` is `"invoice_amount"` (docs/export-pipeline.md).
+ * - `foreign_currency` (default `"refuse"`): `"invoice_amount"` sends a foreign amount as `invoiceAmount` with
+ *   its `currency` and no base `amount`, leaving the conversion to Xledger.
+ * - `monthly_request_allowance` (default 5,000, Xledger's included GraphQL requests a month): what the health
+ *   monitor's ping budget is a share of.
  */
 export const xledgerConfigSchema = z.object({
   base_url: httpUrl,
   transaction_source: z.string().min(1).default("GL"),
+  job_level: z
+    .union([z.strictObject({ db_sub_id: graphqlInt }), z.strictObject({ db_id: graphqlInt })])
+    .default({ db_sub_id: 1 }),
+  tr_reg_number: graphqlInt.optional(),
+  base_currency: currencyCode.optional(),
+  foreign_currency: z.enum(["refuse", "invoice_amount"]).default("refuse"),
+  monthly_request_allowance: z.int().min(1).default(5_000),
 });
 
 /** Xledger credentials: `{"token":"…"}`. */
@@ -172,4 +194,20 @@ export function dynamicsApiRoot(config: DynamicsConfig): string {
 export function dynamicsTokenUrl(config: DynamicsConfig): string {
   if (config.token_url !== undefined) return config.token_url;
   return `https://login.microsoftonline.com/${encodeURIComponent(config.tenant_id ?? "")}/oauth2/v2.0/token`;
+}
+
+/**
+ * The monthly request allowance health pings take their share of: Xledger's `monthly_request_allowance`
+ * (default 5,000), `null` for Business Central (a rate limit, not a monthly allowance). A config that does
+ * not validate gets the default: it cannot export either, and its pings must still stay within budget.
+ *
+ * @example
+ * monthlyRequestAllowance("xledger", { base_url: "https://demo.xledger.net" }); // 5000
+ */
+export function monthlyRequestAllowance(type: string, config: unknown): number | null {
+  if (type !== "xledger") return null;
+  const parsed = xledgerConfigSchema.safeParse(config);
+  return parsed.success
+    ? parsed.data.monthly_request_allowance
+    : xledgerConfigSchema.shape.monthly_request_allowance.parse(undefined);
 }

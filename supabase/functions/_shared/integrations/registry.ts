@@ -33,6 +33,8 @@ export interface AdapterOptions {
   budget?: RequestBudgetOptions;
   /** Clock; default `Date.now`. */
   now?: () => number;
+  /** Xledger: try the `extIdentifier_in` look-up first; default true (a refusal falls back by itself). */
+  lookupFastPath?: boolean;
 }
 
 /**
@@ -64,6 +66,12 @@ export function createAdapter(
         endpoint: xledgerEndpoint(cfg),
         token: secret.token,
         transactionSource: cfg.transaction_source,
+        jobLevel:
+          "db_id" in cfg.job_level ? { dbId: cfg.job_level.db_id } : { dbSubId: cfg.job_level.db_sub_id },
+        ...(cfg.tr_reg_number === undefined ? {} : { trRegNumber: cfg.tr_reg_number }),
+        ...(cfg.base_currency === undefined ? {} : { baseCurrency: cfg.base_currency }),
+        foreignCurrency: cfg.foreign_currency,
+        ...(opts.lookupFastPath === undefined ? {} : { lookupFastPath: opts.lookupFastPath }),
         ...common,
       });
     }

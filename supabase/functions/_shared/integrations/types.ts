@@ -38,10 +38,30 @@ export interface ExportedEntry {
   externalId: string;
 }
 
+/**
+ * Why a request to an accounting API was made. Xledger bills every GraphQL request against a monthly
+ * allowance, so each one is counted under one of these (docs/engine.md "API request tally").
+ */
+export type RequestPurpose = "export" | "lookup" | "ping" | "token";
+
 /** Per-call context. */
 export interface AdapterContext {
   /** Cancels the call (worker shutdown, run cancelled, lease lost). Adapters add their own timeout to it. */
   signal: AbortSignal;
+  /**
+   * Called once for every HTTP request the call makes, just before it leaves (a request whose answer is lost
+   * still counted against the allowance), with the purpose it serves.
+   */
+  onRequest?: ((purpose: RequestPurpose) => void) | undefined;
+}
+
+/** Context of a look-up. */
+export interface LookupContext extends AdapterContext {
+  /**
+   * The earliest moment any of the looked-up entries may have been sent (when its batch was first marked in
+   * flight). Adapters whose look-up scans by modification time start there; `undefined` means "any time".
+   */
+  since?: Date | undefined;
 }
 
 /**
@@ -65,7 +85,7 @@ export interface IntegrationAdapter {
    * significant, entries not found are omitted. Entries, not bare ids, because Business Central finds
    * posted lines by their voucher's `documentNumber`.
    */
-  findExported(entries: readonly ExportEntry[], ctx: AdapterContext): Promise<ExportedEntry[]>;
+  findExported(entries: readonly ExportEntry[], ctx: LookupContext): Promise<ExportedEntry[]>;
   /**
    * Sends whole vouchers and returns one {@link ExportedEntry} per entry, in batch order. A voucher the
    * system refuses for its content throws `IntegrationError("bad_request")` with `voucher` set when the

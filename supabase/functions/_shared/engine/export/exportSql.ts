@@ -238,3 +238,24 @@ export async function recordSnooze(db: Queryable, fence: RunFence, code: string)
   ]);
   return rows[0]?.n ?? 0;
 }
+
+/**
+ * The earliest moment any of these entries may have been sent: their first in-flight mark, or the run's
+ * first start for entries doubted without one. Xledger's look-up scans from there.
+ *
+ * @example
+ * const since = await inFlightSince(db, fence, doubtful);
+ */
+export async function inFlightSince(
+  db: Queryable,
+  fence: RunFence,
+  entryIds: readonly string[],
+): Promise<Date> {
+  const { rows } = await db.query<{ since: Date | string | null }>(
+    "select sync_engine.in_flight_since($1, $2, $3, $4) as since",
+    [fence.runId, fence.workerId, fence.attempt, entryIds],
+  );
+  const since = rows[0]?.since;
+  // started_at is set by the claim, so null cannot happen for a held run; "now" would be the unsafe answer.
+  return since === null || since === undefined ? new Date(0) : new Date(since);
+}

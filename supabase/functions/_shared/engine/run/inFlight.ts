@@ -8,6 +8,7 @@ import type { ClaimedRun, RunExecutor } from "../types.ts";
 import { Completer } from "./completer.ts";
 import { type AbortReason, type AttemptResult, executeRun } from "./executeRun.ts";
 import { claimRuns, heartbeatRuns, releaseRuns } from "./runStore.ts";
+import { startEach } from "./startEach.ts";
 
 export interface InFlightDeps {
   db: Db;
@@ -77,7 +78,8 @@ export class InFlightRunner {
       const capacity = limit - this.#runs.size;
       if (capacity <= 0 || !canClaim()) return;
       const runs = await claimRuns(this.#deps.db, this.#deps.workerId, capacity, this.#deps.leaseSeconds);
-      for (const run of runs) this.#start(run);
+      // A run whose start throws is parked; the rest of the batch still starts.
+      await startEach(this.#deps.db, runs, (run) => this.#start(run), this.#deps.log);
       if (runs.length < capacity) return;
     }
   }

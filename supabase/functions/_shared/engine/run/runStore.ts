@@ -7,21 +7,50 @@ import type { ClaimedRun } from "../types.ts";
  * rules (fencing, transitions, backoff) live there; this file only names the calls.
  */
 
-/** Claims up to `limit` due runs for `workerId`, with a lease. */
-export async function claimRuns(db: Queryable, workerId: string, limit: number, leaseSeconds: number) {
+// The largest value a PostgreSQL integer parameter takes; a larger count would fail the whole
+// statement (22003), so counts are saturated here, as the SQL saturates its own counters.
+const INT_MAX = 2_147_483_647;
+
+/** A count for an `integer` parameter: NaN and negatives 0, at most 2^31 − 1. */
+export function toIntCount(n: number): number {
+  return Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), 0), INT_MAX) : n > 0 ? INT_MAX : 0;
+}
+
+/**
+ * Claims up to `limit` due runs for `workerId`, with a lease. A row the claim cannot process is
+ * parked by the SQL (failed, `run_unprocessable`, a `parked` alert) and the others are claimed.
+ */
+export async function claimRuns(
+  db: Queryable,
+  workerId: string,
+  limit: number,
+  leaseSeconds: number,
+): Promise<ClaimedRun[]> {
   const { rows } = await db.query<ClaimedRun>("select * from sync_engine.claim_runs($1, $2, $3)", [
     workerId,
-    limit,
-    leaseSeconds,
+    toIntCount(limit),
+    toIntCount(leaseSeconds),
   ]);
-  return rows;
+  // drift_ms is bigint (saturated at ±(2^53 − 1) by the SQL, so a Number is exact): node-postgres
+  // returns int8 as a string, PGlite as a number.
+  return rows.map((r) => ({ ...r, drift_ms: r.drift_ms === null ? null : Number(r.drift_ms) }));
+}
+
+/** Parks a run this worker cannot process: failed with `code`, a critical `parked` alert. */
+export async function parkRun(db: Queryable, runId: string, code: string, message: string) {
+  const { rows } = await db.query<{ parked: boolean }>("select sync_engine.park_run($1, $2, $3) as parked", [
+    runId,
+    code,
+    message,
+  ]);
+  return rows[0]?.parked === true;
 }
 
 /** Extends the leases of every run `workerId` holds; returns those still held and whether cancel was asked. */
 export async function heartbeatRuns(db: Queryable, workerId: string, runIds: string[], leaseSeconds: number) {
   const { rows } = await db.query<{ run_id: string; cancel_requested: boolean }>(
     "select * from sync_engine.heartbeat_runs($1, $2::uuid[], $3)",
-    [workerId, runIds, leaseSeconds],
+    [workerId, runIds, toIntCount(leaseSeconds)],
   );
   return rows;
 }
@@ -34,7 +63,12 @@ export async function completeRuns(
 ): Promise<Set<string>> {
   const { rows } = await db.query<{ id: string }>(
     "select sync_engine.complete_runs($1, $2::uuid[], $3::int[], $4::int[]) as id",
-    [workerId, runs.map((r) => r.id), runs.map((r) => r.attempt), runs.map((r) => r.recordsExported)],
+    [
+      workerId,
+      runs.map((r) => r.id),
+      runs.map((r) => r.attempt),
+      runs.map((r) => toIntCount(r.recordsExported)),
+    ],
   );
   return new Set(rows.map((r) => r.id));
 }

@@ -7,7 +7,13 @@
  */
 import { IntegrationError } from "../errors.ts";
 import { chunk, lenientJson, parseJson, type ReadResponse, send } from "../http.ts";
-import type { AdapterContext, ExportEntry, ExportedEntry, IntegrationAdapter } from "../types.ts";
+import type {
+  AdapterContext,
+  ExportEntry,
+  ExportedEntry,
+  IntegrationAdapter,
+  RequestPurpose,
+} from "../types.ts";
 import { DEFAULT_BUDGET, RequestBudget, type RequestBudgetOptions } from "./budget.ts";
 import { dynamicsError } from "./errors.ts";
 import { documentNumberFor, REFERENCE_FIELD, toExternalReference, toJournalLine } from "./journalLine.ts";
@@ -118,7 +124,14 @@ export class DynamicsAdapter implements IntegrationAdapter {
 
   /** `GET companies?$top=1`: one cheap request proving token, permissions and environment. */
   async ping(ctx: AdapterContext): Promise<void> {
-    await this.#call("GET", `${this.#options.apiRoot}/companies${query({ $top: "1" })}`, undefined, ctx);
+    await this.#call(
+      "GET",
+      `${this.#options.apiRoot}/companies${query({ $top: "1" })}`,
+      undefined,
+      ctx,
+      {},
+      "ping",
+    );
   }
 
   /**
@@ -251,6 +264,7 @@ export class DynamicsAdapter implements IntegrationAdapter {
           // never leaves an unknown subset behind (use-odata-batch.md).
           Isolation: "snapshot",
         },
+        "export",
       );
       const results = parseJson(response, "business central $batch") as BatchResponse | undefined;
       const subs = matchResponses(results?.responses, part.length);
@@ -327,10 +341,12 @@ export class DynamicsAdapter implements IntegrationAdapter {
     body: string | undefined,
     ctx: AdapterContext,
     headers: Record<string, string> = {},
+    purpose: RequestPurpose = "lookup",
   ): Promise<ReadResponse> {
     for (let attempt = 1; ; attempt++) {
       this.#budget.take();
-      const token = await this.#tokens.get(ctx.signal);
+      const token = await this.#tokens.get(ctx.signal, () => ctx.onRequest?.("token"));
+      ctx.onRequest?.(purpose);
       const response = await send(
         url,
         {
