@@ -1,62 +1,13 @@
+import {
+  ADMIN_ERROR_CODES,
+  RUN_ERROR_CODES,
+  type SyncErrorCode,
+  type SyncErrorDetails,
+  type SyncTriggerErrorCode,
+  TRIGGER_ERROR_CODES,
+} from "./errorCodes.ts";
 import { syncErrorMessage } from "./messages.ts";
 import type { Locale, RunStatus } from "./types.ts";
-
-/** The codes `trigger_integration_sync` raises (docs/architecture.md §4), plus the two the client adds. */
-export const TRIGGER_ERROR_CODES = [
-  "permission_denied",
-  "org_scope_violation",
-  "unknown_integration_type",
-  "integration_not_configured",
-  "integration_disabled",
-  "sync_already_in_progress",
-  "rate_limited",
-  "network_error",
-  "unknown",
-] as const;
-
-/** Why a manual trigger was refused. `network_error`: no answer; `unknown`: an answer with no known code. */
-export type SyncTriggerErrorCode = (typeof TRIGGER_ERROR_CODES)[number];
-
-/** The codes `cancel_integration_sync` raises beyond the trigger's. */
-export const RUN_ERROR_CODES = ["run_not_found", "run_not_active"] as const;
-
-/** The codes the admin RPCs (configure, credentials, health, notification targets) raise beyond the trigger's. */
-export const ADMIN_ERROR_CODES = [
-  "invalid_settings",
-  "invalid_schedule",
-  "invalid_timezone",
-  "invalid_config",
-  "invalid_credentials",
-  "health_passive",
-  "invalid_notification_target",
-  "notification_target_not_found",
-] as const;
-
-/** Every code an SDK call can reject with. */
-export type SyncErrorCode =
-  | SyncTriggerErrorCode
-  | (typeof RUN_ERROR_CODES)[number]
-  | (typeof ADMIN_ERROR_CODES)[number];
-
-/** The structured part of an error, parsed from PostgREST's `details` (JSON text). */
-export interface SyncErrorDetails {
-  /** `sync_already_in_progress`: the run that is pending or running. */
-  activeRunId?: string;
-  /** `rate_limited`: seconds until a manual trigger is accepted again. */
-  retryAfterSeconds?: number;
-  /** `rate_limited`: when a manual trigger is accepted again (client clock + retryAfterSeconds). */
-  retryAt?: Date;
-  /** `unknown_integration_type`: the accepted types. */
-  allowedTypes?: string[];
-  /** `run_not_active`: the status the run already has. */
-  runStatus?: RunStatus;
-  /** `invalid_schedule`: why the cron expression was refused. */
-  reason?: string;
-  /** `invalid_config`: each failed field (`path`, dotted) and why. */
-  issues?: Array<{ path: string; message: string }>;
-  /** `invalid_settings`, `invalid_credentials`, `invalid_notification_target`: what is wrong, by key. */
-  problems?: Array<{ key: string; problem: string } | string>;
-}
 
 /** The error body supabase-js hands back (`{ error }`): PostgREST's `{code,message,details,hint}`. */
 export interface PostgrestErrorLike {
@@ -66,6 +17,17 @@ export interface PostgrestErrorLike {
   hint?: string | null;
 }
 
+/** What a {@link SyncError} carries besides its code. */
+export interface SyncErrorInit {
+  /** HTTP status; 0 (the default) when the request got no answer. */
+  status?: number;
+  /** The server's message (English, for logs); defaults to the code. */
+  message?: string;
+  details?: SyncErrorDetails;
+  hint?: string | null;
+  cause?: unknown;
+}
+
 /**
  * Any refused or failed SDK call: a `code` to branch on, the HTTP `status` (0 when the request got
  * no answer), parsed `details`, and {@link SyncError.userMessage} for people. `message` is the
@@ -73,21 +35,18 @@ export interface PostgrestErrorLike {
  */
 export class SyncError extends Error {
   override readonly name: string = "SyncError";
+  /**
+   * Marks every SyncError, so {@link isSyncError} recognises one made by another copy of this
+   * package (an app bundling two versions), where `instanceof` would say no — as auth-js does
+   * with `__isAuthError`.
+   */
+  readonly __isSyncError = true;
   readonly code: SyncErrorCode;
   readonly status: number;
   readonly details: SyncErrorDetails;
   readonly hint: string | null;
 
-  constructor(
-    code: SyncErrorCode,
-    init: {
-      status?: number;
-      message?: string;
-      details?: SyncErrorDetails;
-      hint?: string | null;
-      cause?: unknown;
-    } = {},
-  ) {
+  constructor(code: SyncErrorCode, init: SyncErrorInit = {}) {
     super(init.message || code, init.cause === undefined ? undefined : { cause: init.cause });
     this.code = code;
     this.status = init.status ?? 0;
@@ -107,28 +66,30 @@ export class SyncError extends Error {
 /** A refused `triggerManualSync`; `code` is one of docs/architecture.md §4's or `network_error` / `unknown`. */
 export class SyncTriggerError extends SyncError {
   override readonly name = "SyncTriggerError";
+  /** See {@link SyncError.__isSyncError}: recognised by {@link isSyncTriggerError} across copies. */
+  readonly __isSyncTriggerError = true;
   declare readonly code: SyncTriggerErrorCode;
 
-  constructor(
-    code: SyncTriggerErrorCode,
-    init: {
-      status?: number;
-      message?: string;
-      details?: SyncErrorDetails;
-      hint?: string | null;
-      cause?: unknown;
-    } = {},
-  ) {
+  constructor(code: SyncTriggerErrorCode, init: SyncErrorInit = {}) {
     super(code, init);
   }
 }
 
 /**
- * Narrows an unknown rejection to a {@link SyncTriggerError}.
+ * Narrows an unknown rejection to a {@link SyncError}, by its marker property rather than
+ * `instanceof`, so an error from another copy of this package counts too.
+ * @example catch (e) { if (isSyncError(e)) toast(e.userMessage()); }
+ */
+export function isSyncError(value: unknown): value is SyncError {
+  return typeof value === "object" && value !== null && "__isSyncError" in value;
+}
+
+/**
+ * Narrows an unknown rejection to a {@link SyncTriggerError} (marker property, see {@link isSyncError}).
  * @example catch (e) { if (isSyncTriggerError(e) && e.code === "rate_limited") … }
  */
 export function isSyncTriggerError(value: unknown): value is SyncTriggerError {
-  return value instanceof SyncTriggerError;
+  return typeof value === "object" && value !== null && "__isSyncTriggerError" in value;
 }
 
 /**

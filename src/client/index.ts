@@ -2,7 +2,7 @@
  * Sync Scheduler client SDK over supabase-js (docs/architecture.md §7): the manual trigger with typed errors,
  * run reads, cancel, and live run status. See docs/client.md.
  * @example
- * import { SyncSchedulerRepository, SyncTriggerError } from "sync-scheduler/client";
+ * import { isSyncTriggerError, SyncSchedulerRepository } from "sync-scheduler/client";
  * const repo = new SyncSchedulerRepository(supabase);
  * const runId = await repo.triggerManualSync(orgId, "xledger");
  */
@@ -17,17 +17,21 @@ export {
 } from "./adminRepository.ts";
 export {
   ADMIN_ERROR_CODES,
+  RUN_ERROR_CODES,
+  type SyncErrorCode,
+  type SyncErrorDetails,
+  type SyncTriggerErrorCode,
+  TRIGGER_ERROR_CODES,
+} from "./errorCodes.ts";
+export {
   codeFor,
+  isSyncError,
   isSyncTriggerError,
   type PostgrestErrorLike,
   parseDetails,
-  RUN_ERROR_CODES,
   SyncError,
-  type SyncErrorCode,
-  type SyncErrorDetails,
+  type SyncErrorInit,
   SyncTriggerError,
-  type SyncTriggerErrorCode,
-  TRIGGER_ERROR_CODES,
   toSyncError,
   toSyncTriggerError,
 } from "./errors.ts";

@@ -1,4 +1,4 @@
-import type { SyncErrorCode, SyncErrorDetails } from "./errors.ts";
+import type { SyncErrorCode, SyncErrorDetails } from "./errorCodes.ts";
 import type { Locale } from "./types.ts";
 
 type Texts = Record<SyncErrorCode, (d: SyncErrorDetails, locale: Locale) => string>;

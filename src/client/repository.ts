@@ -68,7 +68,7 @@ export class SyncSchedulerRepository implements SyncRunSource {
    * try {
    *   const runId = await repo.triggerManualSync(orgId, "xledger");
    * } catch (e) {
-   *   if (e instanceof SyncTriggerError && e.code === "sync_already_in_progress") watch(e.details.activeRunId);
+   *   if (isSyncTriggerError(e) && e.code === "sync_already_in_progress") watch(e.details.activeRunId);
    *   else showError((e as SyncTriggerError).userMessage("nb"));
    * }
    */

@@ -1,5 +1,7 @@
-/** The accounting systems the trigger RPC accepts (its hard-coded allowlist, docs/architecture.md §4). */
-export type IntegrationType = "xledger" | "dynamics";
+// One declaration for server and SDK; type-only, from a file with no imports (nothing reaches the bundle).
+import type { IntegrationType } from "../integrations/integrationType.ts";
+
+export type { IntegrationType };
 
 /** The run state machine (docs/architecture.md §5, docs/state-machine.md). */
 export type RunStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";

@@ -1,5 +1,5 @@
 import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
-import { SyncError } from "./errors.ts";
+import { isSyncError, SyncError } from "./errors.ts";
 import { isTerminal, runFromRow, type SyncRun } from "./types.ts";
 
 /** How a watch currently learns about changes. */
@@ -97,7 +97,7 @@ export function watchRun(
       if (!stopped) options.onError?.(new SyncError("run_not_found", { status: 404 }));
     } catch (error) {
       if (!stopped)
-        options.onError?.(error instanceof SyncError ? error : new SyncError("unknown", { cause: error }));
+        options.onError?.(isSyncError(error) ? error : new SyncError("unknown", { cause: error }));
     }
     return false;
   };

@@ -66,6 +66,29 @@ const RETRYABLE_CODES: ReadonlySet<IntegrationErrorCode> = new Set<IntegrationEr
 ]);
 
 /**
+ * The codes that mean "the remote system is rationing us — slow down", not "something is broken":
+ * the export snoozes on them without charging an attempt, the health monitor stops pinging (a ping
+ * would burn the quota the syncs need).
+ */
+const RATE_LIMIT_CODES: ReadonlySet<string> = new Set<IntegrationErrorCode>([
+  "rate_limited",
+  "burst_limit",
+  "concurrency_limit",
+  "insufficient_credits",
+]);
+
+/**
+ * Whether this code means the remote system is rationing us (see {@link RATE_LIMIT_CODES}).
+ *
+ * @example
+ * isRateLimitCode("insufficient_credits"); // true
+ * isRateLimitCode("server_error"); // false
+ */
+export function isRateLimitCode(code: string): code is IntegrationErrorCode {
+  return RATE_LIMIT_CODES.has(code);
+}
+
+/**
  * Whether an error with this code is worth retrying when the thrower did not say otherwise.
  *
  * @example

@@ -115,3 +115,19 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/**
+ * Parses an error body that may not be JSON at all (a proxy's HTML page, an empty 502): the
+ * error's status decides what happened, the body only adds detail, so a body that does not parse
+ * is undefined rather than a second error.
+ *
+ * @example
+ * const errors = (lenientJson(response.text) as { errors?: unknown[] } | undefined)?.errors;
+ */
+export function lenientJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

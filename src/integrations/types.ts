@@ -3,8 +3,9 @@
  * {@link IntegrationAdapter}; everything Xledger- or Business-Central-specific lives behind it.
  */
 
-/** The integration types the product supports (the allowlist in `trigger_integration_sync`). */
-export type IntegrationType = "xledger" | "dynamics";
+import type { IntegrationType } from "./integrationType.ts";
+
+export type { IntegrationType };
 
 /** One approved ledger entry, as the engine hands it to an adapter. */
 export interface ExportEntry {

@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from "react";
-import { type IntegrationType, isTerminal, SyncTriggerError } from "../client/index.ts";
+import { type IntegrationType, isSyncTriggerError, isTerminal } from "../client/index.ts";
 import { useSyncScheduler } from "./context.tsx";
 import { componentStrings, formatTime } from "./strings.ts";
 import { useSyncRun } from "./useSyncRun.ts";
@@ -63,7 +63,7 @@ export function ManualSyncButton(props: ManualSyncButtonProps) {
 
   const onClick = () => {
     trigger(orgId, integrationType).then(attach, (error: unknown) => {
-      if (!(error instanceof SyncTriggerError)) return;
+      if (!isSyncTriggerError(error)) return;
       if (error.code === "sync_already_in_progress" && error.details.activeRunId)
         attach(error.details.activeRunId);
       if (error.code === "rate_limited" && error.details.retryAt) setBlockedUntil(error.details.retryAt);

@@ -473,7 +473,7 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
       drain_ms: drainMs,
       steady_worker_retries: counter("sync_run_retries_total"),
       steady_worker_api_errors: counter("sync_external_api_errors_total"),
-      steady_worker_reaper_rescues: counter("sync_reaper_rescues_total"),
+      steady_worker_runs_reaped: counter("sync_runs_reaped_total"),
     };
     console.log(`CHAOS SUMMARY ${JSON.stringify(summary, null, 2)}`);
 

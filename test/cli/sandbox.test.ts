@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { until } from "../engine/testExecutors.ts";
+import { waitFor } from "../helpers/waitFor.ts";
 
 const bin = fileURLToPath(new URL("../../bin/sync-scheduler.js", import.meta.url));
 
@@ -16,11 +16,10 @@ describe("sync-scheduler sandbox (child process)", () => {
       out += c.toString();
     });
     try {
-      const printed = await until(
-        () => out,
-        (o) => o.includes("Press Ctrl-C to stop."),
-        30_000,
-      );
+      const printed = await waitFor(() => out, {
+        until: (o) => o.includes("Press Ctrl-C to stop."),
+        timeoutMs: 30_000,
+      });
       const url = /URL\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(printed)?.[1];
       expect(url).toBeDefined();
       // The settings for both integrations, pointing at this sandbox.

@@ -3,9 +3,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../src/db/migrate.ts";
 import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/local/sandbox/index.ts";
-import { until } from "../engine/testExecutors.ts";
 import { triggerSync, user } from "../helpers/actAs.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
+import { waitFor } from "../helpers/waitFor.ts";
 
 const bin = fileURLToPath(new URL("../../bin/sync-scheduler.js", import.meta.url));
 const DEMO_ORG = "d0000000-0000-4000-8000-000000000001";
@@ -54,7 +54,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
       proc.stdout?.on("data", (c: Buffer) => {
         out += c.toString();
       });
-      await until(lines, (l) => l.some((e) => e.event === "worker_started"), 30_000);
+      await waitFor(lines, { until: (l) => l.some((e) => e.event === "worker_started"), timeoutMs: 30_000 });
     });
     afterAll(async () => {
       if (proc.exitCode === null) proc.kill("SIGKILL");
@@ -81,7 +81,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
       sandbox.fault({ target: "xledger", kind: "latency", ms: 1500, count: 1 });
       const { data: runId } = await triggerSync(t.db, user(COORDINATOR, DEMO_ORG), DEMO_ORG, "xledger");
       let longestLease = 0;
-      const row = await until(
+      const row = await waitFor(
         async () => {
           const r = (
             await t.db.query<{ status: string; records_exported: number; lease_left: number | null }>(
@@ -94,7 +94,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
           if (r?.status === "running") longestLease = Math.max(longestLease, Number(r.lease_left));
           return r && { status: r.status, records_exported: r.records_exported };
         },
-        (r) => r?.status === "succeeded" || r?.status === "failed",
+        { until: (r) => r?.status === "succeeded" || r?.status === "failed" },
       );
       expect(row).toEqual({ status: "succeeded", records_exported: 12 });
       expect(longestLease).toBeGreaterThan(31);

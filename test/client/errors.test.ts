@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
+  isSyncError,
+  isSyncTriggerError,
   parseDetails,
   RUN_ERROR_CODES,
   SyncError,
   type SyncErrorCode,
+  SyncTriggerError,
   syncErrorMessage,
   TRIGGER_ERROR_CODES,
   toSyncError,
@@ -84,5 +87,29 @@ describe("SyncTriggerError mapping", () => {
     expect(syncErrorMessage("rate_limited", "en", { retryAfterSeconds: 299 })).toContain("in 5 minutes");
     expect(syncErrorMessage("rate_limited", "nb", { retryAfterSeconds: 61 })).toContain("om 2 minutter");
     expect(syncErrorMessage("rate_limited", "en", { retryAfterSeconds: 1 })).toContain("in 1 second.");
+  });
+});
+
+describe("recognising errors across two copies of the package", () => {
+  it("isSyncTriggerError and isSyncError accept an error made by a second copy, where instanceof fails", async () => {
+    // A distinct module instance, as when an app bundles two versions of the SDK.
+    const copy = (await import(
+      // @ts-expect-error the query string makes Vite load a second instance of the same file
+      "../../src/client/errors.ts?second-copy"
+    )) as typeof import("../../src/client/errors.ts");
+    expect(copy.SyncTriggerError).not.toBe(SyncTriggerError);
+    const foreign = copy.toSyncTriggerError(
+      { code: "rate_limited", details: '{"retry_after_seconds":5}' },
+      429,
+    );
+    expect(foreign instanceof SyncTriggerError).toBe(false);
+    expect(isSyncTriggerError(foreign)).toBe(true);
+    expect(isSyncError(foreign)).toBe(true);
+    const plain = copy.toSyncError({ code: "run_not_found" }, 404);
+    expect(isSyncError(plain)).toBe(true);
+    expect(isSyncTriggerError(plain)).toBe(false);
+    expect(isSyncError(new Error("rate_limited"))).toBe(false);
+    expect(isSyncTriggerError({ code: "rate_limited" })).toBe(false);
+    expect(isSyncTriggerError(null)).toBe(false);
   });
 });

@@ -22,7 +22,7 @@ import { postJournal, readCollection } from "../helpers/bcJournal.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 import { seedEntries } from "../helpers/exports.ts";
 import { createScenario } from "../helpers/fixtures.ts";
-import { until } from "./testExecutors.ts";
+import { waitFor } from "../helpers/waitFor.ts";
 
 /** A logger that keeps every event object (child loggers share the list). */
 function capture(into: { event: string; [k: string]: unknown }[]): EngineLogger {
@@ -74,14 +74,10 @@ describe.runIf(testDbKinds().includes("postgres"))(
         out += chunk.toString();
       });
       const exited = new Promise((resolve) => proc.on("exit", resolve));
-      const rescuerLog: { event: string; [k: string]: unknown }[] = [];
-      let rescuer: Worker | undefined;
+      const reaperLog: { event: string; [k: string]: unknown }[] = [];
+      let reaper: Worker | undefined;
       try {
-        await until(
-          () => out,
-          (o) => o.includes("ready"),
-          30_000,
-        );
+        await waitFor(() => out, { until: (o) => o.includes("ready"), timeoutMs: 30_000 });
         const { data: runId, error } = await triggerSync(
           t.db,
           user(s.users.coordinator, s.orgId),
@@ -91,16 +87,15 @@ describe.runIf(testDbKinds().includes("postgres"))(
         expect(error).toBeNull();
 
         // The 4th $batch has reached the sandbox: kill its sender while the answer is pending.
-        await until(
-          () => sandbox.counters().requests.dynamics,
-          (n) => n >= 4,
-          30_000,
-        );
+        await waitFor(() => sandbox.counters().requests.dynamics, {
+          until: (n) => n >= 4,
+          timeoutMs: 30_000,
+        });
         proc.kill("SIGKILL");
         await exited;
         // The held batch lands after its sender died.
         const received = () => Object.keys(sandbox.state().dynamics.received).length;
-        await until(received, (n) => n >= 400, 30_000);
+        await waitFor(received, { until: (n) => n >= 400, timeoutMs: 30_000 });
 
         // The accountant posts the journal: all 400 lines become G/L entries.
         expect((await postJournal(sandbox.url)).status).toBe(204);
@@ -108,15 +103,15 @@ describe.runIf(testDbKinds().includes("postgres"))(
           await readCollection(sandbox.url, `journals(${settings.config.journal_id})/journalLines`),
         ).toEqual([]);
 
-        // The rescuer's attempt starts with the look-up of the orphaned batch: 100 references in 4
+        // The reaper's attempt starts with the look-up of the orphaned batch: 100 references in 4
         // journalLines requests (25 per $filter), then 50 document numbers in 2 generalLedgerEntries
         // requests; then batch 5. The answer to batch 6 is lost (the batch is applied all the same).
         sandbox.fault({ target: "dynamics", kind: "latency", ms: 50, count: 7 });
         sandbox.fault({ target: "dynamics", kind: "lost_response", count: 1 });
-        rescuer = new Worker({
+        reaper = new Worker({
           db: t.db,
           scheduler: false,
-          workerId: "rescuer",
+          workerId: "reaper",
           config: {
             leaseSeconds: 5,
             heartbeatSeconds: 1,
@@ -124,9 +119,9 @@ describe.runIf(testDbKinds().includes("postgres"))(
             sendDeadlineSeconds: 2,
             backoffBaseSeconds: 0,
           },
-          log: capture(rescuerLog),
+          log: capture(reaperLog),
         });
-        await rescuer.start();
+        await reaper.start();
         const exportsOf = async () =>
           (
             await t.db.query<{ n: number }>(
@@ -135,7 +130,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
             )
           ).rows[0]?.n ?? 0;
 
-        const row = await until(
+        const row = await waitFor(
           async () =>
             (
               await t.db.query<{ status: string; attempt: number; records_exported: number }>(
@@ -143,8 +138,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
                 [runId],
               )
             ).rows[0],
-          (r) => r?.status === "succeeded",
-          60_000,
+          { until: (r) => r?.status === "succeeded", timeoutMs: 60_000 },
         );
         expect(row?.status).toBe("succeeded");
         expect(row?.attempt).toBeGreaterThanOrEqual(3);
@@ -163,7 +157,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
           [s.dynamicsId],
         );
         expect(rows.filter((r) => glIds.has(r.external_id))).toHaveLength(100);
-        const foundRemotely = rescuerLog
+        const foundRemotely = reaperLog
           .filter((e) => e.event === "export_batch_recorded")
           .map((e) => e.found_remotely as number)
           .filter((n) => n > 0);
@@ -172,7 +166,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
         // The journal posts: one documentNumber per balanced voucher.
         expect((await postJournal(sandbox.url)).status).toBe(204);
       } finally {
-        await rescuer?.stop(0);
+        await reaper?.stop(0);
         if (proc.exitCode === null) proc.kill("SIGKILL");
       }
     });

@@ -11,7 +11,8 @@ import { silentLogger } from "../../src/engine/observe/logger.ts";
 import type { RunExecutor } from "../../src/engine/types.ts";
 import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/local/sandbox/index.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
-import { blockingExecutor, until } from "./testExecutors.ts";
+import { waitFor } from "../helpers/waitFor.ts";
+import { blockingExecutor } from "./testExecutors.ts";
 
 // The seeded demo integrations (supabase/seed.sql): Demo Org has 12 approved entries.
 const XLEDGER = "e0000000-0000-4000-8000-000000000001";
@@ -188,17 +189,11 @@ describe.each(testDbKinds())("the worker Edge Function handler (Node, %s)", (kin
     const h = handlerWith({ executor: blocking.executor });
     const first = await enqueue(XLEDGER);
     const a = (await (await h(post({ run_id: first }))).json()) as { worker_id: string };
-    await until(
-      () => blocking.started,
-      (s) => s.length === 1,
-    );
+    await waitFor(() => blocking.started, { until: (s) => s.length === 1 });
     const second = await enqueue(DYNAMICS);
     const b = (await (await h(post({ run_id: second }))).json()) as { worker_id: string; joined: boolean };
     expect(b).toMatchObject({ joined: true, worker_id: a.worker_id });
-    await until(
-      () => blocking.started,
-      (s) => s.length === 2,
-    );
+    await waitFor(() => blocking.started, { until: (s) => s.length === 2 });
     await h.close(1_000);
     // Closing released both without charging an attempt.
     for (const id of [first, second])
@@ -259,10 +254,7 @@ describe.each(testDbKinds())("the worker Edge Function handler (Node, %s)", (kin
     });
     const runId = await enqueue();
     await h(post({ run_id: runId }));
-    await until(
-      () => blocking.started,
-      (s) => s.length === 1,
-    );
+    await waitFor(() => blocking.started, { until: (s) => s.length === 1 });
     const before = await db.query<{ lease: Date }>(
       "select lease_expires_at as lease from public.sync_run_log where id = $1",
       [runId],

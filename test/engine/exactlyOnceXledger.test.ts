@@ -12,7 +12,7 @@ import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../sr
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 import { enqueue, seedEntries } from "../helpers/exports.ts";
 import { addIntegration, countRows, createOrg } from "../helpers/fixtures.ts";
-import { until } from "./testExecutors.ts";
+import { waitFor } from "../helpers/waitFor.ts";
 
 const child = fileURLToPath(new URL("./fixtures/loggingExportWorker.ts", import.meta.url));
 
@@ -50,7 +50,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
       });
       const p = { proc, out: () => out, exited: new Promise((resolve) => proc.on("exit", resolve)) };
       procs.push(p);
-      await until(p.out, (o) => o.includes("ready"), 30_000);
+      await waitFor(p.out, { until: (o) => o.includes("ready"), timeoutMs: 30_000 });
       return p;
     }
 
@@ -69,11 +69,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
 
     /** SIGKILLs `p` once request number `nth` is being held in the sandbox (it takes effect afterwards). */
     async function killWhileHeld(p: Proc, nth: number): Promise<void> {
-      await until(
-        () => sandbox.counters().requests.xledger,
-        (n) => n >= nth,
-        90_000,
-      );
+      await waitFor(() => sandbox.counters().requests.xledger, { until: (n) => n >= nth, timeoutMs: 90_000 });
       p.proc.kill("SIGKILL");
       await p.exited;
     }
@@ -112,12 +108,12 @@ describe.runIf(testDbKinds().includes("postgres"))(
       const holdB = onNthRequest(4, { kind: "latency", ms: 1_500 });
       const b = await startWorker("worker-b");
       await killWhileHeld(b, holdB);
-      await until(receivedCount, (n) => n >= 500, 30_000);
+      await waitFor(receivedCount, { until: (n) => n >= 500, timeoutMs: 30_000 });
       // C: refused fast path, one page (batch 5 found), batch 6's send, then batch 7's send — whose answer
       // is lost (it takes effect), so the next attempt must find it too.
       onNthRequest(4, { kind: "lost_response" });
       const c = await startWorker("worker-c");
-      const run = await until(
+      const run = await waitFor(
         async () =>
           (
             await t.db.query<{ status: string; attempt: number; records_exported: number }>(
@@ -125,8 +121,7 @@ describe.runIf(testDbKinds().includes("postgres"))(
               [runId],
             )
           ).rows[0],
-        (r) => r?.status === "succeeded" || r?.status === "failed",
-        120_000,
+        { until: (r) => r?.status === "succeeded" || r?.status === "failed", timeoutMs: 120_000 },
       );
       expect(run).toMatchObject({ status: "succeeded", records_exported: 700 });
       expect(run?.attempt).toBeGreaterThanOrEqual(4);

@@ -3,6 +3,7 @@ import type { Db } from "../../src/db/types.ts";
 import { workerConfigSchema } from "../../src/engine/config.ts";
 import { runHealthChecks } from "../../src/engine/health/healthMonitor.ts";
 import { decideHealth } from "../../src/engine/health/healthPolicy.ts";
+import { pingIntegration } from "../../src/engine/health/pingIntegration.ts";
 import { silentLogger } from "../../src/engine/observe/logger.ts";
 import { noMetrics } from "../../src/engine/observe/metrics.ts";
 import { IntegrationError } from "../../src/integrations/errors.ts";
@@ -285,5 +286,14 @@ describe.each(testDbKinds())("health monitor on %s", (kind) => {
       [s.xledgerId],
     );
     expect(rows[0]?.n).toBe(100);
+  });
+
+  it("an integration without credentials fails its ping with the export's code, credentials_missing", async () => {
+    await runHealthChecks({ ...deps(), ping: (i, signal) => pingIntegration(db, i, signal) });
+    const { rows } = await db.query(
+      "select ok, error_code from public.integration_health_checks where integration_id = $1",
+      [s.xledgerId],
+    );
+    expect(rows).toEqual([{ ok: false, error_code: "credentials_missing" }]);
   });
 });

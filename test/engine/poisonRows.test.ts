@@ -5,7 +5,8 @@ import { Worker } from "../../src/engine/run/worker.ts";
 import { schedulerTick } from "../../src/engine/schedule/scheduler.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 import { addIntegration, createOrg } from "../helpers/fixtures.ts";
-import { recordingExecutor, until } from "./testExecutors.ts";
+import { waitFor } from "../helpers/waitFor.ts";
+import { recordingExecutor } from "./testExecutors.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -96,10 +97,9 @@ describe.each(testDbKinds())("one bad row never stops the queue, on %s", (kind) 
     const { log, lines } = capturingLogger();
     await startWorker(log);
 
-    await until(
-      async () => [await run(oldRun), await run(freshRun)],
-      (rs) => rs.every((r) => r?.status === "succeeded"),
-    );
+    await waitFor(async () => [await run(oldRun), await run(freshRun)], {
+      until: (rs) => rs.every((r) => r?.status === "succeeded"),
+    });
     const drift = Number((await run(oldRun))?.drift_ms);
     // 30 days = 2,592,000,000 ms: past the 2^31 − 1 an integer column held.
     expect(drift).toBeGreaterThan(30 * DAY_MS - 60_000);
@@ -135,10 +135,9 @@ describe.each(testDbKinds())("one bad row never stops the queue, on %s", (kind) 
     const { log, lines } = capturingLogger();
     await startWorker(log);
 
-    await until(
-      async () => Promise.all(ids.slice(1).map(run)),
-      (rs) => rs.every((r) => r?.status === "succeeded"),
-    );
+    await waitFor(async () => Promise.all(ids.slice(1).map(run)), {
+      until: (rs) => rs.every((r) => r?.status === "succeeded"),
+    });
     expect(await run(broken)).toMatchObject({ status: "failed", error_code: "run_unprocessable" });
     const { rows: alerts } = await db.query<{ kind: string; severity: string; details: { error: string } }>(
       "select kind, severity, details from public.sync_alerts where run_id = $1",

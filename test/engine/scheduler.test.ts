@@ -7,7 +7,8 @@ import { schedulerTick } from "../../src/engine/schedule/scheduler.ts";
 import { triggerSync, user } from "../helpers/actAs.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 import { createScenario } from "../helpers/fixtures.ts";
-import { recordingExecutor, until } from "./testExecutors.ts";
+import { waitFor } from "../helpers/waitFor.ts";
+import { recordingExecutor } from "./testExecutors.ts";
 
 type Scenario = Awaited<ReturnType<typeof createScenario>>;
 const config = { schedulerBatch: 500, catchUpWindowSeconds: 86_400 };
@@ -239,7 +240,7 @@ describe.each(testDbKinds())("scheduler on %s", (kind) => {
     await worker.start();
     try {
       await worker.tickScheduler();
-      const alerts = await until(
+      const alerts = await waitFor(
         async () =>
           (
             await db.query<{ kind: string; details: { drift_ms: number } }>(
@@ -247,7 +248,7 @@ describe.each(testDbKinds())("scheduler on %s", (kind) => {
               [s.xledgerId],
             )
           ).rows,
-        (rows) => rows.length > 0,
+        { until: (rows) => rows.length > 0 },
       );
       expect(alerts[0]?.kind).toBe("drift");
       expect(alerts[0]?.details.drift_ms).toBeGreaterThan(9 * 60_000);

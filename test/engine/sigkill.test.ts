@@ -5,7 +5,8 @@ import { Worker } from "../../src/engine/run/worker.ts";
 import { triggerSync, user } from "../helpers/actAs.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 import { createScenario } from "../helpers/fixtures.ts";
-import { recordingExecutor, until } from "./testExecutors.ts";
+import { waitFor } from "../helpers/waitFor.ts";
+import { recordingExecutor } from "./testExecutors.ts";
 
 const child = fileURLToPath(new URL("./fixtures/hangingWorker.ts", import.meta.url));
 
@@ -29,36 +30,29 @@ describe.runIf(testDbKinds().includes("postgres"))(
       });
       const exited = new Promise((resolve) => proc.on("exit", resolve));
       try {
-        await until(
-          () => out,
-          (o) => o.includes("ready"),
-          30_000,
-        );
+        await waitFor(() => out, { until: (o) => o.includes("ready"), timeoutMs: 30_000 });
         const { data: runId } = await triggerSync(
           t.db,
           user(s.users.coordinator, s.orgId),
           s.orgId,
           "xledger",
         );
-        await until(
-          () => out,
-          (o) => o.includes(`started ${runId}`),
-        );
+        await waitFor(() => out, { until: (o) => o.includes(`started ${runId}`) });
         proc.kill("SIGKILL");
         await exited;
         const killedAt = Date.now();
 
         const rec = recordingExecutor();
-        const rescuer = new Worker({
+        const reaper = new Worker({
           db: t.db,
           executor: rec.executor,
           scheduler: false,
-          workerId: "rescuer",
+          workerId: "reaper",
           config: { leaseSeconds: 5, heartbeatSeconds: 1, pollSeconds: 0.2 },
         });
-        await rescuer.start();
+        await reaper.start();
         try {
-          const row = await until(
+          const row = await waitFor(
             async () =>
               (
                 await t.db.query<{ status: string; attempt: number; worker_id: string }>(
@@ -66,17 +60,16 @@ describe.runIf(testDbKinds().includes("postgres"))(
                   [runId],
                 )
               ).rows[0],
-            (r) => r?.status === "succeeded",
-            30_000,
+            { until: (r) => r?.status === "succeeded", timeoutMs: 30_000 },
           );
           const recoveredMs = Date.now() - killedAt;
           console.log(
             `SIGKILLed run retried and succeeded ${recoveredMs} ms after the kill (lease 5 s, sweep 0.2 s)`,
           );
-          expect(row).toMatchObject({ status: "succeeded", attempt: 2, worker_id: "rescuer" });
+          expect(row).toMatchObject({ status: "succeeded", attempt: 2, worker_id: "reaper" });
           expect(rec.started).toEqual([runId]);
         } finally {
-          await rescuer.stop(0);
+          await reaper.stop(0);
         }
       } finally {
         if (proc.exitCode === null) proc.kill("SIGKILL");

@@ -1,21 +1,5 @@
 import type { RunExecutor, RunOutcome } from "../../src/engine/types.ts";
 
-/** Resolves when `predicate` holds, polling every 25 ms, failing after `timeoutMs` (a bound, not a timing assertion). */
-export async function until<T>(
-  fn: () => Promise<T> | T,
-  predicate: (v: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (predicate(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** An executor that records what ran and returns `outcome` (default: success with 3 records). */
 export function recordingExecutor(
   outcome: (attempt: number) => RunOutcome = () => ({ kind: "succeeded", recordsExported: 3 }),
@@ -35,15 +19,16 @@ export function recordingExecutor(
   return { executor, started, maxConcurrent: () => maxConcurrentPerRun };
 }
 
-/** An executor that runs until its signal aborts, then throws the abort reason. */
+/** An executor that runs until its signal aborts (or finds it aborted), then throws the abort reason. */
 export function blockingExecutor() {
   const started: string[] = [];
   const executor: RunExecutor = ({ run, signal }) => {
     started.push(run.id);
     return new Promise((_, reject) => {
-      signal.addEventListener("abort", () => reject(new Error(`aborted: ${String(signal.reason)}`)), {
-        once: true,
-      });
+      const abort = () => reject(new Error(`aborted: ${String(signal.reason)}`));
+      // Aborted before it started (claimed during a drain): a real executor checks at its first safe point.
+      if (signal.aborted) abort();
+      signal.addEventListener("abort", abort, { once: true });
     });
   };
   return { executor, started };

@@ -6,7 +6,8 @@ import { IntegrationError } from "../../src/integrations/errors.ts";
 import { rpc, triggerSync, user } from "../helpers/actAs.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
 import { createScenario } from "../helpers/fixtures.ts";
-import { blockingExecutor, recordingExecutor, until } from "./testExecutors.ts";
+import { waitFor } from "../helpers/waitFor.ts";
+import { blockingExecutor, recordingExecutor } from "./testExecutors.ts";
 
 type Scenario = Awaited<ReturnType<typeof createScenario>>;
 const fast = { pollSeconds: 0.1, heartbeatSeconds: 1, leaseSeconds: 5, schedulerSeconds: 300 };
@@ -55,10 +56,7 @@ describe.each(testDbKinds())("worker on %s", (kind) => {
     const rec = recordingExecutor();
     const w = await startWorker({ executor: rec.executor, config: { pollSeconds: 300 } });
     const { data: runId } = await triggerSync(db, user(s.users.coordinator, s.orgId), s.orgId, "xledger");
-    const row = await until(
-      () => status(runId as string),
-      (r) => r?.status === "succeeded",
-    );
+    const row = await waitFor(() => status(runId as string), { until: (r) => r?.status === "succeeded" });
     expect(row).toMatchObject({ status: "succeeded", attempt: 1, records_exported: 3 });
     expect(rec.started).toEqual([runId]);
     expect(w.inFlight).toBe(0);
@@ -73,10 +71,9 @@ describe.each(testDbKinds())("worker on %s", (kind) => {
     }).executor;
     await startWorker({ executor });
     const { data: runId } = await triggerSync(db, user(s.users.coordinator, s.orgId), s.orgId, "dynamics");
-    const row = await until(
-      () => status(runId as string),
-      (r) => r?.status === "pending" && r.attempt === 1,
-    );
+    const row = await waitFor(() => status(runId as string), {
+      until: (r) => r?.status === "pending" && r.attempt === 1,
+    });
     expect(row?.error_code).toBe("rate_limited");
     expect((row?.run_after.getTime() ?? 0) - Date.now()).toBeGreaterThan(100_000);
   });
@@ -90,10 +87,7 @@ describe.each(testDbKinds())("worker on %s", (kind) => {
     await startWorker({ executor });
     const { data: runId } = await triggerSync(db, user(s.users.coordinator, s.orgId), s.orgId, "xledger");
     expect(
-      await until(
-        () => status(runId as string),
-        (r) => r?.status === "failed",
-      ),
+      await waitFor(() => status(runId as string), { until: (r) => r?.status === "failed" }),
     ).toMatchObject({
       error_code: "unauthorized",
     });
@@ -103,10 +97,7 @@ describe.each(testDbKinds())("worker on %s", (kind) => {
     const blocking = blockingExecutor();
     await startWorker({ executor: blocking.executor });
     const { data: runId } = await triggerSync(db, user(s.users.coordinator, s.orgId), s.orgId, "xledger");
-    await until(
-      () => status(runId as string),
-      (r) => r?.status === "running",
-    );
+    await waitFor(() => status(runId as string), { until: (r) => r?.status === "running" });
     const cancel = await rpc<string>(
       db,
       user(s.users.admin, s.orgId),
@@ -115,10 +106,7 @@ describe.each(testDbKinds())("worker on %s", (kind) => {
     );
     expect(cancel).toEqual({ data: "running", error: null });
     expect(
-      await until(
-        () => status(runId as string),
-        (r) => r?.status === "cancelled",
-      ),
+      await waitFor(() => status(runId as string), { until: (r) => r?.status === "cancelled" }),
     ).toMatchObject({
       error_code: "cancelled",
     });
@@ -133,10 +121,7 @@ describe.each(testDbKinds())("worker on %s", (kind) => {
     const blocking = blockingExecutor();
     const w = await startWorker({ executor: blocking.executor });
     const { data: runId } = await triggerSync(db, user(s.users.coordinator, s.orgId), s.orgId, "xledger");
-    await until(
-      () => status(runId as string),
-      (r) => r?.status === "running",
-    );
+    await waitFor(() => status(runId as string), { until: (r) => r?.status === "running" });
     await w.stop(0);
     expect(await status(runId as string)).toMatchObject({ status: "pending", attempt: 0 });
   });
@@ -153,10 +138,7 @@ describe.each(testDbKinds())("worker on %s", (kind) => {
       },
     });
     const { data: runId } = await triggerSync(db, user(s.users.coordinator, s.orgId), s.orgId, "xledger");
-    await until(
-      () => status(runId as string),
-      (r) => r?.status === "running",
-    );
+    await waitFor(() => status(runId as string), { until: (r) => r?.status === "running" });
     const stopped = w.stop(30);
     release();
     await stopped;
@@ -167,14 +149,11 @@ describe.each(testDbKinds())("worker on %s", (kind) => {
     const { metrics, registry } = createPromMetrics();
     await startWorker({ executor: recordingExecutor().executor, metrics });
     const { data: runId } = await triggerSync(db, user(s.users.coordinator, s.orgId), s.orgId, "xledger");
-    await until(
-      () => status(runId as string),
-      (r) => r?.status === "succeeded",
-    );
-    const text = await until(
-      () => registry.metrics(),
-      (m) => m.includes('sync_runs_total{integration="xledger",triggered_by="manual",result="succeeded"} 1'),
-    );
+    await waitFor(() => status(runId as string), { until: (r) => r?.status === "succeeded" });
+    const text = await waitFor(() => registry.metrics(), {
+      until: (m) =>
+        m.includes('sync_runs_total{integration="xledger",triggered_by="manual",result="succeeded"} 1'),
+    });
     expect(text).toContain("sync_claim_to_start_seconds_count");
   });
 });
@@ -205,14 +184,14 @@ describe.runIf(testDbKinds().includes("postgres"))("several workers on PostgreSQ
     );
     await Promise.all(workers.map((w) => w.start()));
     try {
-      await until(
+      await waitFor(
         async () =>
           (
             await t.db.query<{ n: number }>(
               "select count(*)::int as n from public.sync_run_log where status = 'succeeded'",
             )
           ).rows[0]?.n,
-        (n) => n === 60,
+        { until: (n) => n === 60 },
       );
       expect(rec.started).toHaveLength(60);
       expect(new Set(rec.started).size).toBe(60);

@@ -1,5 +1,8 @@
 import type { Db, Queryable } from "../../src/db/types.ts";
-import { type PostgrestErrorResponse, toPostgrestError } from "../../src/local/gateway/postgrestError.ts";
+import {
+  type PostgrestErrorResponse,
+  toPostgrestError,
+} from "../../src/local/gateway/rest/postgrestError.ts";
 
 /** Who a test acts as: the JWT claims PostgREST would put in `request.jwt.claims`. */
 export interface Identity {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { silentLogger } from "../../src/engine/observe/logger.ts";
 import { type Stack, startStack } from "../../src/local/stack/startStack.ts";
-import { until } from "../engine/testExecutors.ts";
+import { waitFor } from "../helpers/waitFor.ts";
 
 // Day-2 operations through supabase-js against the embedded stack, as the seeded demo users.
 const DEMO_ORG = "d0000000-0000-4000-8000-000000000001";
@@ -183,10 +183,7 @@ describe("admin operations with supabase-js against the stack", () => {
       integration_type: "xledger",
       settings: { enabled: true },
     });
-    await until(
-      async () => events.length,
-      (n) => n > 0,
-    );
+    await waitFor(async () => events.length, { until: (n) => n > 0 });
     for (const c of [admin, viewer]) {
       for (const path of [
         "integration_credentials",

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { silentLogger } from "../../src/engine/observe/logger.ts";
 import { type Stack, startStack } from "../../src/local/stack/startStack.ts";
-import { until } from "../engine/testExecutors.ts";
+import { waitFor } from "../helpers/waitFor.ts";
 
 const DEMO_ORG = "d0000000-0000-4000-8000-000000000001";
 const bin = fileURLToPath(new URL("../../bin/sync-scheduler.js", import.meta.url));
@@ -46,13 +46,13 @@ describe("the embedded stack (PGlite in memory)", () => {
     });
     expect(error).toBeNull();
     const statuses = () => updates.filter((u) => u.id === runId).map((u) => u.status);
-    const { data: row } = await until(
+    const { data: row } = await waitFor(
       async () =>
         await supabase.from("sync_run_log").select("status, records_exported").eq("id", runId).single(),
-      (r) => r.data?.status === "succeeded" || r.data?.status === "failed",
+      { until: (r) => r.data?.status === "succeeded" || r.data?.status === "failed" },
     );
     expect(row).toEqual({ status: "succeeded", records_exported: 12 });
-    const seen = await until(statuses, (s) => s.includes("succeeded"));
+    const seen = await waitFor(statuses, { until: (s) => s.includes("succeeded") });
     // Claimed, progress updates while running (one per batch), then the final state.
     expect(seen[0]).toBe("running");
     expect(seen.at(-1)).toBe("succeeded");
@@ -114,11 +114,7 @@ describe("sync-scheduler start (child process)", () => {
         out += c.toString();
       });
       const exited = new Promise<number | null>((resolve) => proc.on("exit", resolve));
-      await until(
-        () => out,
-        (o) => o.includes("Press Ctrl-C to stop."),
-        60_000,
-      );
+      await waitFor(() => out, { until: (o) => o.includes("Press Ctrl-C to stop."), timeoutMs: 60_000 });
       const url = /API \(Supabase\)\s+(http:\/\/127\.0\.0\.1:\d+)\s/.exec(out)?.[1];
       expect(url, round).toBeDefined();
       // The dashboard line is a URL that answers the page when there is a build, else how to make one.
@@ -155,10 +151,9 @@ describe("sync-scheduler start (child process)", () => {
           integration_type: "xledger",
         });
         expect(error).toBeNull();
-        const run = await until(
+        const run = await waitFor(
           async () => (await supabase.from("sync_run_log").select("status").eq("id", runId).single()).data,
-          (r) => r?.status === "succeeded" || r?.status === "failed",
-          60_000,
+          { until: (r) => r?.status === "succeeded" || r?.status === "failed", timeoutMs: 60_000 },
         );
         expect(run?.status).toBe("succeeded");
         coldRunId = runId as string;

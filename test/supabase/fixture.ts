@@ -57,19 +57,3 @@ export async function seedWithSandbox(db: Db): Promise<Sandbox> {
   }
   return sandbox;
 }
-
-/** Polls `read` every 100 ms until `done` holds; throws with the last value after `timeoutMs`. */
-export async function until<T>(
-  read: () => Promise<T>,
-  done: (v: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > end)
-      throw new Error(`condition not met within ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

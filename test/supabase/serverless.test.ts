@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
 import type { Sandbox } from "../../src/local/sandbox/index.ts";
 import { actAs, user } from "../helpers/actAs.ts";
+import { waitFor } from "../helpers/waitFor.ts";
 import { DeployedFunction, freePort } from "./deployedFunction.ts";
-import { COORDINATOR, connect, DEMO_ORG, seedWithSandbox, skipReason, until, XLEDGER } from "./fixture.ts";
+import { COORDINATOR, connect, DEMO_ORG, seedWithSandbox, skipReason, XLEDGER } from "./fixture.ts";
 
 const SECRET = "e2e-dispatch-secret-0123456789abcdef";
 
@@ -94,11 +95,11 @@ describe.skipIf(skipReason() !== "")("serverless on a Supabase-laid-out database
   it("trigger_integration_sync → pg_net → the deployed function → sandbox: succeeded, each approved entry exported once", async () => {
     const runId = await trigger("xledger");
     const committedAt = Date.now();
-    const done = await until(
-      () => runRow(runId),
-      (r) => r.status === "succeeded" || r.status === "failed",
-      60_000,
-    );
+    const done = await waitFor(() => runRow(runId), {
+      intervalMs: 100,
+      until: (r) => r.status === "succeeded" || r.status === "failed",
+      timeoutMs: 60_000,
+    });
     expect(done.status).toBe("succeeded");
     // Claimed by the function (its worker ids start with "edge"), not by any Node worker.
     expect(done.worker_id).toMatch(/^edge/);
@@ -118,15 +119,14 @@ describe.skipIf(skipReason() !== "")("serverless on a Supabase-laid-out database
     // The isolate's first real request was a cold start: one row, one log line.
     const first = fn.events("edge_request")[0];
     expect(fn.events("cold_start_incident")).toHaveLength(1);
-    const incidents = await until(
+    const incidents = await waitFor(
       async () =>
         (
           await db.query<{ kind: string; integration_id: string | null }>(
             "select kind, integration_id from public.function_cold_starts",
           )
         ).rows,
-      (rows) => rows.length > 0,
-      10_000,
+      { intervalMs: 100, until: (rows) => rows.length > 0, timeoutMs: 10_000 },
     );
     expect(incidents).toEqual([
       { kind: first?.kind, integration_id: first?.kind === "dispatch" ? XLEDGER : null },
@@ -154,11 +154,11 @@ describe.skipIf(skipReason() !== "")("serverless on a Supabase-laid-out database
       [XLEDGER],
     );
     expect(rows[0]?.id).not.toBeNull();
-    await until(
-      async () => fn.events("warmup").length,
-      (n) => n > warmups,
-      10_000,
-    );
+    await waitFor(async () => fn.events("warmup").length, {
+      intervalMs: 100,
+      until: (n) => n > warmups,
+      timeoutMs: 10_000,
+    });
     const warmup = fn.events("warmup").at(-1);
     expect(warmup?.cold).toBe(false);
     figures.prewarm_lead_observed_ms = (due[0]?.at.getTime() ?? 0) - Date.parse(warmup?.time as string);
@@ -186,15 +186,14 @@ describe.skipIf(skipReason() !== "")("serverless on a Supabase-laid-out database
     const runId = await trigger("dynamics");
     const enqueuedAt = Date.now();
     // pg_net tried and failed (connection refused): the run stays pending, nothing is lost.
-    const failed = await until(
+    const failed = await waitFor(
       async () =>
         (
           await admin.query<{ n: number }>(
             "select count(*)::int as n from net._http_response where error_msg is not null",
           )
         ).rows[0]?.n ?? 0,
-      (n) => n > 0,
-      30_000,
+      { intervalMs: 100, until: (n) => n > 0, timeoutMs: 30_000 },
     );
     expect(failed).toBeGreaterThan(0);
     expect((await runRow(runId)).status).toBe("pending");
@@ -211,11 +210,11 @@ describe.skipIf(skipReason() !== "")("serverless on a Supabase-laid-out database
     figures.cold_request_ms = Math.round(performance.now() - t0);
     expect(await cold.json()).toEqual({ warm: true, cold_start: true });
     // Debian's pg_cron 1.4 schedules by the minute: the sweep comes at the next minute boundary.
-    const done = await until(
-      () => runRow(runId),
-      (r) => r.status === "succeeded" || r.status === "failed",
-      150_000,
-    );
+    const done = await waitFor(() => runRow(runId), {
+      intervalMs: 100,
+      until: (r) => r.status === "succeeded" || r.status === "failed",
+      timeoutMs: 150_000,
+    });
     expect(done.status).toBe("succeeded");
     figures.lost_dispatch_recovered_ms = Date.now() - enqueuedAt;
     const sweep = fn.events("edge_request").find((l) => l.kind === "sweep");

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
 import { type Sandbox, sandboxIntegrationSettings } from "../../src/local/sandbox/index.ts";
 import { actAs, user } from "../helpers/actAs.ts";
-import { connect, seedWithSandbox, skipReason, until } from "./fixture.ts";
+import { waitFor } from "../helpers/waitFor.ts";
+import { connect, seedWithSandbox, skipReason } from "./fixture.ts";
 
 const repo = resolve(import.meta.dirname, "..", "..");
 const OTHER_ORG = "d0000000-0000-4000-8000-000000000002";
@@ -93,11 +94,11 @@ describe.skipIf(skipReason() !== "")("sync-scheduler worker under its own login"
       },
     );
     worker.stdout?.on("data", (d: Buffer) => out.push(d.toString()));
-    await until(
-      async () => out.join(""),
-      (text) => text.includes('"worker_started"'),
-      30_000,
-    );
+    await waitFor(async () => out.join(""), {
+      intervalMs: 100,
+      until: (text) => text.includes('"worker_started"'),
+      timeoutMs: 30_000,
+    });
     const runId = await actAs(db, user(OTHER_COORDINATOR, OTHER_ORG), async (tx) => {
       const { rows } = await tx.query<{ id: string }>(
         "select public.trigger_integration_sync($1, 'xledger') as id",
@@ -105,7 +106,7 @@ describe.skipIf(skipReason() !== "")("sync-scheduler worker under its own login"
       );
       return rows[0]?.id as string;
     });
-    const row = await until(
+    const row = await waitFor(
       async () =>
         (
           await db.query<{ status: string; worker_id: string; records_exported: number }>(
@@ -113,8 +114,11 @@ describe.skipIf(skipReason() !== "")("sync-scheduler worker under its own login"
             [runId],
           )
         ).rows[0],
-      (r) => r?.status === "succeeded" || r?.status === "failed",
-      60_000,
+      {
+        intervalMs: 100,
+        until: (r) => r?.status === "succeeded" || r?.status === "failed",
+        timeoutMs: 60_000,
+      },
     );
     expect(row?.status).toBe("succeeded");
     expect(row?.worker_id).not.toMatch(/^edge/);

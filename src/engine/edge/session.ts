@@ -1,15 +1,14 @@
 import type { Db } from "../../db/types.ts";
 import type { WorkerConfig } from "../config.ts";
-import { type PingIntegration, runHealthChecks } from "../health/healthMonitor.ts";
+import type { PingIntegration } from "../health/healthMonitor.ts";
 import type { EngineLogger } from "../observe/logger.ts";
 import type { EngineMetrics } from "../observe/metrics.ts";
-import { Completer } from "../run/completer.ts";
-import { type AbortReason, type AttemptResult, executeRun } from "../run/executeRun.ts";
-import { claimRuns, heartbeatRuns, reapExpiredLeases, releaseRuns } from "../run/runStore.ts";
-import { startEach } from "../run/startEach.ts";
-import { checkDrift } from "../schedule/driftCheck.ts";
-import { schedulerTick, type TickResult } from "../schedule/scheduler.ts";
-import type { ClaimedRun, RunExecutor } from "../types.ts";
+import { CoalescedTask } from "../run/coalesced.ts";
+import type { AttemptResult } from "../run/executeRun.ts";
+import { checkHealth, reapExpired, tickScheduler } from "../run/housekeeping.ts";
+import { InFlightRunner } from "../run/inFlight.ts";
+import type { TickResult } from "../schedule/scheduler.ts";
+import type { RunExecutor } from "../types.ts";
 import type { Deadlines, EdgeBudget } from "./budget.ts";
 
 /** Why the function was called: pg_net's dispatch at enqueue, or pg_cron's sweep every minute. */
@@ -46,16 +45,10 @@ export interface SessionSummary {
   duration_ms: number;
 }
 
-interface InFlight {
-  run: ClaimedRun;
-  controller: AbortController;
-  done: Promise<AttemptResult>;
-}
-
 /**
  * One bounded pass of the Edge Function worker — not the Node worker's endless loop: reap expired
  * leases, tick the scheduler, claim up to `concurrency` runs and execute them with the same
- * {@link executeRun} (and executor) as the Node worker, heartbeating their leases; as runs finish,
+ * {@link InFlightRunner} (and executor) as the Node worker, heartbeating their leases; as runs finish,
  * claim more until the claim window closes; at the drain point abort what still runs at its next
  * safe point and release it to pending; at the give-up point release anything still held. Ends as
  * soon as nothing is left to do, so an idle sweep costs two or three queries.
@@ -69,12 +62,13 @@ export class EdgeSession {
   /** Resolves when the session has nothing left running; never rejects. */
   readonly done: Promise<SessionSummary>;
   readonly #deps: SessionDeps;
-  readonly #completer: Completer;
-  readonly #inFlight = new Map<string, InFlight>();
+  readonly #runs: InFlightRunner;
+  readonly #claim = new CoalescedTask(
+    () => this.#claimOnce(),
+    () => this.claiming,
+    () => this.#signalIdle(),
+  );
   readonly #results: Partial<Record<AttemptResult, number>> = {};
-  #claiming: Promise<void> | null = null;
-  #claimAgain = false;
-  #claimed = 0;
   #draining = false;
   #wakeIdle: (() => void) | null = null;
   #giveUpNow: (() => void) | null = null;
@@ -82,7 +76,15 @@ export class EdgeSession {
   constructor(deps: SessionDeps) {
     this.#deps = deps;
     this.workerId = deps.workerId;
-    this.#completer = new Completer(deps.db, deps.workerId);
+    this.#runs = new InFlightRunner({
+      ...deps,
+      leaseSeconds: deps.budget.leaseSeconds,
+      onSettled: (result) => {
+        this.#results[result] = (this.#results[result] ?? 0) + 1;
+        this.wake();
+        this.#signalIdle();
+      },
+    });
     this.done = this.#run();
   }
 
@@ -93,26 +95,14 @@ export class EdgeSession {
 
   /** Claims again now (another dispatch arrived while this session runs). */
   wake(): void {
-    if (!this.claiming) return;
-    if (this.#claiming) {
-      this.#claimAgain = true;
-      return;
-    }
-    this.#claiming = this.#claim().finally(() => {
-      this.#claiming = null;
-      if (this.#claimAgain) {
-        this.#claimAgain = false;
-        this.wake();
-      }
-      this.#signalIdle();
-    });
+    this.#claim.trigger();
   }
 
   /** Drains now: no more claims; what runs is aborted at its next safe point and released. */
   drain(): void {
     if (this.#draining) return;
     this.#draining = true;
-    for (const f of this.#inFlight.values()) this.#abort(f, "shutdown");
+    this.#runs.drain();
     this.#signalIdle();
   }
 
@@ -133,7 +123,7 @@ export class EdgeSession {
   async #run(): Promise<SessionSummary> {
     const deps = this.#deps;
     const started = Date.now();
-    const beat = setInterval(() => void this.#heartbeat(), deps.budget.heartbeatSeconds * 1000);
+    const beat = setInterval(() => void this.#runs.heartbeat(), deps.budget.heartbeatSeconds * 1000);
     const drainTimer = setTimeout(() => this.drain(), Math.max(0, deps.deadlines.drainAt - started));
     let reaped = 0;
     let scheduled: TickResult | null = null;
@@ -167,7 +157,7 @@ export class EdgeSession {
       reaped,
       scheduled,
       health_checks: await health.catch(() => 0),
-      claimed: this.#claimed,
+      claimed: this.#runs.claimed,
       results: this.#results,
       abandoned,
       duration_ms: Date.now() - started,
@@ -178,7 +168,7 @@ export class EdgeSession {
 
   /** Resolves once no claim is in progress and nothing is in flight. */
   async #idle(): Promise<void> {
-    while (this.#claiming || this.#inFlight.size > 0) {
+    while (this.#claim.running || this.#runs.size > 0) {
       await new Promise<void>((resolve) => {
         this.#wakeIdle = resolve;
       });
@@ -193,11 +183,7 @@ export class EdgeSession {
 
   async #reap(): Promise<number> {
     try {
-      const rescued = await reapExpiredLeases(this.#deps.db);
-      if (rescued.length > 0) this.#deps.metrics.reaped(rescued.length);
-      for (const r of rescued)
-        this.#deps.log.warn({ event: "lease_expired_run_rescued", run_id: r.run_id, status: r.status });
-      return rescued.length;
+      return await reapExpired(this.#deps);
     } catch (error) {
       this.#deps.log.error({ event: "reap_failed", error: String(error) });
       return 0;
@@ -205,15 +191,7 @@ export class EdgeSession {
   }
 
   async #tick(): Promise<TickResult | null> {
-    const deps = this.#deps;
-    try {
-      const r = await schedulerTick(deps.db, (deps.now ?? (() => new Date()))(), deps.config, deps.log);
-      for (const [outcome, count] of Object.entries(r)) if (count > 0) deps.metrics.scheduled(outcome, count);
-      return r;
-    } catch (error) {
-      deps.log.error({ event: "scheduler_tick_failed", error: String(error) });
-      return null;
-    }
+    return await tickScheduler(this.#deps, (this.#deps.now ?? (() => new Date()))());
   }
 
   async #healthChecks(ping: PingIntegration): Promise<number> {
@@ -221,98 +199,16 @@ export class EdgeSession {
     // A ping may take until the drain point, never longer (adapter default would be 30 s).
     const timeoutMs = Math.min(10_000, deps.deadlines.drainAt - Date.now());
     if (timeoutMs < 1_000) return 0;
+    const { db, log, metrics, config } = deps;
+    return await checkHealth({ db, ping, log, metrics, config, timeoutMs });
+  }
+
+  async #claimOnce(): Promise<void> {
     try {
-      return await runHealthChecks({
-        db: deps.db,
-        ping,
-        log: deps.log,
-        metrics: deps.metrics,
-        config: deps.config,
-        timeoutMs,
-      });
+      await this.#runs.fill(this.#deps.budget.concurrency, () => this.claiming);
     } catch (error) {
-      deps.log.error({ event: "health_checks_failed", error: String(error) });
-      return 0;
+      this.#deps.log.error({ event: "claim_failed", error: String(error) });
     }
-  }
-
-  async #claim(): Promise<void> {
-    const deps = this.#deps;
-    try {
-      for (;;) {
-        const capacity = deps.budget.concurrency - this.#inFlight.size;
-        if (capacity <= 0 || !this.claiming) return;
-        const runs = await claimRuns(deps.db, this.workerId, capacity, deps.budget.leaseSeconds);
-        await startEach(deps.db, runs, (run) => this.#start(run), deps.log);
-        if (runs.length < capacity) return;
-      }
-    } catch (error) {
-      deps.log.error({ event: "claim_failed", error: String(error) });
-    }
-  }
-
-  #start(run: ClaimedRun): void {
-    const deps = this.#deps;
-    this.#claimed++;
-    const controller = new AbortController();
-    const latency = (new Date(run.heartbeat_at).getTime() - new Date(run.run_after).getTime()) / 1000;
-    deps.metrics.runClaimed(run.integration_type, run.triggered_by, Math.max(0, latency));
-    if (run.attempt === 1 && run.drift_ms !== null) void checkDrift(deps, run);
-    // Claimed after the drain started (a claim racing the timer): release at the first safe point.
-    if (this.#draining) controller.abort("shutdown" satisfies AbortReason);
-    const done = executeRun(
-      {
-        db: deps.db,
-        executor: deps.executor,
-        workerId: this.workerId,
-        config: deps.config,
-        log: deps.log,
-        metrics: deps.metrics,
-        complete: (r, n) => this.#completer.complete(r, n),
-      },
-      run,
-      controller,
-    )
-      .catch((error: unknown) => {
-        // Recording failed (database gone): the lease expires and the next sweep's reaper returns it.
-        deps.log.error({ event: "run_record_failed", run_id: run.id, error: String(error) });
-        return "lost" as const;
-      })
-      .then((result) => {
-        this.#results[result] = (this.#results[result] ?? 0) + 1;
-        this.#inFlight.delete(run.id);
-        this.wake();
-        this.#signalIdle();
-        return result;
-      });
-    this.#inFlight.set(run.id, { run, controller, done });
-  }
-
-  // The same heartbeat as the Node worker's: one statement for every held run; a run no longer
-  // held is aborted as lease_lost, a cancellation request as cancelled.
-  async #heartbeat(): Promise<void> {
-    if (this.#inFlight.size === 0) return;
-    const ids = [...this.#inFlight.keys()];
-    try {
-      const held = await heartbeatRuns(this.#deps.db, this.workerId, ids, this.#deps.budget.leaseSeconds);
-      const heldIds = new Set(held.map((h) => h.run_id));
-      for (const h of held) {
-        const f = this.#inFlight.get(h.run_id);
-        if (f && h.cancel_requested) this.#abort(f, "cancelled");
-      }
-      for (const id of ids) {
-        const f = this.#inFlight.get(id);
-        if (f && !heldIds.has(id)) this.#abort(f, "lease_lost");
-      }
-    } catch (error) {
-      this.#deps.log.warn({ event: "heartbeat_failed", runs: ids.length, error: String(error) });
-    }
-  }
-
-  #abort(f: InFlight, reason: AbortReason): void {
-    if (f.controller.signal.aborted) return;
-    this.#deps.log.info({ event: "run_abort", run_id: f.run.id, reason });
-    f.controller.abort(reason);
   }
 
   /**
@@ -322,10 +218,10 @@ export class EdgeSession {
    * sending anything again, so the effect stays exactly-once.
    */
   async #abandon(): Promise<number> {
-    const ids = [...this.#inFlight.keys()];
+    const ids = this.#runs.runIds;
     this.#deps.log.warn({ event: "edge_give_up", runs: ids });
     try {
-      return (await releaseRuns(this.#deps.db, this.workerId, ids)).length;
+      return await this.#runs.releaseAll();
     } catch (error) {
       this.#deps.log.error({ event: "release_failed", runs: ids, error: String(error) });
       return 0;

@@ -2,7 +2,7 @@
  * How a failed export attempt becomes a {@link RunOutcome}: the policy part of the export executor, kept
  * free of I/O so it can be read (and tested) on its own.
  */
-import type { IntegrationError, IntegrationErrorCode } from "../../integrations/errors.ts";
+import type { IntegrationError } from "../../integrations/errors.ts";
 import type { RunOutcome } from "../types.ts";
 
 /** Limits on free retries (snoozes) for rate-limit answers. */
@@ -27,14 +27,6 @@ export interface SnoozePolicy {
  * Xledger credit reset weeks away is re-checked hourly (one request) rather than trusted blindly.
  */
 export const DEFAULT_SNOOZE_POLICY: Readonly<SnoozePolicy> = { maxFreeSnoozes: 20, maxSnoozeSeconds: 3600 };
-
-/** The codes that mean "the remote system asks us to slow down", not "something is broken". */
-export const RATE_LIMIT_CODES: ReadonlySet<IntegrationErrorCode> = new Set<IntegrationErrorCode>([
-  "rate_limited",
-  "burst_limit",
-  "concurrency_limit",
-  "insufficient_credits",
-]);
 
 /**
  * The outcome for a rate-limit answer that is the `inARow`-th since the run last recorded a batch.

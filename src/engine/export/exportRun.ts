@@ -15,23 +15,16 @@
  * then). Once a send starts it runs to its answer (bounded by {@link ExportRunOptions.sendDeadlineMs})
  * and is recorded, so cancelling never strands a batch that went out.
  */
-import { IntegrationError, isIntegrationError } from "../../integrations/errors.ts";
-import { type AdapterOptions, createAdapter } from "../../integrations/registry.ts";
+import { IntegrationError, isIntegrationError, isRateLimitCode } from "../../integrations/errors.ts";
+import type { AdapterOptions } from "../../integrations/registry.ts";
 import type { ExportedEntry, IntegrationAdapter } from "../../integrations/types.ts";
 import { noMetrics } from "../observe/metrics.ts";
 import { RequestTally } from "../observe/requestTally.ts";
 import type { RunContext, RunExecutor, RunOutcome } from "../types.ts";
-import {
-  DEFAULT_SNOOZE_POLICY,
-  errorOutcome,
-  RATE_LIMIT_CODES,
-  type SnoozePolicy,
-  snoozeOutcome,
-} from "./exportOutcome.ts";
+import { DEFAULT_SNOOZE_POLICY, errorOutcome, type SnoozePolicy, snoozeOutcome } from "./exportOutcome.ts";
 import {
   engineSqlError,
   inFlightSince,
-  loadIntegrationRuntime,
   markBatchInFlight,
   nextExportBatch,
   type RunFence,
@@ -39,6 +32,7 @@ import {
   recordSnooze,
   rejectVoucher,
 } from "./exportSql.ts";
+import { IntegrationUnavailableError, loadAdapter } from "./loadAdapter.ts";
 
 /** Knobs of the export executor; every default is written next to it. */
 export interface ExportRunOptions {
@@ -74,37 +68,12 @@ export function createExportRun(options: ExportRunOptions = {}): RunExecutor {
     const fence: RunFence = { runId: run.id, workerId: run.worker_id, attempt: run.attempt };
     const tally = new RequestTally(run.integration_id, run.integration_type, ctx.metrics ?? noMetrics);
     try {
-      const runtime = await loadIntegrationRuntime(db, run.integration_id);
-      if (runtime === null) {
-        return {
-          kind: "failed",
-          code: "integration_not_found",
-          message: "The integration no longer exists.",
-        };
-      }
-      if (!runtime.enabled) {
-        return {
-          kind: "failed",
-          code: "integration_disabled",
-          message: "The integration was turned off; nothing more is exported.",
-        };
-      }
-      if (runtime.credentials === null || runtime.credentials === undefined) {
-        return {
-          kind: "failed",
-          code: "credentials_missing",
-          message: `No credentials are stored for this ${runtime.integrationType} integration; set them with sync_engine.set_integration_credentials.`,
-        };
-      }
-      // Throws IntegrationError("invalid_config") — not retryable — when config or credentials do not validate.
-      const adapter = createAdapter(
-        runtime.integrationType,
-        runtime.config,
-        runtime.credentials,
-        options.adapter,
-      );
+      const adapter = await loadAdapter(db, run.integration_id, options.adapter);
       return await exportBatches(ctx, fence, adapter, tally, sendDeadlineMs, leaseSeconds);
     } catch (error) {
+      // Gone, disabled or without credentials: nothing to retry until someone acts.
+      if (error instanceof IntegrationUnavailableError)
+        return { kind: "failed", code: error.code, message: error.message };
       return outcomeFor(error, ctx, fence, snooze);
     } finally {
       // Requests of a failed or stopped attempt count too (they were billed); a tally failure must not
@@ -309,7 +278,7 @@ async function outcomeFor(
     status: error.status ?? null,
     remote_code: error.remoteCode ?? null,
   });
-  if (RATE_LIMIT_CODES.has(error.code) && error.retryable) {
+  if (isRateLimitCode(error.code) && error.retryable) {
     try {
       return snoozeOutcome(error, await recordSnooze(ctx.db, fence, error.code), snooze);
     } catch (snoozeError) {

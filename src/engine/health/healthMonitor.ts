@@ -3,6 +3,7 @@ import { monthlyRequestAllowance } from "../../integrations/config.ts";
 import { isIntegrationError } from "../../integrations/errors.ts";
 import type { RequestPurpose } from "../../integrations/types.ts";
 import type { WorkerConfig } from "../config.ts";
+import { IntegrationUnavailableError } from "../export/loadAdapter.ts";
 import type { EngineLogger } from "../observe/logger.ts";
 import type { EngineMetrics } from "../observe/metrics.ts";
 import { RequestTally } from "../observe/requestTally.ts";
@@ -102,7 +103,8 @@ async function checkOne(deps: HealthMonitorDeps, integration: Due, now: Date): P
     await deps.ping(integration, AbortSignal.timeout(deps.timeoutMs ?? 30_000), tally.onRequest);
   } catch (error) {
     ok = false;
-    code = isIntegrationError(error) ? error.code : "ping_failed";
+    code =
+      isIntegrationError(error) || error instanceof IntegrationUnavailableError ? error.code : "ping_failed";
     retryAfterSeconds = isIntegrationError(error) ? error.retryAfterSeconds : undefined;
     message = error instanceof Error ? error.message : String(error);
     deps.metrics.externalApiError(integration.integration_type, code);

@@ -1,3 +1,5 @@
+import { isRateLimitCode } from "../../integrations/errors.ts";
+
 /**
  * Health-check policy, pure and runtime-neutral: whether to ping at all, how often, how to back off,
  * what a result means, when to stop pinging and when to start again (docs/engine.md "Health monitor",
@@ -14,9 +16,6 @@
 export const MIN_HEALTH_INTERVAL_MS = 15 * 60_000;
 /** Default share of the monthly allowance health pings may spend. */
 export const DEFAULT_PING_SHARE = 0.05;
-
-/** Errors meaning "the API is rationing us": pinging more would burn the quota syncs need. */
-const QUOTA_CODES = new Set(["rate_limited", "burst_limit", "concurrency_limit", "insufficient_credits"]);
 
 export type HealthStatus = "unknown" | "healthy" | "degraded" | "unhealthy";
 export type HealthMode = "active" | "passive";
@@ -122,7 +121,8 @@ export function decideHealth(input: {
   }
   const failures = input.failuresBefore + 1;
   const delay = Math.min(Math.max(input.backoffCapMs, spacing), spacing * 2 ** failures);
-  if (input.errorCode !== undefined && QUOTA_CODES.has(input.errorCode)) {
+  // Rationed (isRateLimitCode): pinging more would burn the quota the syncs need.
+  if (input.errorCode !== undefined && isRateLimitCode(input.errorCode)) {
     const quiet = Math.max(input.quietMs ?? 3_600_000, (input.retryAfterSeconds ?? 0) * 1000);
     return {
       status: "degraded",
@@ -138,11 +138,6 @@ export function decideHealth(input: {
     nextCheckAt: new Date(at + delay),
     passiveUntil: null,
   };
-}
-
-/** In passive mode health follows sync outcomes instead of pings. */
-export function healthFromRun(result: "succeeded" | "failed"): HealthStatus {
-  return result === "succeeded" ? "healthy" : "unhealthy";
 }
 
 function monthStartUtc(now: Date): Date {

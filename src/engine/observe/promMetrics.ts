@@ -51,7 +51,7 @@ export function createPromMetrics(): { metrics: EngineMetrics; registry: Registr
     registers: [registry],
   });
   const reaped = new Counter({
-    name: "sync_reaper_rescues_total",
+    name: "sync_runs_reaped_total",
     help: "Runs whose lease expired and were returned by the reaper",
     registers: [registry],
   });

@@ -6,7 +6,7 @@
  * posted `generalLedgerEntries` by document number, and follow `@odata.nextLink`.
  */
 import { IntegrationError } from "../errors.ts";
-import { chunk, parseJson, type ReadResponse, send } from "../http.ts";
+import { chunk, lenientJson, parseJson, type ReadResponse, send } from "../http.ts";
 import type {
   AdapterContext,
   ExportEntry,
@@ -363,7 +363,7 @@ export class DynamicsAdapter implements IntegrationAdapter {
         this.#tokens.invalidate(token);
         continue;
       }
-      throw dynamicsError(response.status, response.headers, lenientJson(response), this.#now());
+      throw dynamicsError(response.status, response.headers, lenientJson(response.text), this.#now());
     }
   }
 }
@@ -413,12 +413,4 @@ function matchResponses(
     }
     return sub;
   });
-}
-
-function lenientJson(response: ReadResponse): unknown {
-  try {
-    return JSON.parse(response.text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

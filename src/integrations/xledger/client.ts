@@ -7,7 +7,7 @@
  * first marked in flight, matched on `extIdentifier` here (docs/export-pipeline.md "Xledger look-up").
  */
 import { IntegrationError, isIntegrationError } from "../errors.ts";
-import { chunk, parseRetryAfter, send } from "../http.ts";
+import { chunk, lenientJson, parseRetryAfter, send } from "../http.ts";
 import type {
   AdapterContext,
   ExportEntry,
@@ -353,12 +353,4 @@ function collect(node: ItemNode, wanted: ReadonlySet<string>, found: Map<string,
 
 function entriesOf(found: ReadonlyMap<string, string>): ExportedEntry[] {
   return [...found].map(([entryId, externalId]) => ({ entryId, externalId }));
-}
-
-function lenientJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

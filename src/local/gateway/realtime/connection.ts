@@ -31,54 +31,56 @@ export interface ConnectionOptions {
 
 /** One Realtime WebSocket speaking Phoenix channels: join/leave, heartbeats, access_token, change delivery. */
 export class RealtimeConnection {
-  private readonly channels = new Map<string, Channel>();
-  private joins: number[] = [];
-  private messages = { windowStart: 0, count: 0 };
-  private idle: NodeJS.Timeout | null = null;
-  private closed = false;
+  readonly #channels = new Map<string, Channel>();
+  #joins: number[] = [];
+  #messages = { windowStart: 0, count: 0 };
+  #idle: NodeJS.Timeout | null = null;
+  #closed = false;
 
-  constructor(
-    private readonly ws: WebSocket,
-    private readonly opts: ConnectionOptions,
-  ) {
+  readonly #ws: WebSocket;
+  readonly #opts: ConnectionOptions;
+
+  constructor(ws: WebSocket, opts: ConnectionOptions) {
+    this.#ws = ws;
+    this.#opts = opts;
     ws.on("message", (data, isBinary) => {
       // Binary frames are Realtime's broadcast protocol, which this gateway does not serve.
       if (isBinary) return;
-      this.onText(data.toString());
+      this.#onText(data.toString());
     });
-    ws.on("close", () => this.dispose());
-    ws.on("error", () => this.dispose());
-    this.touch();
+    ws.on("close", () => this.#dispose());
+    ws.on("error", () => this.#dispose());
+    this.#touch();
   }
 
   /** Closes the socket (server shutdown). */
   close(code = 1001, reason = "server shutting down"): void {
-    this.dispose();
-    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING)
-      this.ws.close(code, reason);
+    this.#dispose();
+    if (this.#ws.readyState === this.#ws.OPEN || this.#ws.readyState === this.#ws.CONNECTING)
+      this.#ws.close(code, reason);
   }
 
-  private dispose(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.idle) clearTimeout(this.idle);
-    for (const ch of this.channels.values()) this.dropChannel(ch);
-    this.channels.clear();
+  #dispose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#idle) clearTimeout(this.#idle);
+    for (const ch of this.#channels.values()) this.#dropChannel(ch);
+    this.#channels.clear();
   }
 
-  private touch(): void {
-    if (this.idle) clearTimeout(this.idle);
-    this.idle = setTimeout(() => this.close(1000, "idle timeout"), LIMITS.idleMs);
-    this.idle.unref();
+  #touch(): void {
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => this.close(1000, "idle timeout"), LIMITS.idleMs);
+    this.#idle.unref();
   }
 
-  private send(msg: PhxMessage): void {
-    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
-    this.ws.send(encode(msg, this.opts.vsn));
+  #send(msg: PhxMessage): void {
+    if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
+    this.#ws.send(encode(msg, this.#opts.vsn));
   }
 
-  private reply(msg: PhxMessage, status: "ok" | "error", response: Record<string, unknown>): void {
-    this.send({
+  #reply(msg: PhxMessage, status: "ok" | "error", response: Record<string, unknown>): void {
+    this.#send({
       join_ref: msg.join_ref,
       ref: msg.ref,
       topic: msg.topic,
@@ -87,8 +89,8 @@ export class RealtimeConnection {
     });
   }
 
-  private system(ch: Channel, status: "ok" | "error", message: string, extension: string): void {
-    this.send({
+  #system(ch: Channel, status: "ok" | "error", message: string, extension: string): void {
+    this.#send({
       join_ref: ch.joinRef,
       ref: null,
       topic: ch.topic,
@@ -97,69 +99,69 @@ export class RealtimeConnection {
     });
   }
 
-  private onText(text: string): void {
-    if (this.closed) return;
+  #onText(text: string): void {
+    if (this.#closed) return;
     const now = Date.now();
-    if (now - this.messages.windowStart >= 1000) this.messages = { windowStart: now, count: 0 };
-    if (++this.messages.count > LIMITS.messagesPerSecond) {
-      this.opts.log({ event: "realtime_rate_limited" });
+    if (now - this.#messages.windowStart >= 1000) this.#messages = { windowStart: now, count: 0 };
+    if (++this.#messages.count > LIMITS.messagesPerSecond) {
+      this.#opts.log({ event: "realtime_rate_limited" });
       this.close(1008, "Too many messages per second");
       return;
     }
-    this.touch();
-    const msg = decode(text, this.opts.vsn);
+    this.#touch();
+    const msg = decode(text, this.#opts.vsn);
     if (!msg) {
-      this.opts.log({ event: "realtime_frame_invalid", bytes: text.length });
+      this.#opts.log({ event: "realtime_frame_invalid", bytes: text.length });
       return;
     }
     if (msg.topic === "phoenix") {
-      if (msg.event === "heartbeat") this.reply(msg, "ok", {});
+      if (msg.event === "heartbeat") this.#reply(msg, "ok", {});
       return;
     }
     if (msg.event === "phx_join") {
-      void this.join(msg).catch((error: unknown) => {
-        this.opts.log({ event: "realtime_join_failed", error: String(error) });
-        this.reply(msg, "error", { reason: "UnknownErrorOnChannel: Unknown Error on Channel" });
+      void this.#join(msg).catch((error: unknown) => {
+        this.#opts.log({ event: "realtime_join_failed", error: String(error) });
+        this.#reply(msg, "error", { reason: "UnknownErrorOnChannel: Unknown Error on Channel" });
       });
       return;
     }
-    const ch = this.channels.get(msg.topic);
+    const ch = this.#channels.get(msg.topic);
     if (!ch) {
-      this.reply(msg, "error", { reason: "unmatched topic" });
+      this.#reply(msg, "error", { reason: "unmatched topic" });
       return;
     }
     if (msg.event === "phx_leave") {
-      this.reply(msg, "ok", {});
-      this.closeChannel(ch);
+      this.#reply(msg, "ok", {});
+      this.#closeChannel(ch);
       return;
     }
     if (msg.event === "access_token") {
-      void this.updateToken(ch, msg.payload.access_token);
+      void this.#updateToken(ch, msg.payload.access_token);
       return;
     }
     // broadcast / presence and unknown events: ignored, as Realtime ignores unexpected client events.
   }
 
-  private async join(msg: PhxMessage): Promise<void> {
+  async #join(msg: PhxMessage): Promise<void> {
     const topic = msg.topic;
-    if (!topic.startsWith("realtime:")) return this.reply(msg, "error", { reason: "unmatched topic" });
+    if (!topic.startsWith("realtime:")) return this.#reply(msg, "error", { reason: "unmatched topic" });
     if (topic === "realtime:")
-      return this.reply(msg, "error", { reason: "TopicNameRequired: You must provide a topic name" });
+      return this.#reply(msg, "error", { reason: "TopicNameRequired: You must provide a topic name" });
 
     const now = Date.now();
-    this.joins = this.joins.filter((t) => now - t < 1000);
-    if (this.joins.length >= LIMITS.joinsPerSecond) {
-      this.reply(msg, "error", { reason: "ClientJoinRateLimitReached: Too many joins per second" });
+    this.#joins = this.#joins.filter((t) => now - t < 1000);
+    if (this.#joins.length >= LIMITS.joinsPerSecond) {
+      this.#reply(msg, "error", { reason: "ClientJoinRateLimitReached: Too many joins per second" });
       this.close(1008, "Too many joins per second");
       return;
     }
-    this.joins.push(now);
+    this.#joins.push(now);
 
     // A second join of the same topic replaces the first (Phoenix closes the old one).
-    const existing = this.channels.get(topic);
-    if (existing) this.closeChannel(existing);
-    if (this.channels.size >= LIMITS.channelsPerSocket) {
-      return this.reply(msg, "error", { reason: "ChannelRateLimitReached: Too many channels" });
+    const existing = this.#channels.get(topic);
+    if (existing) this.#closeChannel(existing);
+    if (this.#channels.size >= LIMITS.channelsPerSocket) {
+      return this.#reply(msg, "error", { reason: "ChannelRateLimitReached: Too many channels" });
     }
 
     const payload = msg.payload;
@@ -170,12 +172,12 @@ export class RealtimeConnection {
           ? payload.user_token
           : undefined;
     // `sb_…` keys are not JWTs: Realtime falls back to the connection's key.
-    const token = presented && !presented.startsWith("sb_") ? presented : this.opts.token;
+    const token = presented && !presented.startsWith("sb_") ? presented : this.#opts.token;
     const verified =
-      token === this.opts.token
-        ? { ok: true as const, claims: this.opts.claims, exp: Number(this.opts.claims.exp) }
-        : await verifyRealtimeToken(token, this.opts.jwtSecret);
-    if (!verified.ok) return this.reply(msg, "error", { reason: verified.reason });
+      token === this.#opts.token
+        ? { ok: true as const, claims: this.#opts.claims, exp: Number(this.#opts.claims.exp) }
+        : await verifyRealtimeToken(token, this.#opts.jwtSecret);
+    if (!verified.ok) return this.#reply(msg, "error", { reason: verified.reason });
 
     const config =
       typeof payload.config === "object" && payload.config !== null
@@ -183,9 +185,9 @@ export class RealtimeConnection {
         : {};
     const requested = parseBindings(config.postgres_changes, LIMITS.bindingsPerChannel);
     if (typeof requested === "string") {
-      return this.reply(msg, "error", { reason: `InvalidJoinPayload: ${requested}` });
+      return this.#reply(msg, "error", { reason: `InvalidJoinPayload: ${requested}` });
     }
-    if (this.closed) return;
+    if (this.#closed) return;
 
     const ch: Channel = {
       topic,
@@ -197,34 +199,34 @@ export class RealtimeConnection {
       unsubscribe: () => {},
       expiryTimer: null,
     };
-    this.channels.set(topic, ch);
-    this.armExpiry(ch, verified.exp);
-    this.reply(
+    this.#channels.set(topic, ch);
+    this.#armExpiry(ch, verified.exp);
+    this.#reply(
       msg,
       "ok",
       requested.length === 0
         ? {}
         : { postgres_changes: requested.map((r) => ({ ...r.raw, id: r.binding.id })) },
     );
-    if (requested.length > 0) await this.subscribe(ch);
+    if (requested.length > 0) await this.#subscribe(ch);
   }
 
   /** Subscribes the channel's bindings to the change feed, then says so (or why not) with a `system` message. */
-  private async subscribe(ch: Channel): Promise<void> {
+  async #subscribe(ch: Channel): Promise<void> {
     for (const b of ch.bindings) {
-      const problem = await this.opts.feed.bindingError(b);
+      const problem = await this.#opts.feed.bindingError(b);
       if (problem) {
-        if (this.channels.get(ch.topic) === ch) this.system(ch, "error", problem, "postgres_changes");
+        if (this.#channels.get(ch.topic) === ch) this.#system(ch, "error", problem, "postgres_changes");
         return;
       }
     }
-    if (this.channels.get(ch.topic) !== ch) return;
+    if (this.#channels.get(ch.topic) !== ch) return;
     ch.unsubscribe();
-    ch.unsubscribe = this.opts.feed.subscribe({
+    ch.unsubscribe = this.#opts.feed.subscribe({
       identity: () => ({ role: ch.role, claims: ch.claims }),
       bindings: ch.bindings,
       deliver: (ids: number[], data: ChangeData) =>
-        this.send({
+        this.#send({
           join_ref: null,
           ref: null,
           topic: ch.topic,
@@ -232,49 +234,49 @@ export class RealtimeConnection {
           payload: { ids, data },
         }),
     });
-    this.system(ch, "ok", "Subscribed to PostgreSQL", "postgres_changes");
+    this.#system(ch, "ok", "Subscribed to PostgreSQL", "postgres_changes");
   }
 
-  private armExpiry(ch: Channel, exp: number): void {
+  #armExpiry(ch: Channel, exp: number): void {
     if (ch.expiryTimer) clearTimeout(ch.expiryTimer);
     const ms = Math.min(Math.max(exp * 1000 - Date.now(), 0), LIMITS.tokenRecheckMaxMs);
     ch.expiryTimer = setTimeout(() => {
-      void verifyRealtimeToken(ch.token, this.opts.jwtSecret).then((r) => {
-        if (this.channels.get(ch.topic) !== ch) return;
-        if (r.ok) this.armExpiry(ch, r.exp);
-        else this.shutdown(ch, r.reason.replace(/^[A-Za-z]+: /, ""));
+      void verifyRealtimeToken(ch.token, this.#opts.jwtSecret).then((r) => {
+        if (this.#channels.get(ch.topic) !== ch) return;
+        if (r.ok) this.#armExpiry(ch, r.exp);
+        else this.#shutdown(ch, r.reason.replace(/^[A-Za-z]+: /, ""));
       });
     }, ms);
     ch.expiryTimer.unref();
   }
 
   /** Realtime's `access_token` message: re-verify, then serve the channel with the new claims (RLS). */
-  private async updateToken(ch: Channel, value: unknown): Promise<void> {
+  async #updateToken(ch: Channel, value: unknown): Promise<void> {
     if (typeof value !== "string" || value === ch.token || value.startsWith("sb_")) return;
-    const r = await verifyRealtimeToken(value, this.opts.jwtSecret);
-    if (this.channels.get(ch.topic) !== ch) return;
-    if (!r.ok) return this.shutdown(ch, r.reason.replace(/^[A-Za-z]+: /, ""));
+    const r = await verifyRealtimeToken(value, this.#opts.jwtSecret);
+    if (this.#channels.get(ch.topic) !== ch) return;
+    if (!r.ok) return this.#shutdown(ch, r.reason.replace(/^[A-Za-z]+: /, ""));
     ch.token = value;
     ch.role = String(r.claims.role);
     ch.claims = r.claims;
-    this.armExpiry(ch, r.exp);
-    if (ch.bindings.length > 0) await this.subscribe(ch);
+    this.#armExpiry(ch, r.exp);
+    if (ch.bindings.length > 0) await this.#subscribe(ch);
   }
 
   /** Realtime's shutdown_response: a `system` error on the channel, then `phx_close`. */
-  private shutdown(ch: Channel, message: string): void {
-    this.system(ch, "error", message, "system");
-    this.closeChannel(ch);
+  #shutdown(ch: Channel, message: string): void {
+    this.#system(ch, "error", message, "system");
+    this.#closeChannel(ch);
   }
 
-  private closeChannel(ch: Channel): void {
-    this.dropChannel(ch);
-    if (this.channels.get(ch.topic) === ch) this.channels.delete(ch.topic);
+  #closeChannel(ch: Channel): void {
+    this.#dropChannel(ch);
+    if (this.#channels.get(ch.topic) === ch) this.#channels.delete(ch.topic);
     // Phoenix sends phx_close with ref = join_ref when a channel process ends.
-    this.send({ join_ref: ch.joinRef, ref: ch.joinRef, topic: ch.topic, event: "phx_close", payload: {} });
+    this.#send({ join_ref: ch.joinRef, ref: ch.joinRef, topic: ch.topic, event: "phx_close", payload: {} });
   }
 
-  private dropChannel(ch: Channel): void {
+  #dropChannel(ch: Channel): void {
     ch.unsubscribe();
     ch.unsubscribe = () => {};
     if (ch.expiryTimer) clearTimeout(ch.expiryTimer);

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import { header } from "../http.ts";
 import { type JwtClaims, verifyJwt } from "../jwt.ts";
-import type { PostgrestErrorResponse } from "../postgrestError.ts";
-import { jwtError } from "./errors.ts";
+import type { PostgrestErrorResponse } from "./postgrestError.ts";
+import { jwtError } from "./postgrestError.ts";
 
 /** Who a request acts as: the database role PostgREST switches to and the claims it exposes. */
 export interface Identity {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Db } from "../../../db/types.ts";
 import { header } from "../http.ts";
-import { pgrstError, sendPostgrestError } from "./errors.ts";
 import { identityFromToken, requestToken } from "./identity.ts";
+import { pgrstError, sendPostgrestError } from "./postgrestError.ts";
 import { handleRpc } from "./rpc.ts";
 import type { SchemaCache } from "./schemaCache.ts";
 import { handleMutation, handleSelect } from "./select.ts";

@@ -1,251 +1,25 @@
 import { pgError } from "../../../db/types.ts";
-import { BodyTooLargeError, corsHeaders, header, headersObject, readBody, sendText } from "../http.ts";
-import { type PostgrestErrorResponse, toPostgrestError } from "../postgrestError.ts";
-import { withRequestContext } from "../requestContext.ts";
-import { quoteIdent, type Routine, routineNames } from "./catalog.ts";
-import { notImplemented, pgrstError, sendPostgrestError } from "./errors.ts";
-import { bestMatch } from "./fuzzy.ts";
+import { corsHeaders, header, sendText } from "../http.ts";
+import type { Routine } from "./catalog.ts";
 import { isAuthenticated } from "./identity.ts";
 import { wantsSingleObject } from "./media.ts";
+import {
+  type PostgrestErrorResponse,
+  pgrstError,
+  sendPostgrestError,
+  toPostgrestError,
+} from "./postgrestError.ts";
+import { restTransaction } from "./restTransaction.ts";
+import { callSql, responseGucs } from "./rpcCall.ts";
+import { matchRoutine, noRpcError } from "./rpcOverloads.ts";
+import { readPayload } from "./rpcPayload.ts";
 import type { RestRequest } from "./types.ts";
-
-type Payload =
-  | { kind: "named"; args: Record<string, unknown>; mediaType: string }
-  | { kind: "raw"; text: string; paramType: "text" | "xml" | "bytea"; mediaType: string };
 
 /** Thrown inside the request transaction to answer with a PostgREST error after rollback. */
 class RpcFailure extends Error {
   constructor(readonly response: PostgrestErrorResponse) {
     super(response.body.message);
   }
-}
-
-// Query parameters PostgREST reads itself on GET /rpc (never function arguments).
-const RESERVED_QUERY_KEYS = new Set([
-  "select",
-  "order",
-  "limit",
-  "offset",
-  "columns",
-  "on_conflict",
-  "or",
-  "and",
-]);
-
-const RAW_TYPES: Record<string, "text" | "xml" | "bytea"> = {
-  "text/plain": "text",
-  "text/xml": "xml",
-  "application/octet-stream": "bytea",
-};
-
-async function readPayload(r: RestRequest): Promise<Payload | PostgrestErrorResponse> {
-  if (r.req.method === "GET" || r.req.method === "HEAD") {
-    const args: Record<string, unknown> = {};
-    for (const [k, v] of r.query) if (!RESERVED_QUERY_KEYS.has(k)) args[k] = v;
-    return { kind: "named", args, mediaType: "" };
-  }
-  let body: Buffer;
-  try {
-    body = await readBody(r.req, r.bodyLimit);
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) {
-      return pgrstError(
-        413,
-        "PGRST413",
-        "Payload Too Large",
-        `The request body exceeds ${error.limit} bytes`,
-      );
-    }
-    throw error;
-  }
-  // PostgREST treats a missing Content-Type as JSON.
-  const mediaType =
-    (header(r.req, "content-type") ?? "application/json").split(";")[0]?.trim().toLowerCase() ?? "";
-  if (mediaType === "application/json" || mediaType === "") {
-    if (body.length === 0) return { kind: "named", args: {}, mediaType: "application/json" };
-    let value: unknown;
-    try {
-      value = JSON.parse(body.toString("utf8"));
-    } catch {
-      // PostgREST drops the parser's message in favour of a generic one (PostgREST#2344).
-      return pgrstError(400, "PGRST102", "Empty or invalid json");
-    }
-    if (Array.isArray(value))
-      return notImplemented("Calling a function once per element of a JSON array body");
-    const args = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
-    return { kind: "named", args, mediaType: "application/json" };
-  }
-  if (mediaType === "application/x-www-form-urlencoded") {
-    return { kind: "named", args: Object.fromEntries(new URLSearchParams(body.toString("utf8"))), mediaType };
-  }
-  const raw = RAW_TYPES[mediaType];
-  if (raw)
-    return {
-      kind: "raw",
-      text: body.toString(raw === "bytea" ? "latin1" : "utf8"),
-      paramType: raw,
-      mediaType,
-    };
-  return pgrstError(400, "PGRST102", `Content-Type not acceptable: ${mediaType}`);
-}
-
-function matchRoutine(routines: Routine[], payload: Payload, isPost: boolean): Routine[] {
-  if (payload.kind === "raw") {
-    return routines.filter(
-      (r) => r.params.length === 1 && r.params[0]?.name === "" && r.params[0]?.type === payload.paramType,
-    );
-  }
-  const keys = new Set(Object.keys(payload.args));
-  const named = routines.filter((r) => {
-    if (r.params.some((p) => p.name === "")) return false;
-    const names = new Set(r.params.map((p) => p.name));
-    return r.params.every((p) => !p.required || keys.has(p.name)) && [...keys].every((k) => names.has(k));
-  });
-  if (named.length > 0) return named;
-  // A single unnamed json/jsonb parameter receives the whole body.
-  return routines.filter(
-    (r) =>
-      isPost &&
-      payload.mediaType === "application/json" &&
-      r.params.length === 1 &&
-      r.params[0]?.name === "" &&
-      (r.params[0]?.type === "json" || r.params[0]?.type === "jsonb"),
-  );
-}
-
-async function noRpcError(
-  r: RestRequest,
-  fn: string,
-  routines: Routine[],
-  payload: Payload,
-): Promise<PostgrestErrorResponse> {
-  const qualified = `${r.schema}.${fn}`;
-  const isPost = r.req.method === "POST";
-  if (payload.kind === "raw") {
-    return pgrstError(
-      404,
-      "PGRST202",
-      `Could not find the function ${qualified} in the schema cache`,
-      `Searched for the function ${qualified} with a single unnamed ${payload.paramType} parameter, but no matches were found in the schema cache.`,
-    );
-  }
-  // PostgREST lists the keys from a set: sorted.
-  const keys = Object.keys(payload.args).sort();
-  const params = keys.length === 0 ? " without parameters" : `(${keys.join(", ")})`;
-  const searched =
-    keys.length === 0
-      ? " without parameters"
-      : ` with parameter${keys.length > 1 ? "s" : ""} ${keys.join(", ")}`;
-  const json =
-    isPost && payload.mediaType === "application/json"
-      ? " or with a single unnamed json/jsonb parameter"
-      : "";
-  let hint: string | null = null;
-  if (routines.length > 0) {
-    const signatures = routines.map(
-      (rt) =>
-        `(${rt.params
-          .map((p) => p.name)
-          .sort()
-          .join(", ")})`,
-    );
-    const best = bestMatch(`(${keys.join(", ")})`, signatures, 0.33) ?? signatures[0];
-    hint = `Perhaps you meant to call the function ${qualified}${best}`;
-  } else {
-    const names = await routineNames(r.db, r.schema);
-    const best = bestMatch(fn, names, 0.75);
-    if (best) hint = `Perhaps you meant to call the function ${r.schema}.${best}`;
-  }
-  return pgrstError(
-    404,
-    "PGRST202",
-    `Could not find the function ${qualified}${params} in the schema cache`,
-    `Searched for the function ${qualified}${searched}${json}, but no matches were found in the schema cache.`,
-    hint,
-  );
-}
-
-// `response.status` / `response.headers` as the function left them, read in the call's own
-// statement as PostgREST does (its query selects current_setting next to the body): the select
-// list is evaluated after the function scan, so it sees what the function set. One round trip
-// fewer than a separate select (≈ 0.2 ms on PostgreSQL here).
-const RESPONSE_GUCS =
-  "nullif(current_setting('response.status', true), '') as status, nullif(current_setting('response.headers', true), '') as headers";
-
-/** Builds the call: arguments come through `json_to_record($1)` so PostgreSQL does every cast, as PostgREST does. */
-function callSql(routine: Routine, payload: Payload): { sql: string; params: unknown[] } {
-  const fn = `${quoteIdent(routine.schema)}.${quoteIdent(routine.name)}`;
-  const projection = `${
-    routine.returnsVoid
-      ? "null::json"
-      : routine.returnsSet
-        ? "coalesce(json_agg(_r), '[]'::json)"
-        : "to_json(_r)"
-  } as body, ${RESPONSE_GUCS}`;
-  if (payload.kind === "raw") {
-    return {
-      sql: `select ${projection} from ${fn}($1::${payload.paramType}) as _r`,
-      params: [payload.text],
-    };
-  }
-  if (routine.params.length === 1 && routine.params[0]?.name === "") {
-    const type = routine.params[0].type;
-    return {
-      sql: `select ${projection} from ${fn}($1::${type}) as _r`,
-      params: [JSON.stringify(payload.args)],
-    };
-  }
-  const used = routine.params.filter((p) => Object.hasOwn(payload.args, p.name));
-  if (used.length === 0) return { sql: `select ${projection} from ${fn}() as _r`, params: [] };
-  const columns = used.map((p) => `${quoteIdent(p.name)} ${p.type}`).join(", ");
-  const args = used
-    .map((p) => `${p.variadic ? "variadic " : ""}${quoteIdent(p.name)} => _args.${quoteIdent(p.name)}`)
-    .join(", ");
-  // json_to_record stringifies non-string JSON values for text columns and parses objects for json ones.
-  const values: Record<string, unknown> = {};
-  for (const p of used) {
-    const v = payload.args[p.name];
-    values[p.name] = v;
-  }
-  return {
-    sql: `select ${projection} from json_to_record($1::json) as _args(${columns}) cross join lateral ${fn}(${args}) as _r`,
-    params: [JSON.stringify(values)],
-  };
-}
-
-/** `response.status` / `response.headers` set by the function (PostgREST transactions.rst). */
-function responseGucs(
-  row: { status: string | null; headers: string | null } | undefined,
-): { status?: number; headers: Record<string, string> } | PostgrestErrorResponse {
-  const out: { status?: number; headers: Record<string, string> } = { headers: {} };
-  if (row?.status) {
-    const n = Number(row.status);
-    if (!Number.isInteger(n) || n < 100 || n > 599) {
-      return pgrstError(500, "PGRST112", "response.status guc must be a valid status code");
-    }
-    out.status = n;
-  }
-  if (row?.headers) {
-    const bad = pgrstError(
-      500,
-      "PGRST111",
-      "response.headers guc must be a JSON array composed of objects with a single key and a string value",
-    );
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(row.headers);
-    } catch {
-      return bad;
-    }
-    if (!Array.isArray(parsed)) return bad;
-    for (const item of parsed) {
-      const entries = typeof item === "object" && item !== null ? Object.entries(item) : [];
-      const [entry] = entries;
-      if (entries.length !== 1 || !entry || typeof entry[1] !== "string") return bad;
-      out.headers[entry[0]] = entry[1];
-    }
-  }
-  return out;
 }
 
 /**
@@ -296,17 +70,10 @@ export async function handleRpc(r: RestRequest, fn: string): Promise<void> {
   const single = wantsSingleObject(header(r.req, "accept"));
   const { sql, params } = callSql(routine, payload);
   try {
-    const result = await withRequestContext(
-      r.db,
-      {
-        role: r.identity.role,
-        claims: r.identity.claims,
-        headers: headersObject(r.req),
-        method,
-        path: `/rpc/${fn}`,
-        searchPath: `${quoteIdent(r.schema)}, extensions`,
-        readOnly: method !== "POST" || routine.volatility !== "v",
-      },
+    const result = await restTransaction(
+      r,
+      `/rpc/${fn}`,
+      method !== "POST" || routine.volatility !== "v",
       async (tx) => {
         const { rows } = await tx.query<{ body: unknown; status: string | null; headers: string | null }>(
           sql,

@@ -23,15 +23,15 @@ export interface RoutineLookup {
  * @example const { routines } = await cache.routines(db, "public", "trigger_integration_sync");
  */
 export class SchemaCache {
-  private readonly entries = new Map<string, Promise<unknown>>();
+  readonly #entries = new Map<string, Promise<unknown>>();
 
   /** The overloads of `schema.name` (`fresh` skips and replaces the cached entry). */
   async routines(q: Queryable, schema: string, name: string, fresh = false): Promise<RoutineLookup> {
     const key = `f\u0000${schema}\u0000${name}`;
-    const entry = fresh ? undefined : (this.entries.get(key) as Promise<Routine[]> | undefined);
+    const entry = fresh ? undefined : (this.#entries.get(key) as Promise<Routine[]> | undefined);
     if (entry) return { routines: await entry, cached: true };
     return {
-      routines: await this.load(key, findRoutines(q, schema, name), (r) => r.length > 0),
+      routines: await this.#load(key, findRoutines(q, schema, name), (r) => r.length > 0),
       cached: false,
     };
   }
@@ -39,20 +39,20 @@ export class SchemaCache {
   /** The table or view `schema.name` with its columns and primary key; null when there is none. */
   relation(q: Queryable, schema: string, name: string): Promise<Relation | null> {
     const key = `r\u0000${schema}\u0000${name}`;
-    const entry = this.entries.get(key) as Promise<Relation | null> | undefined;
-    return entry ?? this.load(key, findRelation(q, schema, name), (r) => r !== null);
+    const entry = this.#entries.get(key) as Promise<Relation | null> | undefined;
+    return entry ?? this.#load(key, findRelation(q, schema, name), (r) => r !== null);
   }
 
   /** Drops every entry (a `NOTIFY pgrst`, or the listener reconnecting after missing some). */
   clear(): void {
-    this.entries.clear();
+    this.#entries.clear();
   }
 
-  private load<T>(key: string, lookup: Promise<T>, keep: (found: T) => boolean): Promise<T> {
-    this.entries.set(key, lookup);
+  #load<T>(key: string, lookup: Promise<T>, keep: (found: T) => boolean): Promise<T> {
+    this.#entries.set(key, lookup);
     // A failed lookup, an object that does not exist, or an entry cleared meanwhile is not kept.
     const forget = () => {
-      if (this.entries.get(key) === lookup) this.entries.delete(key);
+      if (this.#entries.get(key) === lookup) this.#entries.delete(key);
     };
     lookup.then((found) => keep(found) || forget(), forget);
     return lookup;

@@ -1,12 +1,19 @@
 import { pgError } from "../../../db/types.ts";
-import { BodyTooLargeError, header, headersObject, readBody, sendText } from "../http.ts";
-import { type PostgrestErrorResponse, toPostgrestError } from "../postgrestError.ts";
+import { BodyTooLargeError, header, readBody, sendText } from "../http.ts";
 import { withRequestContext } from "../requestContext.ts";
 import { quoteIdent, type Relation } from "./catalog.ts";
-import { notImplemented, pgrstError, queryParamError, sendPostgrestError } from "./errors.ts";
 import { type Filter, filtersSql, parseFilter, splitList } from "./filters.ts";
 import { isAuthenticated } from "./identity.ts";
 import { parseAccept } from "./media.ts";
+import {
+  notImplemented,
+  type PostgrestErrorResponse,
+  pgrstError,
+  queryParamError,
+  sendPostgrestError,
+  toPostgrestError,
+} from "./postgrestError.ts";
+import { restTransaction } from "./restTransaction.ts";
 import type { RestRequest } from "./types.ts";
 
 // Supabase's `[api] max_rows = 1000`: PostgREST never returns more rows than this per request.
@@ -154,30 +161,18 @@ export async function handleSelect(r: RestRequest, table: string): Promise<void>
   const wantCount = /(?:^|[,\s])count=(exact|planned|estimated)\b/.test(header(r.req, "prefer") ?? "");
 
   try {
-    const result = await withRequestContext(
-      r.db,
-      {
-        role: r.identity.role,
-        claims: r.identity.claims,
-        headers: headersObject(r.req),
-        method: r.req.method ?? "GET",
-        path: `/${table}`,
-        searchPath: `${quoteIdent(r.schema)}, extensions`,
-        readOnly: true,
-      },
-      async (tx) => {
-        const { rows } = await tx.query<{ body: unknown[]; n: number }>(sql, params);
-        let total: number | undefined;
-        if (wantCount) {
-          const c = await tx.query<{ total: number }>(
-            `select count(*)::int as total from ${from} where ${where}`,
-            params,
-          );
-          total = c.rows[0]?.total ?? 0;
-        }
-        return { body: rows[0]?.body ?? [], n: rows[0]?.n ?? 0, total };
-      },
-    );
+    const result = await restTransaction(r, `/${table}`, true, async (tx) => {
+      const { rows } = await tx.query<{ body: unknown[]; n: number }>(sql, params);
+      let total: number | undefined;
+      if (wantCount) {
+        const c = await tx.query<{ total: number }>(
+          `select count(*)::int as total from ${from} where ${where}`,
+          params,
+        );
+        total = c.rows[0]?.total ?? 0;
+      }
+      return { body: rows[0]?.body ?? [], n: rows[0]?.n ?? 0, total };
+    });
     const { body, n, total } = result;
     if (total !== undefined && p.offset > total) {
       return sendPostgrestError(

@@ -26,10 +26,13 @@ export class Completer {
   #queue: Pending[] = [];
   #scheduled = false;
 
-  constructor(
-    private readonly db: Queryable,
-    private readonly workerId: string,
-  ) {}
+  readonly #db: Queryable;
+  readonly #workerId: string;
+
+  constructor(db: Queryable, workerId: string) {
+    this.#db = db;
+    this.#workerId = workerId;
+  }
 
   /** Resolves true when the run was completed, false when this worker no longer held it. */
   complete(run: ClaimedRun, recordsExported: number): Promise<boolean> {
@@ -49,8 +52,8 @@ export class Completer {
     if (batch.length === 0) return;
     try {
       const done = await completeRuns(
-        this.db,
-        this.workerId,
+        this.#db,
+        this.#workerId,
         batch.map((p) => ({ id: p.run.id, attempt: p.run.attempt, recordsExported: p.recordsExported })),
       );
       for (const p of batch) p.resolve(done.has(p.run.id));

@@ -123,7 +123,7 @@ export async function finishCancelled(db: Queryable, workerId: string, run: Clai
   return rows[0]?.ok === true;
 }
 
-/** Returns runs with expired leases to pending (or failed/cancelled); returns what it rescued. */
+/** Returns runs with expired leases to pending (or failed/cancelled); returns what it reaped. */
 export async function reapExpiredLeases(db: Queryable, limit = 1000) {
   const { rows } = await db.query<{ run_id: string; status: string }>(
     "select * from sync_engine.reap_expired_leases($1)",

@@ -7,7 +7,7 @@
  * posted `generalLedgerEntries` by document number, and follow `@odata.nextLink`.
  */
 import { IntegrationError } from "../errors.ts";
-import { chunk, parseJson, type ReadResponse, send } from "../http.ts";
+import { chunk, lenientJson, parseJson, type ReadResponse, send } from "../http.ts";
 import type {
   AdapterContext,
   ExportEntry,
@@ -364,7 +364,7 @@ export class DynamicsAdapter implements IntegrationAdapter {
         this.#tokens.invalidate(token);
         continue;
       }
-      throw dynamicsError(response.status, response.headers, lenientJson(response), this.#now());
+      throw dynamicsError(response.status, response.headers, lenientJson(response.text), this.#now());
     }
   }
 }
@@ -414,12 +414,4 @@ function matchResponses(
     }
     return sub;
   });
-}
-
-function lenientJson(response: ReadResponse): unknown {
-  try {
-    return JSON.parse(response.text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
