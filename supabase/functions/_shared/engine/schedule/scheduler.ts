@@ -225,7 +225,12 @@ async function scheduleBatchOneByOne(
   count: (o: Outcome) => void,
   onPlanned: () => void,
 ): Promise<number> {
-  return await db.transaction(async (tx) => {
+  // Outcomes are reported once the transaction has committed: a later row's error rolls the whole
+  // batch back (and the caller steps it one by one), so counting inside would count runs that never
+  // existed.
+  const outcomes: Outcome[] = [];
+  let planned = 0;
+  const seen = await db.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string; org_id: string; integration_type: string }>(
       `select i.id, i.org_id, i.integration_type
          from public.organization_integrations i
@@ -250,12 +255,13 @@ async function scheduleBatchOneByOne(
         ]);
         continue;
       }
-      const { rows: outcomes } = await tx.query<{ run_id: string; outcome: string }>(
+      const { rows: periods } = await tx.query<{ run_id: string; outcome: string }>(
         "select * from sync_engine.schedule_periods($1, $2, $3, $4::timestamptz[], $5)",
         [integration.id, key.next_run_at, plan.runPeriod, plan.missed, plan.newNextRunAt],
       );
-      onPlanned();
-      for (const o of outcomes) count({ ...integration, integration_id: integration.id, ...o });
+      planned++;
+      for (const o of periods)
+        outcomes.push({ ...integration, integration_id: integration.id, ...o } as Outcome);
       if (plan.missedUnrecorded > 0) {
         log.warn({
           event: "schedule_missed_unrecorded",
@@ -266,6 +272,9 @@ async function scheduleBatchOneByOne(
     }
     return rows.length;
   });
+  for (let i = 0; i < planned; i++) onPlanned();
+  for (const o of outcomes) count(o);
+  return seen;
 }
 
 /**
