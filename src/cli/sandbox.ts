@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isLoopback } from "../local/gateway/index.ts";
 import { sandboxIntegrationSettings, startSandbox } from "../local/sandbox/index.ts";
 import { type CommandSpec, parseCommand } from "./options.ts";
+import { stopSignal } from "./signals.ts";
 
 /** Default port of the standalone sandbox (the embedded stack serves it on the gateway's port instead). */
 export const DEFAULT_SANDBOX_PORT = 4010;
@@ -68,10 +69,7 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
       "",
     ].join("\n"),
   );
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
-  });
+  await stopSignal();
   await sandbox.close();
   return 0;
 }

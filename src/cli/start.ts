@@ -2,6 +2,7 @@ import { z } from "zod";
 import { startStack } from "../local/stack/startStack.ts";
 import { createLogger } from "./log.ts";
 import { type CommandSpec, parseCommand } from "./options.ts";
+import { stopSignal } from "./signals.ts";
 
 /** `sync-scheduler start`: its options, their variables, defaults and help (see src/cli/options.ts). */
 export const startSpec = {
@@ -81,10 +82,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       "",
     ].join("\n"),
   );
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
-  });
+  await stopSignal();
   process.stdout.write("Stopping…\n");
   await stack.close();
   return 0;
