@@ -150,79 +150,87 @@ describe.each(testDbKinds())("one bad row never stops the queue, on %s", (kind) 
     expect(lines.filter((l) => l.event === "poll_failed")).toEqual([]);
   });
 
-  it("a scheduler batch with one integration that cannot be stepped parks it and enqueues the others", async () => {
-    await db.query("update public.organization_integrations set schedule_cron = null");
-    // Exactly one period due: next_run_at on this minute's boundary, the tick inside the minute.
-    const now = new Date();
-    const due = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-    const integrations: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const id = await addIntegration(db, await createOrg(db, `Scheduled ${i}`), "xledger");
-      await db.query(
-        "update public.organization_integrations set schedule_cron = '* * * * *' where id = $1",
-        [id],
-      );
-      await db.query("update public.organization_integrations set next_run_at = $2 where id = $1", [id, due]);
-      integrations.push(id);
-    }
-    const broken = integrations[1] as string;
-    await db.exec(`
+  it.each([
+    ["on time (the bulk path)", 0],
+    ["3 minutes late (the one-by-one path: missed periods)", 3],
+  ])(
+    "a scheduler batch with one integration that cannot be stepped parks it and enqueues the others, %s",
+    async (_, late) => {
+      await db.query("update public.organization_integrations set schedule_cron = null");
+      // The latest period due on this minute's boundary, the tick inside the minute; `late` minutes
+      // behind, the plan also has missed periods, which sends it down the one-by-one path (whose
+      // rolled-back batch used to count its runs as enqueued anyway).
+      const now = new Date();
+      const boundary = Math.floor(now.getTime() / 60_000) * 60_000;
+      const due = new Date(boundary - late * 60_000);
+      const integrations: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const id = await addIntegration(db, await createOrg(db, `Scheduled ${i}`), "xledger");
+        await db.query(
+          "update public.organization_integrations set schedule_cron = '* * * * *' where id = $1",
+          [id],
+        );
+        await db.query("update public.organization_integrations set next_run_at = $2 where id = $1", [
+          id,
+          due,
+        ]);
+        integrations.push(id);
+      }
+      const broken = integrations[1] as string;
+      await db.exec(`
       create function public.test_broken_schedule() returns trigger language plpgsql as $$
       begin raise exception 'cannot insert a run for this integration'; end $$;
       create trigger test_broken_schedule before insert on public.sync_run_log for each row
         when (new.integration_id = '${broken}'::uuid) execute function public.test_broken_schedule();`);
-    cleanups.push(
-      "drop trigger test_broken_schedule on public.sync_run_log; drop function public.test_broken_schedule()",
-    );
-    const { log, lines } = capturingLogger();
+      cleanups.push(
+        "drop trigger test_broken_schedule on public.sync_run_log; drop function public.test_broken_schedule()",
+      );
+      const { log, lines } = capturingLogger();
 
-    const result = await schedulerTick(
-      db,
-      new Date(),
-      { schedulerBatch: 500, catchUpWindowSeconds: 86_400 },
-      log,
-    );
+      const result = await schedulerTick(db, now, { schedulerBatch: 500, catchUpWindowSeconds: 86_400 }, log);
 
-    expect(result.enqueued).toBe(2);
-    const { rows } = await db.query<{ id: string; next_run_at: Date | number; runs: number }>(
-      `select i.id, i.next_run_at,
-              (select count(*)::int from public.sync_run_log r where r.integration_id = i.id) as runs
+      expect(result.enqueued).toBe(2);
+      const { rows } = await db.query<{ id: string; next_run_at: Date | number; runs: number }>(
+        `select i.id, i.next_run_at,
+              (select count(*)::int from public.sync_run_log r
+               where r.integration_id = i.id and r.status <> 'skipped') as runs
        from public.organization_integrations i where i.id = any ($1::uuid[])`,
-      [integrations],
-    );
-    for (const row of rows) {
-      if (row.id === broken) {
-        expect(row).toMatchObject({ next_run_at: Number.POSITIVE_INFINITY, runs: 0 });
-      } else {
-        expect(row.runs).toBe(1);
-        expect((row.next_run_at as Date).getTime()).toBe(due.getTime() + 60_000);
+        [integrations],
+      );
+      for (const row of rows) {
+        if (row.id === broken) {
+          expect(row).toMatchObject({ next_run_at: Number.POSITIVE_INFINITY, runs: 0 });
+        } else {
+          expect(row.runs).toBe(1);
+          expect((row.next_run_at as Date).getTime()).toBe(boundary + 60_000);
+        }
       }
-    }
-    const { rows: alerts } = await db.query<{
-      kind: string;
-      severity: string;
-      details: { error_code: string };
-    }>("select kind, severity, details from public.sync_alerts where integration_id = $1", [broken]);
-    expect(alerts).toEqual([
-      expect.objectContaining({
-        kind: "parked",
-        severity: "critical",
-        details: expect.objectContaining({ error_code: "schedule_unprocessable" }),
-      }),
-    ]);
-    expect(lines).toContainEqual(
-      expect.objectContaining({ event: "schedule_unprocessable", integration_id: broken }),
-    );
-    // Editing the schedule unparks it (the table's trigger resets next_run_at).
-    await db.query(
-      "update public.organization_integrations set schedule_cron = '*/5 * * * *' where id = $1",
-      [broken],
-    );
-    const { rows: after } = await db.query<{ n: Date | null }>(
-      "select next_run_at as n from public.organization_integrations where id = $1",
-      [broken],
-    );
-    expect(after[0]?.n).toBeNull();
-    await db.query("update public.organization_integrations set schedule_cron = null");
-  });
+      const { rows: alerts } = await db.query<{
+        kind: string;
+        severity: string;
+        details: { error_code: string };
+      }>("select kind, severity, details from public.sync_alerts where integration_id = $1", [broken]);
+      expect(alerts).toEqual([
+        expect.objectContaining({
+          kind: "parked",
+          severity: "critical",
+          details: expect.objectContaining({ error_code: "schedule_unprocessable" }),
+        }),
+      ]);
+      expect(lines).toContainEqual(
+        expect.objectContaining({ event: "schedule_unprocessable", integration_id: broken }),
+      );
+      // Editing the schedule unparks it (the table's trigger resets next_run_at).
+      await db.query(
+        "update public.organization_integrations set schedule_cron = '*/5 * * * *' where id = $1",
+        [broken],
+      );
+      const { rows: after } = await db.query<{ n: Date | null }>(
+        "select next_run_at as n from public.organization_integrations where id = $1",
+        [broken],
+      );
+      expect(after[0]?.n).toBeNull();
+      await db.query("update public.organization_integrations set schedule_cron = null");
+    },
+  );
 });
