@@ -36,6 +36,14 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
   // An idle client losing its connection (e.g. a PostgreSQL restart) must not crash the process;
   // the next checkout reconnects.
   pool.on("error", () => {});
+  // pg-pool listens to a client's 'error' only while the client idles, or once while pool.query runs
+  // on it; a dying connection (a PostgreSQL restart) can emit 'error' again after that listener is
+  // spent, and an 'error' event with no listener ends the process (seen once in 25 kills + 1 restart
+  // of the chaos suite: ECONNRESET out of record_exports). Every client keeps a listener for life;
+  // the error still reaches the query that was running, through its rejection.
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   const base = wrap(pool);
   return {
     kind: "postgres",
