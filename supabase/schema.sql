@@ -886,7 +886,7 @@ CREATE FUNCTION sync_engine.bounded_seconds(p_seconds double precision) RETURNS 
     AS $$
   select case
     when p_seconds is null then null
-    when p_seconds = 'NaN'::double precision or p_seconds <= 0 then 0
+    when p_seconds = 'NaN'::double precision or p_seconds < 1e-6 then 0
     else least(p_seconds, 315576000)  -- 10 years of 365.25 days
   end
 $$;
