@@ -74,7 +74,10 @@ export function createExportRun(options: ExportRunOptions = {}): RunExecutor {
       // Gone, disabled or without credentials: nothing to retry until someone acts.
       if (error instanceof IntegrationUnavailableError)
         return { kind: "failed", code: error.code, message: error.message };
-      return outcomeFor(error, ctx, fence, snooze);
+      // Awaited here, not returned as a promise: the finally below awaits the tally flush, and a
+      // rejection that settled meanwhile would have no handler yet — Node ends the process on an
+      // unhandled rejection (the chaos suite's worker exits during the PostgreSQL restart).
+      return await outcomeFor(error, ctx, fence, snooze);
     } finally {
       // Requests of a failed or stopped attempt count too (they were billed); a tally failure must not
       // change the run's outcome.
@@ -282,7 +285,7 @@ async function outcomeFor(
     try {
       return snoozeOutcome(error, await recordSnooze(ctx.db, fence, error.code), snooze);
     } catch (snoozeError) {
-      return outcomeFor(snoozeError, ctx, fence, snooze);
+      return await outcomeFor(snoozeError, ctx, fence, snooze);
     }
   }
   return errorOutcome(error);
