@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyWebhook } from "../../src/engine/notify/signature.ts";
 import { silentLogger } from "../../src/engine/observe/logger.ts";
 import { type Stack, startStack } from "../../src/local/stack/startStack.ts";
+import { waitFor } from "../helpers/waitFor.ts";
 
 // The dashboard in a real browser (Debian chromium driven by playwright-core) against the whole
 // product (`startStack`: PGlite, gateway, worker, sandbox) serving a fresh production build of web/.
@@ -233,16 +234,15 @@ describe("dashboard in chromium", () => {
       "select run_id from sync_engine.enqueue_run('e0000000-0000-4000-8000-000000000002', 'scheduled', p_idempotency_key => 'browser-rejected-voucher')",
     );
     const runId = rows[0]?.run_id;
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const { rows: run } = await stack.db.query<{ status: string }>(
-        "select status from public.sync_run_log where id = $1",
-        [runId],
-      );
-      if (run[0]?.status === "succeeded") break;
-      if (Date.now() > deadline) throw new Error(`run ${runId} did not succeed: ${run[0]?.status}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      async () =>
+        (
+          await stack.db.query<{ status: string }>("select status from public.sync_run_log where id = $1", [
+            runId,
+          ])
+        ).rows[0]?.status,
+      { until: (status) => status === "succeeded", timeoutMs: WAIT_MS },
+    );
     const page = await launch();
     await signIn(page, "coordinator@demo.test");
     const list = page.getByRole("region", { name: "Rejected vouchers" });
