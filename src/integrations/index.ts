@@ -7,6 +7,7 @@ export {
   isIntegrationError,
   isRetryableCode,
 } from "./errors.ts";
+export type { ActualLine, PostingPeriod, ReconcileContext, ReconcileReader } from "./reconcile.ts";
 export { type AdapterOptions, createAdapter } from "./registry.ts";
 export type {
   AdapterContext,
