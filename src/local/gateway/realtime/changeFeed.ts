@@ -15,7 +15,8 @@ const MAX_PENDING = 10_000;
 const MAX_BATCH = 2_000;
 // Identities judged by one visibility statement; their deliveries leave when it returns, before
 // the next chunk is judged. 100 identities × 10 changes on PGlite: see docs/benchmarks.md §4.
-const AUDIENCES_PER_CHECK = 25;
+const AUDIENCES_PER_CHECK = Number(process.env.RT_PER ?? 25);
+const PARALLEL_CHECKS = Number(process.env.RT_PAR ?? 2);
 
 /** A change that reaches at least one subscription, with what it needs for delivery. */
 interface Item {
@@ -33,6 +34,7 @@ interface Audience {
   items: Map<Item, ChangeSubscription[]>;
 }
 
+const mark = (l: string) => (globalThis as unknown as { __rt?: Array<[string, number]> }).__rt?.push([l, performance.now()]);
 const identityKey = (i: Identity) => `${i.role}\u0000${JSON.stringify(i.claims)}`;
 
 /**
@@ -55,6 +57,7 @@ export class ChangeFeed {
   private queue: string[] = [];
   private running: Promise<void> | null = null;
   private stopped = false;
+  private readonly tuning = { audiencesPerCheck: AUDIENCES_PER_CHECK, parallelChecks: PARALLEL_CHECKS };
 
   constructor(
     private readonly db: Db,
@@ -92,11 +95,13 @@ export class ChangeFeed {
     }
     this.queue.push(payload);
     if (this.running) return;
+    mark("notify");
     this.running = (async () => {
       // The driver hands over a statement's notifications in one go: start once they are all queued.
       await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.queue.length > 0 && !this.stopped) {
         const batch = this.queue.splice(0, MAX_BATCH);
+        mark(`batch${batch.length}`);
         try {
           await this.process(batch);
         } catch (error) {
@@ -133,14 +138,27 @@ export class ChangeFeed {
     }
 
     const list = [...audiences.values()];
-    for (let i = 0; i < list.length; i += AUDIENCES_PER_CHECK) {
-      // Let the previous chunk's socket writes (and, in-process, their readers) run: PGlite
-      // answers without yielding to I/O, so back-to-back checks would hold every delivery of
-      // the batch until the last one.
-      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      if (this.stopped) return;
-      await this.judgeAndDeliver(list.slice(i, i + AUDIENCES_PER_CHECK));
-    }
+    mark("items");
+    const chunks: Audience[][] = [];
+    for (let i = 0; i < list.length; i += this.tuning.audiencesPerCheck)
+      chunks.push(list.slice(i, i + this.tuning.audiencesPerCheck));
+    // PostgreSQL judges chunks on separate connections (its backends run beside this process);
+    // PGlite has one connection in this thread, where a second call would only queue.
+    const parallel = this.db.kind === "postgres" ? this.tuning.parallelChecks : 1;
+    let next = 0;
+    const lane = async () => {
+      while (next < chunks.length && !this.stopped) {
+        const chunk = chunks[next++] as Audience[];
+        const visible = await this.judge(chunk);
+        if (this.stopped) return;
+        deliver(chunk, visible);
+        mark("sent");
+        // Let this chunk's socket writes (and, in-process, their readers) run: PGlite answers
+        // without yielding to I/O, so back-to-back checks would hold every delivery until the last.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, chunks.length) }, lane));
   }
 
   /** Parses a batch, drops what nobody watches, and fills in records too large for NOTIFY. */
@@ -186,11 +204,8 @@ export class ChangeFeed {
     return items;
   }
 
-  /**
-   * A chunk of identities: one visibility statement per table for all their non-DELETE items,
-   * then each identity's deliveries in commit order.
-   */
-  private async judgeAndDeliver(audiences: Audience[]): Promise<void> {
+  /** A chunk of identities: one visibility statement per table for all their non-DELETE items. */
+  private async judge(audiences: Audience[]): Promise<Map<Audience, Map<Item, RoleView>>> {
     const visible = new Map<Audience, Map<Item, RoleView>>(audiences.map((a) => [a, new Map()]));
     const tables = new Set(audiences.flatMap((a) => [...a.items.keys()].map((i) => i.info)));
     for (const info of tables) {
@@ -205,12 +220,14 @@ export class ChangeFeed {
         const checked = ofTable.filter((i) => i.n.type !== "DELETE");
         if (checked.length > 0) checks.push({ audience, view, items: checked });
       }
+      mark("vk");
       const verdicts = await visibleKeys(
         this.db,
         info,
         checks.map((c) => ({ identity: c.audience.identity, keys: c.items.map((i) => i.n.pk) })),
         this.log,
       );
+      mark("vk-done");
       checks.forEach((c, k) => {
         const seen = visible.get(c.audience) as Map<Item, RoleView>;
         c.items.forEach((item, j) => {
@@ -218,14 +235,19 @@ export class ChangeFeed {
         });
       });
     }
-    for (const audience of audiences) {
-      const seen = visible.get(audience) as Map<Item, RoleView>;
-      for (const [item, subs] of audience.items) {
-        const view = seen.get(item);
-        if (!view) continue;
-        const data = payload(item, audience.identity.role, view);
-        for (const s of subs) s.deliver(item.matched.get(s) ?? [], data);
-      }
+    return visible;
+  }
+}
+
+/** Each identity's visible changes, in commit order (its items were added in batch order). */
+function deliver(audiences: Audience[], visible: Map<Audience, Map<Item, RoleView>>): void {
+  for (const audience of audiences) {
+    const seen = visible.get(audience) as Map<Item, RoleView>;
+    for (const [item, subs] of audience.items) {
+      const view = seen.get(item);
+      if (!view) continue;
+      const data = payload(item, audience.identity.role, view);
+      for (const s of subs) s.deliver(item.matched.get(s) ?? [], data);
     }
   }
 }

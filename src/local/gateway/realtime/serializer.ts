@@ -1,3 +1,5 @@
+import type { ChangeData } from "./changes.ts";
+
 /** Phoenix serializer versions Realtime speaks (`vsn` query parameter). */
 export type Vsn = "1.0.0" | "2.0.0";
 
@@ -64,4 +66,33 @@ export function decode(raw: string, vsn: Vsn): PhxMessage | null {
 export function encode(msg: PhxMessage, vsn: Vsn): string {
   if (vsn === "2.0.0") return JSON.stringify([msg.join_ref, msg.ref, msg.topic, msg.event, msg.payload]);
   return JSON.stringify({ topic: msg.topic, event: msg.event, payload: msg.payload, ref: msg.ref });
+}
+
+// A change's `data` is shared by every subscriber whose role sees the same columns, and the
+// columns list by every change of that (role, table): each is stringified once, not per frame.
+const dataJson = new WeakMap<ChangeData, string>();
+const columnsJson = new WeakMap<ChangeData["columns"], string>();
+
+/**
+ * Encodes a `postgres_changes` message exactly as {@link encode} would (same bytes), from the
+ * change's `data` serialized once per ChangeData object (and its columns once per role view).
+ * @example encodeChange("realtime:run", [12], data, "2.0.0") === encode({ join_ref: null, ref: null, topic: "realtime:run", event: "postgres_changes", payload: { ids: [12], data } }, "2.0.0")
+ */
+export function encodeChange(topic: string, ids: number[], data: ChangeData, vsn: Vsn): string {
+  let json = dataJson.get(data);
+  if (json === undefined) {
+    let columns = columnsJson.get(data.columns);
+    if (columns === undefined) {
+      columns = JSON.stringify(data.columns);
+      columnsJson.set(data.columns, columns);
+    }
+    // The keys in ChangeData's insertion order (changeFeed.ts builds it so), as JSON.stringify writes them.
+    json = `{"schema":${JSON.stringify(data.schema)},"table":${JSON.stringify(data.table)},"commit_timestamp":${JSON.stringify(data.commit_timestamp)},"type":${JSON.stringify(data.type)},"columns":${columns}${"record" in data ? `,"record":${JSON.stringify(data.record)}` : ""}${"old_record" in data ? `,"old_record":${JSON.stringify(data.old_record)}` : ""},"errors":null}`;
+    dataJson.set(data, json);
+  }
+  const payload = `{"ids":${JSON.stringify(ids)},"data":${json}}`;
+  const t = JSON.stringify(topic);
+  return vsn === "2.0.0"
+    ? `[null,null,${t},"postgres_changes",${payload}]`
+    : `{"topic":${t},"event":"postgres_changes","payload":${payload},"ref":null}`;
 }

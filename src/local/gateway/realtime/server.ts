@@ -66,6 +66,7 @@ export async function startRealtime(options: RealtimeServerOptions) {
         jwtSecret: options.jwtSecret,
         feed,
         log: options.log,
+        socket,
       });
       connections.add(conn);
       ws.on("close", () => connections.delete(conn));

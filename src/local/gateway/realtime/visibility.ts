@@ -1,4 +1,4 @@
-import type { Db } from "../../../db/types.ts";
+import { type Db, pgError } from "../../../db/types.ts";
 import type { TableInfo } from "./catalog.ts";
 import type { Identity } from "./changes.ts";
 import { tableName } from "./rowKeys.ts";
@@ -18,7 +18,8 @@ const STATEMENT_TIMEOUT = "8s";
  * sql/realtime-visibility.sql): per identity one read-only EXISTS query over its keys, planned
  * under its role and claims as PostgREST would run its request, so its RLS policies decide.
  * `result[i][j]` answers checks[i].keys[j]. A check whose policy raises sees nothing (logged),
- * as Realtime reports no row; the other checks are unaffected.
+ * as Realtime reports no row; the other checks are unaffected: the call runs without a
+ * subtransaction per check, and only when it fails is it repeated with each check isolated.
  * @example const [[visible]] = await visibleKeys(db, info, [{ identity, keys: [{ id }] }], log);
  */
 export async function visibleKeys(
@@ -30,15 +31,28 @@ export async function visibleKeys(
   const out = checks.map((c) => c.keys.map(() => false));
   const asked = checks.filter((c) => c.keys.length > 0);
   if (asked.length === 0) return out;
-  const payload = checks.map((c) => ({ role: c.identity.role, claims: c.identity.claims, keys: c.keys }));
-  try {
-    const { rows } = await db.transaction(async (tx) => {
+  const payload = JSON.stringify(
+    checks.map((c) => ({ role: c.identity.role, claims: c.identity.claims, keys: c.keys })),
+  );
+  const call = (isolate: boolean) =>
+    db.transaction(async (tx) => {
       await tx.query("select set_config('statement_timeout', $1, true)", [STATEMENT_TIMEOUT]);
       return tx.query<{ check_no: number; ord: number | null; error: string | null }>(
-        "select check_no, ord, error from gateway_local.visible_keys($1::regclass, $2::jsonb)",
-        [tableName(info), JSON.stringify(payload)],
+        "select check_no, ord, error from gateway_local.visible_keys($1::regclass, $2::jsonb, $3)",
+        [tableName(info), payload, isolate],
       );
     });
+  try {
+    let rows: Array<{ check_no: number; ord: number | null; error: string | null }>;
+    try {
+      // Fast path: no subtransaction per check (≈ 20 % of the call's cost on PGlite).
+      rows = (await call(false)).rows;
+    } catch (error) {
+      // A check raised (a policy's error, a bad claim): ask again with each check isolated, so
+      // only that check sees nothing. A timeout would only time out again: give up at once.
+      if (pgError(error)?.code === "57014") throw error;
+      rows = (await call(true)).rows;
+    }
     for (const r of rows) {
       const verdicts = out[r.check_no - 1];
       if (!verdicts) continue;
