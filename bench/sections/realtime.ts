@@ -1,6 +1,6 @@
 // Over 300 lines: three fan-out shapes on two databases share one harness.
-import { createClient, type SupabaseClient } from "@supabase/supabase-js";
-import { WebSocket } from "ws";
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { silentLogger } from "../../src/engine/observe/logger.ts";
 import { startStack } from "../../src/local/stack/startStack.ts";
 import { createDatabase, dropDatabase } from "../lib/pg.ts";
@@ -8,10 +8,13 @@ import type { SectionResult } from "../lib/report.ts";
 import { memberToken } from "../lib/seed.ts";
 import { type Latency, latency, medianLatency, ms, sleep } from "../lib/stats.ts";
 
-interface Subscriber {
-  runId: string;
-  client: SupabaseClient;
-}
+const clientsFile = fileURLToPath(new URL("../procs/realtimeClients.ts", import.meta.url));
+
+type ChildMsg =
+  | { ev: "subscribed"; users: number; seconds: number }
+  | { ev: "armed"; id: number }
+  | { ev: "done"; id: number; at: number[] }
+  | { ev: "failed"; error: string };
 
 type Kind = "pglite" | "postgres";
 
@@ -28,7 +31,8 @@ interface Measured {
  * PGlite in memory or on a fresh PostgreSQL database: `distinct` channel subscriptions watching
  * one run each and `shared` ones watching one run, on one supabase-js client per signed-in
  * member (10 users of one org share the one-run watchers: 10 identities, so 10 RLS checks per
- * change). Latency = the UPDATE's commit returning → the subscriber's callback, in this process.
+ * change), the clients in a process of their own. Latency = the UPDATE's commit returning → the
+ * subscriber's callback, both on the machine's monotonic clock.
  */
 async function measure(
   kind: Kind,
@@ -43,7 +47,7 @@ async function measure(
   });
   await stack.worker.stop(0);
   const db = stack.db;
-  const clients: SupabaseClient[] = [];
+  const children: ChildProcess[] = [];
   try {
     // 10 orgs × 10 coordinators; runs are finished rows (progress updates on them are allowed by the state guard).
     const { rows: users } = await db.query<{ org: string; user_id: string }>(
@@ -66,132 +70,82 @@ async function measure(
     const sharedRun = runs[runs.length - 1] as { id: string; org_id: string };
     const distinctRuns = runs.slice(0, opts.distinct);
 
-    const callbacks = new Map<string, Array<(at: number) => void>>();
-    const onChange = (runId: string) => {
-      const at = performance.now();
-      for (const fn of callbacks.get(runId) ?? []) fn(at);
-    };
-    // One supabase-js client (one WebSocket) per signed-in user, as a browser tab has: the
-    // gateway refuses more than 1,000 sockets (like Realtime's per-tenant connection limit), and
-    // 1,100 watchers are 1,100 channels on 100 sockets.
-    const clientFor = new Map<string, Promise<SupabaseClient>>();
-    const userClient = (userId: string, orgId: string): Promise<SupabaseClient> => {
-      let c = clientFor.get(userId);
-      if (!c) {
-        c = memberToken(userId, orgId).then((token) => {
-          const client = createClient(stack.url, stack.anonKey, {
-            accessToken: async () => token,
-            realtime: { transport: WebSocket as never },
-          });
-          client.realtime.setAuth(token);
-          clients.push(client);
-          return client;
+    // The clients run in their own process (bench/procs/realtimeClients.ts), as browsers do.
+    const child = fork(clientsFile, [], { execArgv: ["--import", "tsx"] });
+    children.push(child);
+    const waiters = new Map<string, (m: ChildMsg) => void>();
+    child.on("message", (m: ChildMsg) => {
+      const key = "id" in m ? `${m.ev}:${m.id}` : m.ev;
+      waiters.get(key)?.(m);
+      if (m.ev === "failed") for (const w of waiters.values()) w(m);
+    });
+    const awaitMessage = <T extends ChildMsg>(key: string, ms = 60_000): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`realtime clients: no ${key}`)), ms);
+        waiters.set(key, (m) => {
+          clearTimeout(timer);
+          waiters.delete(key);
+          if (m.ev === "failed") reject(new Error(m.error));
+          else resolve(m as T);
         });
-        clientFor.set(userId, c);
-      }
-      return c;
-    };
-    // Round-robin over the org's users, so each socket carries ≈ 11 channels (the gateway allows
-    // 100 channels and 100 joins a second per socket, as Realtime does).
-    const nextUser = new Map<string, number>();
-    const subscribe = async (runId: string, orgId: string, k: number): Promise<Subscriber> => {
-      const orgUsers = users.filter((u) => u.org === orgId);
-      const n = nextUser.get(orgId) ?? 0;
-      nextUser.set(orgId, n + 1);
-      const user = orgUsers[n % orgUsers.length] as { user_id: string };
-      const client = await userClient(user.user_id, orgId);
-      await new Promise<void>((resolve, reject) => {
-        client
-          .channel(`run-${runId}-${k}`)
-          .on(
-            "postgres_changes",
-            { event: "UPDATE", schema: "public", table: "sync_run_log", filter: `id=eq.${runId}` },
-            () => onChange(runId),
-          )
-          .subscribe((status, err) => {
-            if (status === "SUBSCRIBED") resolve();
-            else if (status === "CHANNEL_ERROR" || status === "TIMED_OUT") reject(err ?? new Error(status));
-          });
       });
-      return { runId, client };
-    };
-    // Subscribe in slices of 50 so the gateway's join checks are not one 1,100-deep queue.
-    const all: Array<[string, string, number]> = [
-      ...distinctRuns.map((r, k): [string, string, number] => [r.id, r.org_id, k]),
-      ...Array.from({ length: opts.shared }, (_, k): [string, string, number] => [
-        sharedRun.id,
-        sharedRun.org_id,
-        k,
-      ]),
-    ];
-    const tSub = performance.now();
-    for (let i = 0; i < all.length; i += 50)
-      await Promise.all(all.slice(i, i + 50).map((a) => subscribe(...a)));
-    const subscribeSeconds = (performance.now() - tSub) / 1000;
+
+    // Round-robin over the org's users, so each socket carries ≈ 11 channels (the gateway allows
+    // 100 channels and 100 joins a second per socket, as Realtime does): 1,100 watchers are
+    // 1,100 channels on 100 sockets, one per signed-in user.
+    const nextUser = new Map<string, number>();
+    const tokens = new Map<string, Promise<string>>();
+    const subs = await Promise.all(
+      [
+        ...distinctRuns.map((r, k): [string, string, number] => [r.id, r.org_id, k]),
+        ...Array.from({ length: opts.shared }, (_, k): [string, string, number] => [
+          sharedRun.id,
+          sharedRun.org_id,
+          k,
+        ]),
+      ].map(async ([runId, orgId, k]) => {
+        const orgUsers = users.filter((u) => u.org === orgId);
+        const n = nextUser.get(orgId) ?? 0;
+        nextUser.set(orgId, n + 1);
+        const userId = (orgUsers[n % orgUsers.length] as { user_id: string }).user_id;
+        let token = tokens.get(userId);
+        if (!token) {
+          token = memberToken(userId, orgId);
+          tokens.set(userId, token);
+        }
+        return { runId, userId, token: await token, k };
+      }),
+    );
+    const subscribed = awaitMessage<Extract<ChildMsg, { ev: "subscribed" }>>("subscribed", 120_000);
+    child.send({ cmd: "subscribe", url: stack.url, anonKey: stack.anonKey, subs });
+    const { users: userCount, seconds: subscribeSeconds } = await subscribed;
     await sleep(500);
 
     let seq = 0;
-    /** Updates `ids` in one statement; resolves with each callback's latency from the commit. */
+    let armId = 0;
+    /**
+     * Updates `ids` in one statement; resolves with each callback's latency from the commit
+     * returning, both read on the machine's monotonic clock (process.hrtime).
+     */
     const change = async (ids: string[], expected: number): Promise<number[]> => {
-      const out: number[] = [];
-      let committed = 0;
-      const done = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`realtime: ${out.length}/${expected} callbacks`)),
-          30_000,
-        );
-        for (const id of new Set(ids)) {
-          callbacks.set(id, [
-            (at) => {
-              out.push(at);
-              if (out.length === expected) {
-                clearTimeout(timer);
-                resolve();
-              }
-            },
-          ]);
-        }
-      });
+      const id = ++armId;
+      const armed = awaitMessage(`armed:${id}`);
+      child.send({ cmd: "arm", id, runs: [...new Set(ids)], expected });
+      await armed;
+      const done = awaitMessage<Extract<ChildMsg, { ev: "done" }>>(`done:${id}`, 30_000);
       seq++;
       await db.query(
         "update public.sync_run_log set progress = jsonb_build_object('seq', $2::int) where id = any($1::uuid[])",
         [ids, seq],
       );
-      committed = performance.now();
-      await done;
-      for (const id of ids) callbacks.delete(id);
+      const committed = Number(process.hrtime.bigint()) / 1e6;
+      const { at } = await done;
       // On PostgreSQL the listener's connection can hear the NOTIFY before the writer's connection
       // reads its own reply: such a callback counts as 0 ms (on PGlite it cannot happen).
-      return out.map((at) => Math.max(0, at - committed));
+      return at.map((t) => Math.max(0, t - committed));
     };
-    // Each watcher of the shared run counts once per change: register one callback per subscriber.
-    const changeShared = async (): Promise<number[]> => {
-      const out: number[] = [];
-      let committed = 0;
-      const done = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`realtime shared: ${out.length}/${opts.shared}`)),
-          30_000,
-        );
-        callbacks.set(sharedRun.id, [
-          (at) => {
-            out.push(at);
-            if (out.length === opts.shared) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        ]);
-      });
-      seq++;
-      await db.query(
-        "update public.sync_run_log set progress = jsonb_build_object('seq', $2::int) where id = $1",
-        [sharedRun.id, seq],
-      );
-      committed = performance.now();
-      await done;
-      return out.map((at) => Math.max(0, at - committed));
-    };
+    // Each watcher of the shared run counts once per change.
+    const changeShared = () => change([sharedRun.id], opts.shared);
 
     const seqRounds: Latency[] = [];
     const sharedRounds: Latency[] = [];
@@ -216,11 +170,16 @@ async function measure(
       seq: medianLatency(seqRounds),
       shared: medianLatency(sharedRounds),
       burst: medianLatency(burstRounds),
-      users: clients.length,
+      users: userCount,
       subscribeSeconds,
     };
   } finally {
-    for (const c of clients) c.realtime.disconnect();
+    for (const c of children) {
+      const exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
+      c.send({ cmd: "close" });
+      await Promise.race([exited, sleep(3_000)]);
+      c.kill();
+    }
     await stack.close();
     if (pg) await dropDatabase(pg.name);
   }
