@@ -26,6 +26,8 @@ volatile
 as $$
 declare
   v_sql text;
+  v_name text := 'gateway_local_rls_' || p_table::oid;
+  v_prepare text;
   v_check jsonb;
   v_no integer := 0;
 begin
@@ -48,14 +50,20 @@ begin
     raise exception 'table % has no primary key', p_table using errcode = '22023';
   end if;
 
-  -- Prepared once per call and planned once per role (force_generic_plan; a plan made for
-  -- another role is re-planned by PostgreSQL itself, RLS plans depend on the role): planning was
-  -- most of a check's cost (100 identities: 370–510 ms re-planned each, 220–280 ms prepared, on
-  -- a machine at load 23). A leftover of a failed call is dropped first, as apply_rls does.
-  if exists (select from pg_catalog.pg_prepared_statements where name = 'gateway_local_rls') then
-    deallocate gateway_local_rls;
+  -- Prepared once per connection and table, planned once per role (force_generic_plan; a plan
+  -- made for another role, or before a policy or the table changed, is re-planned by PostgreSQL
+  -- itself: RLS plans depend on the role, and DDL invalidates cached plans). Planning was most of
+  -- a check's cost (100 identities: 370–510 ms re-planned each, 220–280 ms prepared per call, on a
+  -- machine at load 23), and preparing per call still cost ≈ 5 ms of CPU per call on PGlite (25
+  -- identities a call: ≈ 42 ms for 100 identities, 100 a call: ≈ 28 ms). The statement kept is
+  -- compared by its text, so a changed primary key prepares it again.
+  v_prepare := 'prepare ' || v_name || ' (jsonb, int) as ' || v_sql;
+  if not exists (select from pg_catalog.pg_prepared_statements p where p.name = v_name and p.statement = v_prepare) then
+    if exists (select from pg_catalog.pg_prepared_statements p where p.name = v_name) then
+      execute 'deallocate ' || v_name;
+    end if;
+    execute v_prepare;
   end if;
-  execute 'prepare gateway_local_rls (jsonb, int) as ' || v_sql;
   perform pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true),
           pg_catalog.set_config('search_path', 'public, extensions', true),
           pg_catalog.set_config('request.headers', '{}', true),
@@ -73,9 +81,8 @@ begin
       v_no := v_no + 1;
       perform pg_catalog.set_config('request.jwt.claims', v_check ->> 'claims', true),
               pg_catalog.set_config('role', v_check ->> 'role', true);
-      return query execute pg_catalog.format('execute gateway_local_rls (%L, %s)', v_check -> 'keys', v_no);
+      return query execute pg_catalog.format('execute %s (%L, %s)', v_name, v_check -> 'keys', v_no);
     end loop;
-    deallocate gateway_local_rls;
     return;
   end if;
 
@@ -89,7 +96,7 @@ begin
       -- switch again while this one's role is current.
       perform pg_catalog.set_config('request.jwt.claims', v_check ->> 'claims', true),
               pg_catalog.set_config('role', v_check ->> 'role', true);
-      return query execute pg_catalog.format('execute gateway_local_rls (%L, %s)', v_check -> 'keys', v_no);
+      return query execute pg_catalog.format('execute %s (%L, %s)', v_name, v_check -> 'keys', v_no);
     exception when others then
       -- The block's subtransaction is rolled back, its set_config calls with it.
       check_no := v_no;
@@ -98,7 +105,6 @@ begin
       return next;
     end;
   end loop;
-  deallocate gateway_local_rls;
 end;
 $$;
 revoke all on function gateway_local.visible_keys(regclass, jsonb, boolean) from public;
