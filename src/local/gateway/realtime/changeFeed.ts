@@ -35,7 +35,16 @@ interface Audience {
 }
 
 const mark = (l: string) => (globalThis as unknown as { __rt?: Array<[string, number]> }).__rt?.push([l, performance.now()]);
-const identityKey = (i: Identity) => `${i.role}\u0000${JSON.stringify(i.claims)}`;
+// A channel's claims object is replaced, never changed, when its token is: its text is cached.
+const claimsText = new WeakMap<object, string>();
+const identityKey = (i: Identity) => {
+  let text = claimsText.get(i.claims);
+  if (text === undefined) {
+    text = JSON.stringify(i.claims);
+    claimsText.set(i.claims, text);
+  }
+  return `${i.role}\u0000${text}`;
+};
 
 /**
  * Delivers captured row changes to subscribers, each change only to the subscribers whose own
@@ -257,7 +266,11 @@ function payload(item: Item, role: string, view: RoleView): ChangeData {
   const hit = item.data.get(role);
   if (hit) return hit;
   const { n, record } = item;
+  // A role that may SELECT every column gets the captured rows as they are (to_jsonb of the
+  // row: every column); otherwise only its columns are copied.
+  const all = view.columns.length === item.info.columns.length;
   const pick = (row: Record<string, unknown> | null | undefined) => {
+    if (all && row) return row;
     const out: Record<string, unknown> = {};
     if (row) for (const c of view.columns) if (c.name in row) out[c.name] = row[c.name];
     return out;

@@ -9,7 +9,8 @@ interface Entry {
 
 /** One table's bindings: `eq` filters on text-compared columns by key, everything else in a list. */
 interface TableIndex {
-  eq: Map<string, Map<string, Entry[]>>;
+  /** Per filtered column: its typname and the bindings by key. */
+  eq: Map<string, { typname: string; byKey: Map<string, Entry[]> }>;
   scan: Entry[];
 }
 
@@ -65,10 +66,11 @@ export class SubscriptionIndex {
       if (!f || (record !== null && matchesChangeFilter(f, record, typnameOf(info, f.column)))) take(e);
     }
     if (record !== null) {
-      for (const [column, byKey] of index.eq) {
-        const key = equalityKey(record[column], typnameOf(info, column));
+      for (const [column, { typname, byKey }] of index.eq) {
+        const key = equalityKey(record[column], typname);
         if (key === null) continue;
-        for (const e of byKey.get(key) ?? []) take(e);
+        const entries = byKey.get(key);
+        if (entries) for (const e of entries) take(e);
       }
     }
     return out;
@@ -86,8 +88,12 @@ export class SubscriptionIndex {
         const f = binding.filter;
         const key = f?.op === "eq" ? equalityKey(f.values[0], typnameOf(info, f.column)) : null;
         if (f && key !== null) {
-          const byKey = index.eq.get(f.column) ?? new Map<string, Entry[]>();
-          index.eq.set(f.column, byKey);
+          let column = index.eq.get(f.column);
+          if (!column) {
+            column = { typname: typnameOf(info, f.column), byKey: new Map() };
+            index.eq.set(f.column, column);
+          }
+          const byKey = column.byKey;
           const list = byKey.get(key);
           if (list) list.push({ sub, binding });
           else byKey.set(key, [{ sub, binding }]);

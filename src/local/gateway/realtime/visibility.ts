@@ -9,6 +9,13 @@ export interface VisibilityCheck {
   keys: Array<Record<string, unknown>>;
 }
 
+/** One check's answer: the 1-based positions of its visible keys, or why it could not be judged. */
+interface Row {
+  check_no: number;
+  ords: number[] | null;
+  error: string | null;
+}
+
 // What Supabase gives `authenticated` (the longest per-role statement_timeout, requestContext.ts):
 // a policy that hangs must not stall the feed for longer.
 const STATEMENT_TIMEOUT = "8s";
@@ -37,13 +44,13 @@ export async function visibleKeys(
   const call = (isolate: boolean) =>
     db.transaction(async (tx) => {
       await tx.query("select set_config('statement_timeout', $1, true)", [STATEMENT_TIMEOUT]);
-      return tx.query<{ check_no: number; ord: number | null; error: string | null }>(
-        "select check_no, ord, error from gateway_local.visible_keys($1::regclass, $2::jsonb, $3)",
+      return tx.query<Row>(
+        "select check_no, ords, error from gateway_local.visible_keys($1::regclass, $2::jsonb, $3)",
         [tableName(info), payload, isolate],
       );
     });
   try {
-    let rows: Array<{ check_no: number; ord: number | null; error: string | null }>;
+    let rows: Row[];
     try {
       // Fast path: no subtransaction per check (≈ 20 % of the call's cost on PGlite).
       rows = (await call(false)).rows;
@@ -56,7 +63,7 @@ export async function visibleKeys(
     for (const r of rows) {
       const verdicts = out[r.check_no - 1];
       if (!verdicts) continue;
-      if (r.ord !== null) verdicts[r.ord - 1] = true;
+      if (r.error === null) for (const ord of r.ords ?? []) verdicts[ord - 1] = true;
       else
         log({
           event: "realtime_rls_check_failed",
