@@ -13,10 +13,18 @@ const MAX_PENDING = 10_000;
 // Changes judged together. A statement's NOTIFYs reach the listener together, so a burst is one
 // batch up to this size; each identity's check then carries up to this many keys.
 const MAX_BATCH = 2_000;
-// Identities judged by one visibility statement; their deliveries leave when it returns, before
-// the next chunk is judged. 100 identities × 10 changes on PGlite: see docs/benchmarks.md §4.
-const AUDIENCES_PER_CHECK = Number(process.env.RT_PER ?? 25);
-const PARALLEL_CHECKS = Number(process.env.RT_PAR ?? 2);
+/** How a batch's identities are judged: so many per visibility call, so many calls at once. */
+export interface FeedTuning {
+  audiencesPerCheck: number;
+  /** Calls in flight at once on PostgreSQL (PGlite has one connection: always 1 there). */
+  parallelChecks: number;
+}
+
+// Identities judged by one visibility call; their deliveries leave when it returns. Each call
+// costs ≈ 2.5 ms of CPU beyond its identities on PGlite (docs/benchmarks.md §4), and the last
+// delivery waits for every call, so a burst is few calls: 100 users are 2 calls of 50, on
+// PostgreSQL at once on 2 connections (2 cores; its backends run beside this process).
+const TUNING: FeedTuning = { audiencesPerCheck: 50, parallelChecks: 2 };
 
 /** A change that reaches at least one subscription, with what it needs for delivery. */
 interface Item {
@@ -34,7 +42,6 @@ interface Audience {
   items: Map<Item, ChangeSubscription[]>;
 }
 
-const mark = (l: string) => (globalThis as unknown as { __rt?: Array<[string, number]> }).__rt?.push([l, performance.now()]);
 // A channel's claims object is replaced, never changed, when its token is: its text is cached.
 const claimsText = new WeakMap<object, string>();
 const identityKey = (i: Identity) => {
@@ -50,13 +57,14 @@ const identityKey = (i: Identity) => {
  * Delivers captured row changes to subscribers, each change only to the subscribers whose own
  * role and claims can SELECT the row under RLS. Changes that arrive together (one statement's
  * NOTIFYs) are judged together: per identity and table ONE read-only statement over all the
- * batch's keys it watches (visibility.ts), then that identity's deliveries go out before the
- * next identity is judged. DELETEs are delivered only to identities that bypass RLS (or for
+ * batch's keys it watches (visibility.ts), identities in chunks of one visibility call each (on
+ * PostgreSQL two calls at once), each chunk's deliveries leaving as its call returns. DELETEs are delivered only to identities that bypass RLS (or for
  * tables without RLS): a deleted row can no longer be checked, and unlike Supabase we do not
  * hand its key to everyone.
  *
- * Order: batches are judged one after another, and within a batch each identity receives its
- * changes in commit order, so every subscription sees its changes in commit order.
+ * Order: batches are judged one after another, and within a batch each identity (judged in one
+ * chunk) receives its changes in commit order, so every subscription sees its changes in commit
+ * order.
  * @example const feed = new ChangeFeed(db, log); await feed.start(); const stop = feed.subscribe(sub);
  */
 export class ChangeFeed {
@@ -66,13 +74,15 @@ export class ChangeFeed {
   private queue: string[] = [];
   private running: Promise<void> | null = null;
   private stopped = false;
-  private readonly tuning = { audiencesPerCheck: AUDIENCES_PER_CHECK, parallelChecks: PARALLEL_CHECKS };
+  private readonly tuning: FeedTuning;
 
   constructor(
     private readonly db: Db,
     private readonly log: (event: object) => void,
+    tuning: Partial<FeedTuning> = {},
   ) {
     this.catalog = new FeedCatalog(db, log);
+    this.tuning = { ...TUNING, ...tuning };
   }
 
   async start(): Promise<void> {
@@ -104,13 +114,11 @@ export class ChangeFeed {
     }
     this.queue.push(payload);
     if (this.running) return;
-    mark("notify");
     this.running = (async () => {
       // The driver hands over a statement's notifications in one go: start once they are all queued.
       await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.queue.length > 0 && !this.stopped) {
         const batch = this.queue.splice(0, MAX_BATCH);
-        mark(`batch${batch.length}`);
         try {
           await this.process(batch);
         } catch (error) {
@@ -147,7 +155,6 @@ export class ChangeFeed {
     }
 
     const list = [...audiences.values()];
-    mark("items");
     const chunks: Audience[][] = [];
     for (let i = 0; i < list.length; i += this.tuning.audiencesPerCheck)
       chunks.push(list.slice(i, i + this.tuning.audiencesPerCheck));
@@ -161,7 +168,6 @@ export class ChangeFeed {
         const visible = await this.judge(chunk);
         if (this.stopped) return;
         deliver(chunk, visible);
-        mark("sent");
         // Let this chunk's socket writes (and, in-process, their readers) run: PGlite answers
         // without yielding to I/O, so back-to-back checks would hold every delivery until the last.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -229,14 +235,12 @@ export class ChangeFeed {
         const checked = ofTable.filter((i) => i.n.type !== "DELETE");
         if (checked.length > 0) checks.push({ audience, view, items: checked });
       }
-      mark("vk");
       const verdicts = await visibleKeys(
         this.db,
         info,
         checks.map((c) => ({ identity: c.audience.identity, keys: c.items.map((i) => i.n.pk) })),
         this.log,
       );
-      mark("vk-done");
       checks.forEach((c, k) => {
         const seen = visible.get(c.audience) as Map<Item, RoleView>;
         c.items.forEach((item, j) => {
