@@ -231,7 +231,10 @@ export async function realtimeSection(opts: {
       `(realtime-js over ws, vsn 2.0.0), each a \`postgres_changes\` UPDATE binding filtered \`id=eq.<run>\`, on one ` +
       `client (one WebSocket) per signed-in coordinator: ${first?.users ?? 0} users in 10 orgs (the gateway, like Realtime, caps ` +
       `sockets at 1,000); subscribing all took ${results.map(([l, m]) => `${m.subscribeSeconds.toFixed(1)} s (${l})`).join(", ")}. ` +
-      `Latency from the UPDATE's commit returning to the callback, same process; ${opts.rounds} round(s), medians.`,
+      `The clients run in a process of their own (bench/procs/realtimeClients.ts), as browsers do; until 2026-11-30 ` +
+      `they ran in the gateway's process and their frame parsing delayed the gateway's own deliveries. Latency from ` +
+      `the UPDATE's commit returning to the callback, both read on the machine's monotonic clock; ${opts.rounds} ` +
+      `round(s), medians.`,
     header: ["scenario", "callbacks", "p50", "p99", "max"],
     rows,
     goals: [
@@ -250,11 +253,12 @@ export async function realtimeSection(opts: {
     ],
     notes: [
       `Burst: the feed takes the statement's ${opts.distinct} notifications as one batch and checks RLS once per ` +
-        `identity: ${first?.users ?? 0} users' checks in ${Math.ceil((first?.users ?? 0) / 25)} calls of ` +
-        `\`gateway_local.visible_keys\` (25 identities each, one statement per identity over its changed rows), ` +
-        `delivering each call's changes as soon as it returns. Before (one \`select exists\` transaction per change ` +
-        `and identity, serial): p50 688 ms, p99 694 ms on PGlite on a quiet machine. The machine's load average ` +
-        `(other sessions share its 2 cores) is printed with the run; compare runs at similar load.`,
+        `identity: ${first?.users ?? 0} users' checks in calls of \`gateway_local.visible_keys\` (on PGlite 25 ` +
+        `identities a call, one after another; on PostgreSQL 50, 2 calls at once on 2 connections; one statement per ` +
+        `identity over its changed rows, a prepared generic plan kept per connection), delivering each call's changes ` +
+        `as soon as it returns, a socket's frames of one tick in one write. Before (one \`select exists\` ` +
+        `transaction per change and identity, serial): p50 688 ms, p99 694 ms on PGlite on a quiet machine. The ` +
+        `machine's load average (other sessions share its 2 cores) is printed with the run; compare runs at similar load.`,
     ],
     seconds: (performance.now() - t0) / 1000,
   };

@@ -1,22 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate } from "../../src/db/migrate.ts";
-import { applyLocalSql } from "../../src/local/gateway/localSql.ts";
 import { ChangeFeed } from "../../src/local/gateway/realtime/changeFeed.ts";
 import type { ChangeData, Identity } from "../../src/local/gateway/realtime/changes.ts";
 import { encode, encodeChange } from "../../src/local/gateway/realtime/serializer.ts";
-import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
+import { type TestDb, testDbKinds } from "../helpers/db.ts";
 import { waitFor } from "../helpers/waitFor.ts";
-
-const ORG = "d0000000-0000-4000-8000-000000000001";
-const OTHER_ORG = "d0000000-0000-4000-8000-000000000002";
-const COORDINATOR = "a0000000-0000-4000-8000-000000000002";
-const VIEWER = "a0000000-0000-4000-8000-000000000003";
-const OTHER_COORDINATOR = "a0000000-0000-4000-8000-000000000004";
-const EXP = 4102444800;
-const member = (sub: string): Identity => ({
-  role: "authenticated",
-  claims: { sub, role: "authenticated", aud: "authenticated", exp: EXP },
-});
+import { EXP, member, openRealtimeDb, SEED } from "./realtimeFixture.ts";
 
 describe.each(testDbKinds())("realtime change feed, a burst in chunks, on %s", (kind) => {
   let t: TestDb;
@@ -26,19 +14,7 @@ describe.each(testDbKinds())("realtime change feed, a burst in chunks, on %s", (
   const logged: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
-    t = await openTestDb(kind);
-    await migrate(t.db, { seed: true });
-    await applyLocalSql(t.db);
-    const { rows } = await t.db.query<{ id: string; org_id: string }>(
-      `insert into public.sync_run_log (org_id, integration_id, integration_type, status, triggered_by, finished_at)
-       select i.org_id, i.id, i.integration_type, 'succeeded', 'scheduled', now()
-       from public.organization_integrations i, generate_series(1, 6) g
-       where i.org_id in ($1, $2) and i.integration_type = 'xledger'
-       returning id, org_id`,
-      [ORG, OTHER_ORG],
-    );
-    ours = rows.filter((r) => r.org_id === ORG).map((r) => r.id);
-    theirs = rows.filter((r) => r.org_id === OTHER_ORG).map((r) => r.id);
+    ({ t, ours, theirs } = await openRealtimeDb(kind, 6));
     // Two identities per visibility call, two calls at once where the database allows it (PostgreSQL).
     feed = new ChangeFeed(t.db, (e) => logged.push(e as Record<string, unknown>), {
       audiencesPerCheck: 2,
@@ -63,12 +39,12 @@ describe.each(testDbKinds())("realtime change feed, a burst in chunks, on %s", (
     };
     // Subscription order is audience order: chunks [coordinator, broken], [other, service], [viewer].
     const stops = [
-      watch("coordinator", member(COORDINATOR)),
+      watch("coordinator", member(SEED.coordinator)),
       // auth.uid() casts sub to uuid: this identity's check raises inside visible_keys.
       watch("broken", member("not-a-uuid")),
-      watch("other", member(OTHER_COORDINATOR)),
+      watch("other", member(SEED.otherCoordinator)),
       watch("service", { role: "service_role", claims: { role: "service_role", exp: EXP } }),
-      watch("viewer", member(VIEWER)),
+      watch("viewer", member(SEED.viewer)),
     ];
     try {
       // Interleaved orgs, one statement: one batch for the feed.

@@ -1,18 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate } from "../../src/db/migrate.ts";
-import { applyLocalSql } from "../../src/local/gateway/localSql.ts";
 import { FeedCatalog, type TableInfo } from "../../src/local/gateway/realtime/catalog.ts";
 import { visibleKeys } from "../../src/local/gateway/realtime/visibility.ts";
-import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
+import { type TestDb, testDbKinds } from "../helpers/db.ts";
+import { member, openRealtimeDb, SEED } from "./realtimeFixture.ts";
 
-const ORG = "d0000000-0000-4000-8000-000000000001";
-const OTHER_ORG = "d0000000-0000-4000-8000-000000000002";
-const COORDINATOR = "a0000000-0000-4000-8000-000000000002";
-const OTHER_COORDINATOR = "a0000000-0000-4000-8000-000000000004";
-const member = (sub: string) => ({
-  role: "authenticated",
-  claims: { sub, role: "authenticated", aud: "authenticated", exp: 4102444800 },
-});
+const COORDINATOR = SEED.coordinator;
+const OTHER_COORDINATOR = SEED.otherCoordinator;
 
 describe.each(testDbKinds())("realtime visibility check on %s", (kind) => {
   let t: TestDb;
@@ -22,19 +15,7 @@ describe.each(testDbKinds())("realtime visibility check on %s", (kind) => {
   const logged: object[] = [];
 
   beforeAll(async () => {
-    t = await openTestDb(kind);
-    await migrate(t.db, { seed: true });
-    await applyLocalSql(t.db);
-    const { rows } = await t.db.query<{ id: string; org_id: string }>(
-      `insert into public.sync_run_log (org_id, integration_id, integration_type, status, triggered_by, finished_at)
-       select i.org_id, i.id, i.integration_type, 'succeeded', 'scheduled', now()
-       from public.organization_integrations i, generate_series(1, 3) g
-       where i.org_id in ($1, $2) and i.integration_type = 'xledger'
-       returning id, org_id`,
-      [ORG, OTHER_ORG],
-    );
-    ours = rows.filter((r) => r.org_id === ORG).map((r) => r.id);
-    theirs = rows.filter((r) => r.org_id === OTHER_ORG).map((r) => r.id);
+    ({ t, ours, theirs } = await openRealtimeDb(kind, 3));
     info = (await new FeedCatalog(t.db, () => {}).tableInfo("public", "sync_run_log")) as TableInfo;
   });
   afterAll(() => t.close());
