@@ -20,9 +20,9 @@
 -- hides only its own check's rows. Without it (the fast path) any error aborts the whole call and
 -- the caller asks again with p_isolate: the subtransactions were ≈ 20 % of a 100-identity call on
 -- PGlite (≈ 24 → 19 ms CPU), and a policy that raises is the rare case.
+-- The two-argument version (rows per key, before p_isolate) is replaced, not overloaded.
 drop function if exists gateway_local.visible_keys(regclass, jsonb);
-drop function if exists gateway_local.visible_keys(regclass, jsonb, boolean);
-create function gateway_local.visible_keys(p_table regclass, p_checks jsonb, p_isolate boolean default true)
+create or replace function gateway_local.visible_keys(p_table regclass, p_checks jsonb, p_isolate boolean default true)
 returns table (check_no integer, ords integer[], error text)
 language plpgsql
 volatile
