@@ -1,8 +1,8 @@
 /**
  * What a reconciliation reads from the sandbox and what a person does to the books there, over raw HTTP:
  * Business Central journal lines and G/L entries by posting-date range with server-driven paging, Edm.Date
- * literals typed as OData types them, edits before posting carried into the ledger; Xledger's test-only
- * stand-in for a user's edit in the UI (src/local/sandbox/xledger/uiEdits.ts).
+ * literals typed as OData types them, edits before posting carried into the ledger; Xledger's public
+ * `updateGLImportItems` and the test-only stand-in for a deletion in the UI (src/local/sandbox/xledger/uiEdits.ts).
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -145,56 +145,105 @@ describe("Business Central reads by posting date", () => {
   });
 });
 
-describe("Xledger: test-only stand-in for a user's edit in the UI", () => {
+describe("Xledger: updateGLImportItems, and the test-only stand-in for a deletion in the UI", () => {
   async function gql(query: string, variables: Record<string, unknown> = {}) {
     const res = await fetch(`${sandbox.url}/xledger/graphql`, {
       method: "POST",
       headers: { Authorization: `token ${SANDBOX_XLEDGER_TOKEN}`, "Content-Type": "application/json" },
       body: JSON.stringify({ query, variables }),
     });
-    return (await res.json()) as { data: Record<string, { edges: { node: Record<string, unknown> }[] }> };
+    return (await res.json()) as {
+      data: Record<string, { edges: { clientId?: string; node: Record<string, unknown> }[] }> | null;
+      errors?: { code?: string; message: string }[];
+    };
   }
   async function add(ref: string) {
     const body = await gql(
       `mutation($ref: String) { addGLImportItems(inputs: [{ node: { extIdentifier: $ref, postedDate: "2026-01-31", account: { code: "1010" }, amount: "101.00" } }]) { edges { node { dbId modifiedAt } } } }`,
       { ref },
     );
-    return body.data.addGLImportItems?.edges[0]?.node as { dbId: number; modifiedAt: string };
+    return body.data?.addGLImportItems?.edges[0]?.node as { dbId: number; modifiedAt: string };
   }
   async function items() {
     const body = await gql(
       "{ glImportItems(first: 100) { edges { node { dbId extIdentifier postedDate amount account { code } modifiedAt } } } }",
     );
-    return body.data.glImportItems?.edges.map((e) => e.node) ?? [];
+    return body.data?.glImportItems?.edges.map((e) => e.node) ?? [];
   }
-  async function control(method: string, dbId: number | string, body?: unknown) {
-    const res = await fetch(`${sandbox.url}/__sandbox/xledger/glImportItems/${dbId}`, {
-      method,
-      headers: { "Content-Type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as { error?: { code: string }; item?: unknown } };
+  const UPDATE = `mutation($inputs: [UpdateGLImportItemsInput!]!) {
+    updateGLImportItems(inputs: $inputs) { edges { clientId node { dbId extIdentifier amount postedDate account { code } } } }
+  }`;
+  async function control(method: string, dbId: number | string) {
+    const res = await fetch(`${sandbox.url}/__sandbox/xledger/glImportItems/${dbId}`, { method });
+    return { status: res.status, body: (await res.json()) as { error?: { code: string } } };
   }
 
-  it("changes amount, account and postedDate; dbId and extIdentifier stay, modifiedAt moves", async () => {
+  it("updateGLImportItems changes amount, account and postedDate by dbId; modifiedAt moves", async () => {
     const ref = randomUUID();
     const { dbId, modifiedAt } = await add(ref);
+    // modifiedAt has whole seconds: wait into the next one so the change is visible.
     await new Promise((r) => setTimeout(r, 1_100));
-    const res = await control("PATCH", dbId, { amount: "99.5", account: "1920", postedDate: "2026-02-01" });
-    expect(res.status).toBe(200);
-    const [item] = await items();
-    expect(item).toMatchObject({
-      dbId,
-      extIdentifier: ref,
-      amount: "99.5",
-      postedDate: "2026-02-01",
-      account: { code: "1920" },
+    const res = await gql(UPDATE, {
+      inputs: [
+        {
+          clientId: "a",
+          node: { dbId, amount: "99.5", account: { code: "1920" }, postedDate: "2026-02-01" },
+        },
+      ],
     });
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.updateGLImportItems?.edges).toEqual([
+      {
+        clientId: "a",
+        node: {
+          dbId,
+          extIdentifier: ref,
+          amount: "99.5",
+          postedDate: "2026-02-01",
+          account: { code: "1920" },
+        },
+      },
+    ]);
+    const [item] = await items();
+    expect(item).toMatchObject({ dbId, extIdentifier: ref, amount: "99.5", account: { code: "1920" } });
     expect(String(item?.modifiedAt) > modifiedAt).toBe(true);
     expect(sandbox.state().xledger.received).toEqual({ [ref]: 1 });
   });
 
-  it("deletes an item from glImportItems; the receipt stays counted", async () => {
+  it.each([
+    [{ dbId: 1, amount: "1.00" }, "an unknown dbId"],
+    [{ amount: "1,5" }, "a non-decimal amount"],
+    [{ postedDate: "2026-02-30" }, "an impossible date"],
+    [{ account: { code: "" } }, "an empty account"],
+  ])(
+    "refuses %j (%s) for the whole call and changes nothing",
+    async (bad: Record<string, unknown>, _why: string) => {
+      const first = await add(randomUUID());
+      const second = await add(randomUUID());
+      const before = await items();
+      const res = await gql(UPDATE, {
+        inputs: [{ node: { dbId: first.dbId, amount: "5.00" } }, { node: { dbId: second.dbId, ...bad } }],
+      });
+      expect(res.errors?.[0]?.code).toBe("BAD_REQUEST.INVALID_VALUE");
+      expect(await items()).toEqual(before);
+    },
+  );
+
+  it("re-indexes a changed extIdentifier for the equality filter", async () => {
+    const { dbId } = await add("OLD-REF");
+    await gql(UPDATE, { inputs: [{ node: { dbId, extIdentifier: "NEW-REF" } }] });
+    const find = async (ref: string) =>
+      (
+        await gql(
+          "query($ref: String) { glImportItems(filter: { extIdentifier: $ref }) { edges { node { dbId } } } }",
+          { ref },
+        )
+      ).data?.glImportItems?.edges.length;
+    expect(await find("OLD-REF")).toBe(0);
+    expect(await find("NEW-REF")).toBe(1);
+  });
+
+  it("the DELETE control removes an item from glImportItems; the receipt stays counted", async () => {
     const keep = await add(randomUUID());
     const ref = randomUUID();
     const gone = await add(ref);
@@ -204,28 +253,13 @@ describe("Xledger: test-only stand-in for a user's edit in the UI", () => {
     expect((await control("DELETE", gone.dbId)).status).toBe(404);
   });
 
-  it.each([
-    [{}, "no field"],
-    [{ text: "x" }, "a field that is not editable"],
-    [{ amount: 12 }, "a number amount"],
-    [{ amount: "1,5" }, "a non-decimal amount"],
-    [{ account: " " }, "an empty account"],
-    [{ postedDate: "2026-02-30" }, "an impossible date"],
-  ])(
-    "refuses %j (%s) with 400 invalid_edit and changes nothing",
-    async (edit: Record<string, unknown>, _why: string) => {
-      const { dbId } = await add(randomUUID());
-      const before = await items();
-      const res = await control("PATCH", dbId, edit);
-      expect(res.status).toBe(400);
-      expect(res.body.error?.code).toBe("invalid_edit");
-      expect(await items()).toEqual(before);
-    },
-  );
-
-  it("answers an unknown item with 404 and another verb with 405", async () => {
-    expect((await control("PATCH", 1, { amount: "1.00" })).status).toBe(404);
+  it("the control takes only DELETE: a change goes through updateGLImportItems", async () => {
     const { dbId } = await add(randomUUID());
-    expect((await control("POST", dbId, { amount: "1.00" })).status).toBe(405);
+    for (const method of ["PATCH", "POST", "GET"]) {
+      const res = await control(method, dbId);
+      expect(res.status).toBe(405);
+      expect(res.body.error?.code).toBe("method_not_allowed");
+    }
+    expect((await items()).map((i) => i.dbId)).toEqual([dbId]);
   });
 });
