@@ -70,6 +70,19 @@ describe("read-back helpers", () => {
     const error = await integrationError(Promise.resolve().then(() => ctx.onRequest?.("reconcile")));
     expect(error).toMatchObject({ code: "budget_exhausted", retryable: true });
     expect(seen).toEqual(["reconcile", "token", "reconcile"]);
+    // Fractional budgets round down, negative and NaN ones allow nothing.
+    for (const maxRequests of [1.9, -3, Number.NaN]) {
+      const used: RequestPurpose[] = [];
+      const limited = withRequestAllowance(
+        { signal: new AbortController().signal, maxRequests, onRequest: (p) => used.push(p) },
+        "t",
+      );
+      const allowed = maxRequests === 1.9 ? 1 : 0;
+      for (let i = 0; i < allowed; i++) limited.onRequest?.("reconcile");
+      const over = await integrationError(Promise.resolve().then(() => limited.onRequest?.("reconcile")));
+      expect(over.code).toBe("budget_exhausted");
+      expect(used).toHaveLength(allowed);
+    }
     const zero = withRequestAllowance(
       { signal: new AbortController().signal, maxRequests: 0 } as ReconcileContext,
       "t",
