@@ -3203,6 +3203,27 @@ end;
 $$;
 
 --
+-- Name: reconcile_progress(uuid, text, integer, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.reconcile_progress(p_run_id uuid, p_worker_id text, p_attempt integer, p_requests integer, p_lines_read integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype := sync_engine.held_reconcile_run(p_run_id, p_worker_id, p_attempt, true);
+begin
+  if v_run.progress ? 'recorded_at' then
+    return;
+  end if;
+  update public.sync_run_log r set
+    progress = r.progress || pg_catalog.jsonb_build_object(
+      'requests', greatest(coalesce(p_requests, 0), 0), 'lines_read', greatest(coalesce(p_lines_read, 0), 0))
+  where r.id = v_run.id;
+end;
+$$;
+
+--
 -- Name: reconcile_requests_this_month(uuid, text, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -6264,6 +6285,13 @@ GRANT ALL ON FUNCTION sync_engine.reconcile_entries(p_run_id uuid, p_worker_id t
 
 REVOKE ALL ON FUNCTION sync_engine.reconcile_expected(p_run_id uuid, p_worker_id text, p_attempt integer, p_after uuid, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.reconcile_expected(p_run_id uuid, p_worker_id text, p_attempt integer, p_after uuid, p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION reconcile_progress(p_run_id uuid, p_worker_id text, p_attempt integer, p_requests integer, p_lines_read integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.reconcile_progress(p_run_id uuid, p_worker_id text, p_attempt integer, p_requests integer, p_lines_read integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.reconcile_progress(p_run_id uuid, p_worker_id text, p_attempt integer, p_requests integer, p_lines_read integer) TO service_role;
 
 --
 -- Name: FUNCTION reconcile_requests_this_month(p_run_id uuid, p_worker_id text, p_attempt integer); Type: ACL; Schema: sync_engine; Owner: -

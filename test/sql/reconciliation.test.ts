@@ -350,6 +350,20 @@ describe.each(testDbKinds())("reconciliation on %s", (kind) => {
       );
       expect(progress[0]?.progress).toMatchObject({ checked: 2, findings: 2, requests: 3 });
       await expect(record([], [], { ...run, attempt: run.attempt + 1 })).rejects.toThrow(/run_not_held/);
+      // Live progress is fenced, and a no-op once the outcome is recorded.
+      await db.query("select sync_engine.reconcile_progress($1, $2, $3, 99, 99)", [
+        run.id,
+        run.worker_id,
+        run.attempt,
+      ]);
+      const { rows: after } = await db.query<{ progress: Record<string, unknown> }>(
+        "select progress from public.sync_run_log where id = $1",
+        [run.id],
+      );
+      expect(after[0]?.progress).toMatchObject({ requests: 3 });
+      await expect(
+        db.query("select sync_engine.reconcile_progress($1, 'other', $2, 1, 1)", [run.id, run.attempt]),
+      ).rejects.toThrow(/run_not_held/);
     });
 
     it("a clean run records no finding and raises no alert; odd totals are folded, not refused", async () => {
