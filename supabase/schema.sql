@@ -2603,9 +2603,10 @@ CREATE FUNCTION sync_engine.notify_from_run() RETURNS trigger
     AS $$
 begin
   perform sync_engine.enqueue_notification(new.org_id, 'run_failed',
-    format('%s sync failed after attempt %s of %s: %s', new.integration_type, new.attempt, new.max_attempts,
+    format('%s %s failed after attempt %s of %s: %s', new.integration_type,
+      case new.kind when 'reconcile' then 'reconciliation' else 'sync' end, new.attempt, new.max_attempts,
       coalesce(new.error_message, new.error_code, 'unknown error')),
-    pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type,
+    pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type, 'kind', new.kind,
       'triggered_by', new.triggered_by, 'attempt', new.attempt, 'max_attempts', new.max_attempts,
       'error_code', new.error_code, 'error_message', new.error_message, 'records_exported', new.records_exported));
   return null;

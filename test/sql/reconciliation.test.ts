@@ -691,6 +691,29 @@ describe.each(testDbKinds())("reconciliation on %s", (kind) => {
     });
   });
 
+  it("a failed reconciliation is notified as one (run_failed, kind in the data)", async () => {
+    await db.query(
+      "insert into public.notification_targets (org_id, name, url) values ($1, 'hook', 'https://hook.example/r')",
+      [s.orgId],
+    );
+    const { data: runId } = await reconcile(db, coordinator(), s.orgId, "dynamics");
+    await db.query(
+      "update public.sync_run_log set status = 'running', worker_id = 'w', attempt = 1 where id = $1",
+      [runId],
+    );
+    await db.query(
+      "update public.sync_run_log set status = 'failed', error_code = 'budget_exhausted', finished_at = now() where id = $1",
+      [runId],
+    );
+    const { rows } = await db.query<{ payload: { text: string; data: { kind: string } } }>(
+      "select payload from public.notification_deliveries where org_id = $1 and event = 'run_failed'",
+      [s.orgId],
+    );
+    expect(rows.map((r) => [r.payload.text, r.payload.data.kind])).toEqual([
+      ["dynamics reconciliation failed after attempt 1 of 5: budget_exhausted", "reconcile"],
+    ]);
+  });
+
   it("counts reconcile requests in the tally; refuses unknown purposes", async () => {
     await db.query(`select sync_engine.count_api_requests($1, '{"reconcile": 7}')`, [s.xledgerId]);
     expect(
