@@ -36,9 +36,10 @@ const PARKED = "infinity";
 const PLANS_PER_CALL = 1000;
 
 // Batches applied at once by one tick on PostgreSQL (each its own connection and transaction;
-// SKIP LOCKED splits the rows). 100,000 due on 2 shared cores: see docs/benchmarks.md. PGlite
-// has one connection, so there it is 1.
-const PARALLEL_BATCHES = Number(process.env.SCHED_PAR ?? 4);
+// each its own ids). 100,000 due on 2 shared cores: see docs/benchmarks.md. 4 at once cost 4× the
+// backends' CPU (8.2 s against 2.1 s for 100,000, load 12) for 10 % less wall time: the batches
+// then contend for the same index pages and WAL. PGlite has one connection, so there it is 1.
+const PARALLEL_BATCHES = 2;
 
 // Due rows; coalesce(…, '-infinity') matches organization_integrations_due_idx (one range scan).
 // next_run_at is read at ms, the precision of the plans (JavaScript Dates) and of the
@@ -63,9 +64,9 @@ const KEY_JOIN = `k.cron = i.schedule_cron and k.zone = i.schedule_timezone
  *
  * Integrations due together mostly share a schedule, so the tick plans each distinct
  * (cron, zone, next_run_at) once (croner ≈ 0.1 ms a plan) and:
- * - plans without missed periods (the common case) go to `sync_engine.schedule_due_plans`, which
- *   selects, locks and applies up to `schedulerBatch` matching rows per call — no ids travel to
- *   TypeScript and back; `PARALLEL_BATCHES` calls run at once;
+ * - plans without missed periods (the common case): their due ids are read once, then
+ *   `sync_engine.schedule_due_plan_ids` locks (by primary key), enqueues and advances each batch
+ *   of `schedulerBatch` ids; `PARALLEL_BATCHES` calls run at once;
  * - integrations with missed periods, and paused ones (each period recorded as skipped 'disabled'),
  *   go one by one to `sync_engine.schedule_periods`; an unparseable schedule parks its integrations.
  * Measured (bench/sections/scheduler.ts, 100,000 integrations due at once, PostgreSQL 15 on 2
@@ -176,20 +177,22 @@ export async function schedulerTick(
           // One statement, its own transaction: the function's row and advisory locks last one batch.
           ({ rows } = await db.query<Outcome>(
             "select * from sync_engine.schedule_due_plan_ids($1, $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])",
-            [
-              now,
-              chunk,
-              ...plans,
-              slice.map((b) => b.plan.runPeriod),
-              slice.map((b) => b.plan.newNextRunAt),
-            ],
+            [now, chunk, ...plans, slice.map((b) => b.plan.runPeriod), slice.map((b) => b.plan.newNextRunAt)],
           ));
         } catch (error) {
           // One integration's row failed the whole batch: step this batch's integrations one at
           // a time, parking the one that fails, then go on with the next batch.
           if (!isRowError(error)) throw error;
           log.warn({ event: "schedule_batch_isolated", error: String(error) });
-          const r = await scheduleIsolated(db, now, { schedulerBatch: chunk.length }, log, slice, count, chunk);
+          const r = await scheduleIsolated(
+            db,
+            now,
+            { schedulerBatch: chunk.length },
+            log,
+            slice,
+            count,
+            chunk,
+          );
           total.planned += r.planned;
           continue;
         }
