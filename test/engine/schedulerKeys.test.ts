@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/types.ts";
 import { openTestDb, type TestDb, testDbKinds } from "../helpers/db.ts";
+import { createScenario } from "../helpers/fixtures.ts";
 
 /**
  * The scheduler's batch forms of the period key and the advisory lock key
@@ -61,5 +62,45 @@ describe.each(testDbKinds())("scheduler keys on %s", (kind) => {
     expect(rows[0]?.batch).toEqual(rows[0]?.then);
     expect(rows[0]?.one).toBe(rows[0]?.then[1]);
     expect(new Set(rows[0]?.batch).size).toBe(2);
+  });
+
+  it("the previous release's schedule_due_plans (a limit, no ids) still enqueues each due period once, as the id form does", async () => {
+    const sc = await createScenario(db);
+    await db.query("update public.organization_integrations set schedule_cron = null");
+    const period = new Date("2026-11-30T05:00:00Z");
+    const next = new Date("2026-11-30T06:00:00Z");
+    await db.query(
+      "update public.organization_integrations set schedule_cron = '0 * * * *', schedule_timezone = 'UTC' where id = any ($1::uuid[])",
+      [[sc.xledgerId, sc.dynamicsId]],
+    );
+    await db.query(
+      "update public.organization_integrations set next_run_at = $2 where id = any ($1::uuid[])",
+      [[sc.xledgerId, sc.dynamicsId], period],
+    );
+    const args = [["0 * * * *"], ["UTC"], [period], [period], [next]];
+    const call = (fn: string, second: unknown) =>
+      db.query<{ integration_id: string; outcome: string | null }>(
+        `select * from sync_engine.${fn}($1, $2, $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])`,
+        [new Date("2026-11-30T05:00:01Z"), second, ...args],
+      );
+    // The limit form takes one of the two; the id form the other (and nothing twice).
+    const first = await call("schedule_due_plans", 1);
+    expect(first.rows.map((r) => r.outcome)).toEqual(["enqueued"]);
+    const second = await call("schedule_due_plan_ids", [sc.xledgerId, sc.dynamicsId]);
+    expect(second.rows.map((r) => r.outcome)).toEqual(["enqueued"]);
+    expect(second.rows[0]?.integration_id).not.toBe(first.rows[0]?.integration_id);
+    const again = await call("schedule_due_plan_ids", [sc.xledgerId, sc.dynamicsId]);
+    expect(again.rows).toEqual([]);
+    const { rows } = await db.query<{ key: string; expected: string; next: Date }>(
+      `select r.idempotency_key as key, sync_engine.period_key(r.integration_id, $2) as expected, i.next_run_at as next
+       from public.sync_run_log r join public.organization_integrations i on i.id = r.integration_id
+       where r.integration_id = any ($1::uuid[]) and r.triggered_by = 'scheduled'`,
+      [[sc.xledgerId, sc.dynamicsId], period],
+    );
+    expect(rows).toHaveLength(2);
+    for (const r of rows) {
+      expect(r.key).toBe(r.expected);
+      expect(r.next.toISOString()).toBe(next.toISOString());
+    }
   });
 });
