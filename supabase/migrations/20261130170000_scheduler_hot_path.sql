@@ -1,13 +1,16 @@
 -- The scheduler's bulk path (sync_engine.schedule_due_plans) made cheaper per row; issue 15's goal
 -- "100,000 due at once → all enqueued in ≤ 2 s while 4 workers drain" (docs/benchmarks.md §5,
--- docs/scaling.md §3.3). Measured per row as backend CPU time (/proc/<pid>/schedstat, batches of
--- 500, 20,000 integrations, same load for both; figures in docs/benchmarks.md "Scheduler profile"):
+-- docs/scaling.md §3). Measured per row as backend CPU time (/proc/<pid>/schedstat, batches of
+-- 500, before and after at the same load; figures in docs/benchmarks.md "Issue 15, scheduler,
+-- 2026-11-30"):
 --
 -- * 20261130090000_sql_single_sources made the bulk insert call sync_engine.period_key and
 --   sync_engine.run_lock_key once per row. A SQL function with `set search_path` is never inlined
 --   and every call saves and restores the setting: ≈ 10 µs a call at load 10 (200,000 calls of
---   period_key: 2.63 s against 0.72 s for the expression written out). That was most of the
---   ≈ 1.8× regression since 2026-11-29 (4.25 s → 7.70 s on a quiet machine). The formats stay in
+--   period_key: 2.63 s against 0.72 s for the expression written out). Part of the ≈ 1.8×
+--   regression since 2026-11-29 (4.25 s → 7.70 s on a quiet machine): schedule_due_plans cost
+--   51.8 µs a row as of 2026-11-29 and 65.3 on main at the same load (the rest: the health-due
+--   index 20261130100100 added to the non-HOT next_run_at UPDATE, ≈ 3 µs). The formats stay in
 --   one place: sync_engine.period_keys / sync_engine.run_lock_keys take arrays (one call per
 --   batch) and the scalar functions are now defined through them, so the text and the lock key
 --   cannot drift apart. Same values as before: no period that ran can run again, and workers of
@@ -18,9 +21,9 @@
 -- * Every batch found its rows by walking organization_integrations_due_idx from its start, and
 --   the entries of the rows earlier batches had moved are still there (the old row versions,
 --   which no index scan may mark dead while the workers' transactions hold older snapshots): batch
---   k read k × 500 stale entries and their heap tuples, ≈ 10 million for 100,000 due, and more
---   the more batches ran at once (tick backends' CPU for 100,000: 3.3 s with 2 at once, 9.4 s
---   with 4). The tick now reads the due ids once (one range scan) and hands each batch its ids:
+--   k read k × 500 stale entries and their heap tuples, ≈ 10 million for 100,000 due (with one
+--   other snapshot open, per row: 69.0 µs at 50,000 due, 82.2 at 100,000; after this file 61.7
+--   and 61.6, flat in N). The tick now reads the due ids once (one range scan) and hands each batch its ids:
 --   sync_engine.schedule_due_plan_ids locks them by primary key. schedule_due_plans (a limit,
 --   no ids) stays for workers of the previous release during a rolling deploy; it picks its ids
 --   the old way and calls the new function.
