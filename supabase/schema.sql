@@ -2852,8 +2852,7 @@ CREATE FUNCTION sync_engine.period_key(p_integration_id uuid, p_period timestamp
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO ''
     AS $$
-  select p_integration_id::text || ':'
-    || pg_catalog.to_char(p_period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+  select (sync_engine.period_keys(array[p_integration_id], array[p_period]))[1]
 $$;
 
 --
@@ -2861,6 +2860,25 @@ $$;
 --
 
 COMMENT ON FUNCTION sync_engine.period_key(p_integration_id uuid, p_period timestamp with time zone) IS 'Idempotency key of a scheduled period: <integration id>:<nominal period start, ISO UTC, ms>.';
+
+--
+-- Name: period_keys(uuid[], timestamp with time zone[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.period_keys(p_integration_ids uuid[], p_periods timestamp with time zone[]) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select coalesce(pg_catalog.array_agg(x.id::text || ':'
+    || pg_catalog.to_char(x.period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') order by x.n), '{}')
+  from unnest(p_integration_ids, p_periods) with ordinality as x (id, period, n)
+$$;
+
+--
+-- Name: FUNCTION period_keys(p_integration_ids uuid[], p_periods timestamp with time zone[]); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.period_keys(p_integration_ids uuid[], p_periods timestamp with time zone[]) IS 'Idempotency keys of scheduled periods, element by element (the one definition of the format; period_key calls it): <integration id>:<nominal period start, ISO UTC, ms>.';
 
 --
 -- Name: post_to_worker(jsonb); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -3668,7 +3686,7 @@ CREATE FUNCTION sync_engine.run_lock_key(p_org_id uuid, p_integration_type text)
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO ''
     AS $$
-  select pg_catalog.hashtextextended('sync:' || p_org_id::text || ':' || p_integration_type, 0)
+  select (sync_engine.run_lock_keys(array[p_org_id], array[p_integration_type]))[1]
 $$;
 
 --
@@ -3678,10 +3696,29 @@ $$;
 COMMENT ON FUNCTION sync_engine.run_lock_key(p_org_id uuid, p_integration_type text) IS 'The advisory lock key that serializes enqueues per (org, integration type).';
 
 --
--- Name: schedule_due_plans(timestamp with time zone, integer, text[], text[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+-- Name: run_lock_keys(uuid[], text[]); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
-CREATE FUNCTION sync_engine.schedule_due_plans(p_now timestamp with time zone, p_limit integer, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) RETURNS TABLE(integration_id uuid, org_id uuid, integration_type text, run_id uuid, outcome text)
+CREATE FUNCTION sync_engine.run_lock_keys(p_org_ids uuid[], p_integration_types text[]) RETURNS bigint[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select coalesce(pg_catalog.array_agg(pg_catalog.hashtextextended('sync:' || x.org_id::text || ':' || x.integration_type, 0)
+    order by x.n), '{}')
+  from unnest(p_org_ids, p_integration_types) with ordinality as x (org_id, integration_type, n)
+$$;
+
+--
+-- Name: FUNCTION run_lock_keys(p_org_ids uuid[], p_integration_types text[]); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.run_lock_keys(p_org_ids uuid[], p_integration_types text[]) IS 'Advisory lock keys that serialize enqueues per (org, integration type), element by element (the one definition; run_lock_key calls it).';
+
+--
+-- Name: schedule_due_plan_ids(timestamp with time zone, uuid[], text[], text[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) RETURNS TABLE(integration_id uuid, org_id uuid, integration_type text, run_id uuid, outcome text)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -3696,7 +3733,11 @@ declare
   v_runs uuid[];
   v_rec record;
 begin
-  -- Due rows whose (cron, zone, next_run_at at ms) is one of the caller's plans, locked FOR NO
+  -- See the top of 20261130170000_scheduler_hot_path.sql for why this is safe.
+  perform pg_catalog.set_config('synchronous_commit', 'off', true);
+
+  -- These due rows whose (cron, zone, next_run_at at ms) is one of the caller's plans, by primary
+  -- key (never a walk of the due index: see the top of this file), locked FOR NO
   -- KEY UPDATE SKIP LOCKED (the manual RPC's foreign-key check takes KEY SHARE on this row while
   -- holding its advisory lock; FOR UPDATE deadlocked with it). Locking re-evaluates the join on
   -- the latest row version, so a row another tick moved meanwhile is not taken: no stale plans.
@@ -3712,9 +3753,9 @@ begin
       as p (cron, zone, expected, period, next_at)
       on p.cron = i.schedule_cron and p.zone = i.schedule_timezone
      and coalesce(p.expected, '-infinity') = coalesce(date_trunc('milliseconds', i.next_run_at), '-infinity')
-    where i.enabled and i.schedule_cron is not null
+    where i.id = any (p_ids)
+      and i.enabled and i.schedule_cron is not null
       and coalesce(i.next_run_at, '-infinity'::timestamptz) <= p_now
-    limit greatest(p_limit, 0)
     for no key update of i skip locked
   ) d;
   if cardinality(v_ids) = 0 then
@@ -3723,8 +3764,9 @@ begin
 
   -- enqueue_run's per-(org, type) advisory lock, for every integration with a period to run. A
   -- manual trigger holding one commits first; the next statement's snapshot then sees its run.
-  perform pg_catalog.pg_advisory_xact_lock(sync_engine.run_lock_key(x.org_id, x.integration_type))
-  from unnest(v_orgs, v_types, v_periods) as x (org_id, integration_type, period)
+  -- The keys of the whole batch in one call (see the top of this file).
+  perform pg_catalog.pg_advisory_xact_lock(x.k)
+  from unnest(sync_engine.run_lock_keys(v_orgs, v_types), v_periods) as x (k, period)
   where x.period is not null;
 
   -- The common case in one statement. No run for the period yet and no active run are left to
@@ -3733,9 +3775,9 @@ begin
   with ins as (
     insert into public.sync_run_log as r (org_id, integration_id, integration_type, status, triggered_by,
       scheduled_for, idempotency_key, max_attempts)
-    select x.org_id, x.id, x.integration_type, 'pending', 'scheduled', x.period,
-      sync_engine.period_key(x.id, x.period), x.max_attempts
-    from unnest(v_ids, v_orgs, v_types, v_max, v_periods) as x (id, org_id, integration_type, max_attempts, period)
+    select x.org_id, x.id, x.integration_type, 'pending', 'scheduled', x.period, x.key, x.max_attempts
+    from unnest(v_ids, v_orgs, v_types, v_max, v_periods, sync_engine.period_keys(v_ids, v_periods))
+      as x (id, org_id, integration_type, max_attempts, period, key)
     where x.period is not null
     on conflict do nothing
     returning r.integration_id, r.id
@@ -3773,14 +3815,40 @@ begin
     return next;
   end loop;
 
-  -- updated_at stamped here skips the validation trigger (see the top of this file).
-  -- By primary key, the new value looked up by position: `from unnest(…) where i.id = x.id` was
-  -- planned as a hash join that read every row of organization_integrations for each batch of 500
-  -- (2 sequential scans per due tick; 100,000 rows per batch at the 100,000-integration goal).
+  -- updated_at stamped here skips the validation trigger (20261129110000). The rows by primary key
+  -- (`id = any`: `from unnest(…) where i.id = x.id` alone was planned as a hash join over every
+  -- integration, 20261130150000), each one's value from the unnest by id.
   update public.organization_integrations i
-  set next_run_at = v_next[pg_catalog.array_position(v_ids, i.id)], updated_at = now()
-  where i.id = any (v_ids);
+  set next_run_at = x.next_at, updated_at = now()
+  from unnest(v_ids, v_next) as x (id, next_at)
+  where i.id = any (v_ids) and i.id = x.id;
 end;
+$$;
+
+--
+-- Name: FUNCTION schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) IS 'Scheduler bulk step for the given due integrations: locks those matching a plan (skip locked), enqueues their periods, advances next_run_at; one row per locked integration.';
+
+--
+-- Name: schedule_due_plans(timestamp with time zone, integer, text[], text[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.schedule_due_plans(p_now timestamp with time zone, p_limit integer, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) RETURNS TABLE(integration_id uuid, org_id uuid, integration_type text, run_id uuid, outcome text)
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select s.* from sync_engine.schedule_due_plan_ids(p_now, array(
+    select i.id
+    from public.organization_integrations i
+    join unnest(p_crons, p_zones, p_expected_next_run_at) as p (cron, zone, expected)
+      on p.cron = i.schedule_cron and p.zone = i.schedule_timezone
+     and coalesce(p.expected, '-infinity') = coalesce(pg_catalog.date_trunc('milliseconds', i.next_run_at), '-infinity')
+    where i.enabled and i.schedule_cron is not null
+      and coalesce(i.next_run_at, '-infinity'::timestamptz) <= p_now
+    limit greatest(p_limit, 0)
+  ), p_crons, p_zones, p_expected_next_run_at, p_run_periods, p_new_next_run_at) s
 $$;
 
 --
@@ -6211,6 +6279,13 @@ REVOKE ALL ON FUNCTION sync_engine.period_key(p_integration_id uuid, p_period ti
 GRANT ALL ON FUNCTION sync_engine.period_key(p_integration_id uuid, p_period timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION period_keys(p_integration_ids uuid[], p_periods timestamp with time zone[]); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.period_keys(p_integration_ids uuid[], p_periods timestamp with time zone[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.period_keys(p_integration_ids uuid[], p_periods timestamp with time zone[]) TO service_role;
+
+--
 -- Name: FUNCTION post_to_worker(p_body jsonb); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -6398,6 +6473,20 @@ GRANT ALL ON FUNCTION sync_engine.reset_next_reconcile() TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.run_lock_key(p_org_id uuid, p_integration_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.run_lock_key(p_org_id uuid, p_integration_type text) TO service_role;
+
+--
+-- Name: FUNCTION run_lock_keys(p_org_ids uuid[], p_integration_types text[]); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.run_lock_keys(p_org_ids uuid[], p_integration_types text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.run_lock_keys(p_org_ids uuid[], p_integration_types text[]) TO service_role;
+
+--
+-- Name: FUNCTION schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) TO service_role;
 
 --
 -- Name: FUNCTION schedule_due_plans(p_now timestamp with time zone, p_limit integer, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]); Type: ACL; Schema: sync_engine; Owner: -

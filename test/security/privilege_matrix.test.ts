@@ -198,6 +198,8 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.release_runs(text,uuid[])": ENGINE,
   "sync_engine.schedule_due_plans(timestamp with time zone,integer,text[],text[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[])":
     ENGINE,
+  "sync_engine.schedule_due_plan_ids(timestamp with time zone,uuid[],text[],text[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[])":
+    ENGINE,
   "sync_engine.schedule_periods(uuid,timestamp with time zone,timestamp with time zone,timestamp with time zone[],timestamp with time zone)":
     ENGINE,
   "sync_engine.set_integration_credentials(uuid,jsonb)": ENGINE,
@@ -206,6 +208,9 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   // One source for repeated SQL literals and the client RPCs' caller checks (20261130090000).
   "sync_engine.run_lock_key(uuid,text)": ENGINE,
   "sync_engine.period_key(uuid,timestamp with time zone)": ENGINE,
+  // Their batch forms, one call per scheduler batch (20261130170000).
+  "sync_engine.run_lock_keys(uuid[],text[])": ENGINE,
+  "sync_engine.period_keys(uuid[],timestamp with time zone[])": ENGINE,
   "sync_engine.wake_workers(text)": ENGINE,
   "sync_engine.caller_user_id(text)": ENGINE,
   "sync_engine.require_member_role(uuid,uuid,text[],text)": ENGINE,
