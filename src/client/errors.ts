@@ -1,5 +1,6 @@
 import {
   ADMIN_ERROR_CODES,
+  RECONCILE_ERROR_CODES,
   RUN_ERROR_CODES,
   type SyncErrorCode,
   type SyncErrorDetails,
@@ -175,16 +176,31 @@ export function toSyncTriggerError(
   });
 }
 
+const ALL_CODES = [
+  ...TRIGGER_ERROR_CODES,
+  ...RUN_ERROR_CODES,
+  ...ADMIN_ERROR_CODES,
+  ...RECONCILE_ERROR_CODES,
+];
+
 /**
- * Builds the typed error for any other failed SDK call (reads, `cancel_integration_sync`).
+ * Builds the typed error for any other failed SDK call (reads, `cancel_integration_sync`, the
+ * reconciliation RPCs). `operation` (reconciliation calls) picks the right words for the codes the
+ * reconciliation shares with the trigger; see {@link SyncErrorDetails.operation}.
  * @example if (error) throw toSyncError(error, status);
  */
-export function toSyncError(error: PostgrestErrorLike | null | undefined, status: number): SyncError {
-  const code = codeFor(error, status, [...TRIGGER_ERROR_CODES, ...RUN_ERROR_CODES, ...ADMIN_ERROR_CODES]);
+export function toSyncError(
+  error: PostgrestErrorLike | null | undefined,
+  status: number,
+  operation?: SyncErrorDetails["operation"],
+): SyncError {
+  const code = codeFor(error, status, ALL_CODES);
+  const details = parseDetails(error?.details);
+  if (operation) details.operation = operation;
   return new SyncError(code, {
     status,
     message: error?.message ?? code,
-    details: parseDetails(error?.details),
+    details,
     hint: error?.hint ?? null,
     cause: error,
   });
