@@ -52,7 +52,10 @@ export const RECONCILE_ERROR_CODES = [
 ] as const;
 
 /** Why `reconcileIntegration` was refused: the trigger's codes (§4, checks 1–5 and the conflicts) plus its own. */
-export type ReconcileErrorCode = SyncTriggerErrorCode | "invalid_period" | "reconciliation_already_in_progress";
+export type ReconcileErrorCode =
+  | SyncTriggerErrorCode
+  | "invalid_period"
+  | "reconciliation_already_in_progress";
 
 /** Every code an SDK call can reject with. */
 export type SyncErrorCode =

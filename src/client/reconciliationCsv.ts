@@ -20,7 +20,13 @@ export const RECONCILIATION_CSV_HEADER = [
 ] as const;
 
 // The order kinds are listed in within a row's findings cell: the ones an accountant acts on first.
-const KIND_ORDER: FindingKind[] = ["missing", "extra", "amount_mismatch", "account_mismatch", "date_mismatch"];
+const KIND_ORDER: FindingKind[] = [
+  "missing",
+  "extra",
+  "amount_mismatch",
+  "account_mismatch",
+  "date_mismatch",
+];
 
 /**
  * RFC 4180 §2: a field with a comma, a double quote, CR or LF is enclosed in double quotes, a quote
@@ -74,7 +80,8 @@ export function reconciliationCsv(
   findings: readonly ReconciliationFinding[] = [],
 ): string {
   const rows = new Map<string, Row>();
-  const keyOf = (month: string, account: string, currency: string) => `${month}\u0000${account}\u0000${currency}`;
+  const keyOf = (month: string, account: string, currency: string) =>
+    `${month}\u0000${account}\u0000${currency}`;
   for (const t of totals) {
     const month = t.periodMonth.slice(0, 7);
     const key = keyOf(month, t.account, t.currency);
@@ -123,7 +130,9 @@ export function reconciliationCsv(
   }
   const sorted = [...rows.values()].sort(
     (a, b) =>
-      a.month.localeCompare(b.month) || byAccount(a.account, b.account) || a.currency.localeCompare(b.currency),
+      a.month.localeCompare(b.month) ||
+      byAccount(a.account, b.account) ||
+      a.currency.localeCompare(b.currency),
   );
   const amount = (cents: number | null) => (cents === null ? "" : formatCents(cents));
   const count = (n: number | null) => (n === null ? "" : String(n));

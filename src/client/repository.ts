@@ -319,7 +319,12 @@ export class SyncSchedulerRepository implements SyncRunSource, ReconciliationSou
    */
   async listReconciliationFindings(
     orgId: string,
-    options: { integrationType?: IntegrationType; runId?: string; status?: FindingStatus; limit?: number } = {},
+    options: {
+      integrationType?: IntegrationType;
+      runId?: string;
+      status?: FindingStatus;
+      limit?: number;
+    } = {},
   ): Promise<ReconciliationFinding[]> {
     const result = await call(() => {
       let query = this.supabase.from("reconciliation_findings").select(FINDING_COLUMNS).eq("org_id", orgId);
