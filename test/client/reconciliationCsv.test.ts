@@ -58,12 +58,16 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (value += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        value += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else value += c;
     } else if (c === '"') quoted = true;
-    else if (c === ",") record.push(value), (value = "");
-    else if (c === "\r" && text[i + 1] === "\n") {
+    else if (c === ",") {
+      record.push(value);
+      value = "";
+    } else if (c === "\r" && text[i + 1] === "\n") {
       record.push(value);
       records.push(record);
       record = [];

@@ -29,7 +29,9 @@ describe("reconciliation error codes", () => {
     const nb = codes.map((c) => syncErrorMessage(c, "nb"));
     expect(new Set(en).size).toBe(codes.length);
     expect(new Set(nb).size).toBe(codes.length);
-    codes.forEach((code, i) => expect(en[i], code).not.toBe(nb[i]));
+    codes.forEach((code, i) => {
+      expect(en[i], code).not.toBe(nb[i]);
+    });
     expect(syncErrorMessage("invalid_note", "en")).toBe("Write a note of 1 to 500 characters.");
     expect(syncErrorMessage("invalid_note", "nb")).toBe("Skriv en merknad på 1 til 500 tegn.");
   });
