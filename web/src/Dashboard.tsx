@@ -14,6 +14,7 @@ import { ApiUsage } from "./ApiUsage.tsx";
 import { ColdStarts } from "./ColdStarts.tsx";
 import { IntegrationCard } from "./IntegrationCard.tsx";
 import { dashboardStrings } from "./i18n.ts";
+import { Reconciliation } from "./Reconciliation.tsx";
 import { RejectedVouchers } from "./RejectedVouchers.tsx";
 import { RunHistory } from "./RunHistory.tsx";
 
@@ -133,6 +134,13 @@ export function Dashboard(props: {
 
       <RejectedVouchers
         supabase={repository.supabase}
+        orgId={orgId}
+        integrations={integrations.data ?? []}
+        canAct={canTrigger && members.status === "success"}
+        locale={locale}
+      />
+
+      <Reconciliation
         orgId={orgId}
         integrations={integrations.data ?? []}
         canAct={canTrigger && members.status === "success"}
