@@ -82,8 +82,10 @@ export interface SyncErrorDetails {
   allowedTypes?: string[];
   /** `run_not_active`: the status the run already has. */
   runStatus?: RunStatus;
-  /** `invalid_schedule`: why the cron expression was refused. */
+  /** `invalid_schedule`: why the cron expression was refused; `invalid_period`: `one_bound`, `start_after_end`, `too_long`. */
   reason?: string;
+  /** `invalid_period` with reason `too_long`: the most days one reconciliation may cover. */
+  maxDays?: number;
   /** `invalid_config`: each failed field (`path`, dotted) and why. */
   issues?: Array<{ path: string; message: string }>;
   /** `invalid_settings`, `invalid_credentials`, `invalid_notification_target`: what is wrong, by key. */

@@ -122,6 +122,7 @@ export function parseDetails(details: unknown, now: number = Date.now()): SyncEr
     out.allowedTypes = v.allowed.filter((a): a is string => typeof a === "string");
   if (typeof v.status === "string") out.runStatus = v.status as RunStatus;
   if (typeof v.reason === "string") out.reason = v.reason;
+  if (typeof v.max_days === "number" && Number.isFinite(v.max_days)) out.maxDays = v.max_days;
   if (Array.isArray(v.issues))
     out.issues = v.issues
       .filter((i): i is Record<string, unknown> => typeof i === "object" && i !== null)

@@ -54,8 +54,12 @@ const EN: Texts = {
   health_passive: () => "Health monitoring is passive. Set it back to active to test the connection.",
   invalid_notification_target: () => "The notification target is not valid. Check the name, URL and events.",
   notification_target_not_found: () => "That notification target no longer exists.",
-  invalid_period: () =>
-    "The period is not valid: give both a start and an end date, with the start on or before the end.",
+  invalid_period: (d) =>
+    d.reason === "start_after_end"
+      ? "The period is not valid: the start date is after the end date."
+      : d.reason === "too_long"
+        ? `The period is too long: a reconciliation covers at most ${d.maxDays ?? 366} days.`
+        : "The period is not valid: give both a start and an end date, or neither for last month and this month.",
   reconciliation_already_in_progress: () => "A reconciliation of this integration is already running.",
   finding_not_found: () => "That finding was not found in your organization.",
   finding_not_open: () => "Someone has already acted on that finding.",
@@ -103,8 +107,12 @@ const NB: Texts = {
   health_passive: () => "Helseovervåkingen er passiv. Sett den tilbake til aktiv for å teste tilkoblingen.",
   invalid_notification_target: () => "Varslingsmottakeren er ikke gyldig. Sjekk navn, URL og hendelser.",
   notification_target_not_found: () => "Denne varslingsmottakeren finnes ikke lenger.",
-  invalid_period: () =>
-    "Perioden er ikke gyldig: oppgi både start- og sluttdato, med startdatoen på eller før sluttdatoen.",
+  invalid_period: (d) =>
+    d.reason === "start_after_end"
+      ? "Perioden er ikke gyldig: startdatoen er etter sluttdatoen."
+      : d.reason === "too_long"
+        ? `Perioden er for lang: en avstemming dekker høyst ${d.maxDays ?? 366} dager.`
+        : "Perioden er ikke gyldig: oppgi både start- og sluttdato, eller ingen av dem for forrige og denne måneden.",
   reconciliation_already_in_progress: () => "En avstemming av denne integrasjonen pågår allerede.",
   finding_not_found: () => "Fant ikke dette avviket i organisasjonen din.",
   finding_not_open: () => "Noen har allerede behandlet dette avviket.",

@@ -19,6 +19,13 @@ describe("reconciliation error codes", () => {
     );
     expect(busy.details).toEqual({ activeRunId: "r-1", operation: "reconcile" });
     expect(busy.status).toBe(409);
+    const long = toSyncError(
+      { code: "invalid_period", details: '{"reason":"too_long","max_days":366}' },
+      400,
+      "reconcile",
+    );
+    expect(long.userMessage("en")).toBe("The period is too long: a reconciliation covers at most 366 days.");
+    expect(long.userMessage("nb")).toBe("Perioden er for lang: en avstemming dekker høyst 366 dager.");
     // Not a code the SDK knows: unknown, never a guess from the message.
     expect(toSyncError({ code: "finding_gone", message: "finding_not_found" }, 404).code).toBe("unknown");
   });
