@@ -76,14 +76,16 @@ export interface Integration {
 /**
  * One row of `public.sync_alerts`: drift over the threshold, health changes, missed periods, and
  * `parked` — a run or a schedule the engine could not process and stopped (critical; details carry
- * `error_code` `run_unprocessable` or `schedule_unprocessable` and the database error).
+ * `error_code` `run_unprocessable` or `schedule_unprocessable` and the database error) — and
+ * `reconciliation`: a reconciliation run found differences (warning; details carry `findings`, `open`,
+ * `by_kind`, `period_start`, `period_end`).
  */
 export interface SyncAlert {
   id: number;
   orgId: string;
   integrationId: string | null;
   runId: string | null;
-  kind: "drift" | "health" | "missed" | "parked";
+  kind: "drift" | "health" | "missed" | "parked" | "reconciliation";
   severity: "info" | "warning" | "critical";
   message: string;
   details: Record<string, unknown>;
