@@ -135,7 +135,8 @@ function IntegrationReconciliation(props: {
   const csvUrl = useObjectUrl(csv, "text/csv;charset=utf-8");
 
   return (
-    <section aria-labelledby={headingId} className="card reconciliation__integration">
+    // A group, not a region: a region named "Xledger reconciliation" would also answer to "Xledger".
+    <div role="group" aria-labelledby={headingId} className="card reconciliation__integration">
       <h3 id={headingId}>{s.regionOf(name)}</h3>
       {list.length === 0 ? (
         <p className="muted">{s.never}</p>
@@ -191,7 +192,7 @@ function IntegrationReconciliation(props: {
         />
       )}
       {!canAct && latestDone && <p className="muted">{s.findingsHidden}</p>}
-    </section>
+    </div>
   );
 }
 
