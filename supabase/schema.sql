@@ -3776,7 +3776,10 @@ begin
     order by x.id
   loop
     select * into v_integration from public.organization_integrations i
-    where i.id = v_plan.id and i.next_reconcile_at is not distinct from v_plan.expected
+    -- Compared to the millisecond: the plan went through a JavaScript Date.
+    where i.id = v_plan.id
+      and pg_catalog.date_trunc('milliseconds', i.next_reconcile_at)
+        is not distinct from pg_catalog.date_trunc('milliseconds', v_plan.expected)
       and i.reconcile_cron is not null and i.enabled
     for no key update skip locked;
     if not found then
