@@ -391,13 +391,15 @@ describe("dashboard in chromium", () => {
 
     // A scheduled run (as the scheduler enqueues it; the coordinator's manual sync of Business
     // Central earlier holds the 5-minute manual rate limit) against a slow Business Central,
-    // with a voucher to send, stays running long enough to cancel it.
+    // with a voucher to send, stays running long enough to cancel it: the card finds the run at its
+    // history's next refresh (10 s), so one request must take longer than that — when every earlier
+    // voucher is already exported the run makes a single request (the token is cached).
     await stack.db.query(
       `insert into public.ledger_entries (org_id, voucher_number, entry_date, account, amount, description, approved_at)
        values ('d0000000-0000-4000-8000-000000000001', 'ADM-1', date '2026-11-20', '6300', 75, 'admin test', now()),
               ('d0000000-0000-4000-8000-000000000001', 'ADM-1', date '2026-11-20', '3000', -75, 'admin test', now())`,
     );
-    stack.sandbox.fault({ target: "dynamics", kind: "latency", ms: 3_000, count: 20 });
+    stack.sandbox.fault({ target: "dynamics", kind: "latency", ms: 15_000, count: 20 });
     await stack.db.query(
       `insert into public.sync_run_log (org_id, integration_id, integration_type, triggered_by, scheduled_for)
        values ('d0000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000002', 'dynamics', 'scheduled', now())`,
