@@ -306,6 +306,14 @@ describe("dashboard in chromium", () => {
     await row.filter({ hasText: "Missing" }).waitFor();
     expect(await table.getByRole("row").count()).toBe(2); // the header and the one finding
     expect(await row.textContent()).toContain("125.50");
+    // The history tells the reconciliation from the exports.
+    await page
+      .getByRole("region", { name: "Run history" })
+      .getByRole("row")
+      .filter({ hasText: "Dynamics 365 Business Central · reconciliation" })
+      .filter({ hasText: "You" })
+      .first()
+      .waitFor();
     await shot(page, "07-coordinator-reconciliation-finding");
 
     // The CSV an accountant attaches to the close: this month's account 6300 is 125.50 short.

@@ -41,6 +41,8 @@ export interface DashboardStrings {
   severity: Record<SyncAlert["severity"], string>;
   resolved: string;
   records: (n: number) => string;
+  /** A run of kind `reconcile` in the history. */
+  reconciliation: string;
 }
 
 const EN: DashboardStrings = {
@@ -96,6 +98,7 @@ const EN: DashboardStrings = {
   severity: { info: "Info", warning: "Warning", critical: "Critical" },
   resolved: "resolved",
   records: (n) => (n === 1 ? "1 record" : `${n} records`),
+  reconciliation: "reconciliation",
 };
 
 const NB: DashboardStrings = {
@@ -151,6 +154,7 @@ const NB: DashboardStrings = {
   severity: { info: "Info", warning: "Advarsel", critical: "Kritisk" },
   resolved: "løst",
   records: (n) => (n === 1 ? "1 post" : `${n} poster`),
+  reconciliation: "avstemming",
 };
 
 /**
