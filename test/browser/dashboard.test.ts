@@ -385,6 +385,15 @@ describe("dashboard in chromium", () => {
       "select schedule_cron, schedule_timezone from public.organization_integrations where id = 'e0000000-0000-4000-8000-000000000002'",
     );
     expect(saved).toEqual([{ schedule_cron: "30 6 * * 1-5", schedule_timezone: "America/New_York" }]);
+    // The reconciliation's own schedule, in the same zone.
+    await settings.getByLabel("Reconciliation schedule (cron)").fill("15 4 * * *");
+    await settings.getByText(/^Daily at 04:15 · Next reconciliation: .*04:15/).waitFor();
+    await settings.getByRole("button", { name: "Save reconciliation schedule" }).click();
+    await settings.getByRole("status").filter({ hasText: "Saved." }).first().waitFor();
+    const { rows: reconcile } = await stack.db.query<{ reconcile_cron: string }>(
+      "select reconcile_cron from public.organization_integrations where id = 'e0000000-0000-4000-8000-000000000002'",
+    );
+    expect(reconcile).toEqual([{ reconcile_cron: "15 4 * * *" }]);
     // "Next run" names the zone it is shown in.
     await stack.worker.tickScheduler();
     await card.getByText(/\(your time, [A-Za-z_/]+\)/).waitFor();
