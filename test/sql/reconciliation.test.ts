@@ -640,3 +640,70 @@ describe.each(testDbKinds())("reconciliation on %s", (kind) => {
     ).rejects.toThrow(/invalid_request_counts/);
   });
 });
+
+// PGlite has one connection: the races need PostgreSQL (CI sets DATABASE_URL).
+describe.runIf(testDbKinds().includes("postgres"))("reconciliation races on PostgreSQL", () => {
+  let t: TestDb;
+  let db: Db;
+  beforeAll(async () => {
+    t = await openTestDb("postgres", 30);
+    db = t.db;
+  });
+  afterAll(() => t.close());
+
+  it("20 simultaneous reconcile_integration calls create one run; the others are told which", async () => {
+    const s = await createScenario(db);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        reconcile(db, user(i % 2 ? s.users.admin : s.users.coordinator, s.orgId), s.orgId, "dynamics"),
+      ),
+    );
+    const ok = results.filter((r) => r.error === null);
+    expect(ok).toHaveLength(1);
+    for (const r of results.filter((x) => x.error !== null)) {
+      expect(r.error?.body.code).toBe("reconciliation_already_in_progress");
+      expect(JSON.parse(r.error?.body.details ?? "{}")).toEqual({ run_id: ok[0]?.data });
+    }
+    expect(await countRows(db, "public.sync_run_log", "org_id = $1", [s.orgId])).toBe(1);
+    expect(await countRows(db, "public.sync_trigger_audit", "org_id = $1", [s.orgId])).toBe(1);
+  });
+
+  it("10 simultaneous re-queues of one finding: one succeeds, one audit row, one marker", async () => {
+    const s = await createScenario(db);
+    const { rows } = await db.query<{ id: string }>(
+      `insert into public.ledger_entries (org_id, voucher_number, account, amount, approved_at)
+       values ($1, 'R1', '3000', 0, now()) returning id`,
+      [s.orgId],
+    );
+    const entryId = rows[0]?.id as string;
+    await db.query(
+      "insert into public.ledger_entry_exports (entry_id, integration_id, org_id, external_id) values ($1, $2, $3, 'ext-r1')",
+      [entryId, s.xledgerId, s.orgId],
+    );
+    const run = await db.query<{ id: string }>(
+      `select sync_engine.insert_reconcile_run(i, 'scheduled', null, '2026-11-01', '2026-11-30') as id
+       from public.organization_integrations i where i.id = $1`,
+      [s.xledgerId],
+    );
+    const finding = await db.query<{ id: string }>(
+      `insert into public.reconciliation_findings (run_id, org_id, integration_id, integration_type, ledger_entry_id, kind, expected)
+       values ($1, $2, $3, 'xledger', $4, 'missing', '{"external_id":"ext-r1"}') returning id`,
+      [run.rows[0]?.id, s.orgId, s.xledgerId, entryId],
+    );
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        rpc(
+          db,
+          user(s.users.coordinator, s.orgId),
+          "select public.requeue_reconciliation_finding($1, $2) as result",
+          [s.orgId, finding.rows[0]?.id],
+        ),
+      ),
+    );
+    expect(results.filter((r) => r.error === null)).toHaveLength(1);
+    expect(results.filter((r) => r.error?.body.code === "finding_not_open")).toHaveLength(9);
+    expect(await countRows(db, "public.reconciliation_audit", "org_id = $1", [s.orgId])).toBe(1);
+    expect(await countRows(db, "public.ledger_entry_exports", "entry_id = $1", [entryId])).toBe(0);
+    expect(await countRows(db, "sync_engine.export_in_flight", "entry_id = $1", [entryId])).toBe(1);
+  });
+});

@@ -42,7 +42,7 @@ export interface ReconcileRunOptions {
   adapter?: AdapterOptions;
   /**
    * The most requests one run may make, whatever the allowance. Default 1,000: a clean month of 10,000
-   * entries reads back in tens of pages (docs/benchmarks.md "Reconciliation"), so 1,000 only stops a
+   * entries reads back in tens of pages (`npm run bench -- --only reconcile`, docs/benchmarks.md), so 1,000 only stops a
    * period far larger than intended, and at Business Central's 6,000 requests per 5 minutes per user
    * (Microsoft Learn, "API limits" for Business Central) it leaves most of the window to exports.
    */
