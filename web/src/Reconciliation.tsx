@@ -34,7 +34,7 @@ function dateText(date: string, locale: Locale): string {
 }
 
 /** The newest run of each distinct period, newest first (a run not yet started has no period: its own entry). */
-export function latestPerPeriod(runs: ReconciliationRun[]): ReconciliationRun[] {
+function latestPerPeriod(runs: ReconciliationRun[]): ReconciliationRun[] {
   const seen = new Set<string>();
   const out: ReconciliationRun[] = [];
   for (const r of runs) {
