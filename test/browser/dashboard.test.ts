@@ -297,7 +297,7 @@ describe("dashboard in chromium", () => {
 
     const page = await launch();
     await signIn(page, "coordinator@demo.test");
-    const region = page.getByRole("group", { name: "Dynamics 365 Business Central reconciliation" });
+    const region = page.getByRole("article", { name: "Dynamics 365 Business Central reconciliation" });
     await region.getByRole("button", { name: "Reconcile now" }).click();
     // The period's badge: exactly one difference, found live (the run is followed over Realtime).
     await region.getByText("1 difference", { exact: true }).waitFor();

@@ -150,7 +150,7 @@ describe("<Reconciliation>", () => {
       },
     ];
     renderWith(source, <Reconciliation orgId={ORG} integrations={[integration]} canAct={true} locale="en" />);
-    const region = screen.getByRole("group", { name: "Dynamics 365 Business Central reconciliation" });
+    const region = screen.getByRole("article", { name: "Dynamics 365 Business Central reconciliation" });
     await within(region).findByText("2 differences");
     expect(region).toHaveTextContent("1 Oct 2026 – 30 Nov 2026: 2 differences");
     expect(within(region).getByText(/^Reconciled ✓ at /)).toBeInTheDocument();
@@ -195,7 +195,7 @@ describe("<Reconciliation>", () => {
       source,
       <Reconciliation orgId={ORG} integrations={[integration]} canAct={false} locale="nb" />,
     );
-    const region = screen.getByRole("group", { name: "Avstemming for Dynamics 365 Business Central" });
+    const region = screen.getByRole("article", { name: "Avstemming for Dynamics 365 Business Central" });
     await within(region).findByText("2 avvik");
     const button = within(region).getByRole("button", { name: "Avstem nå" });
     expect(button).toBeDisabled();
@@ -213,7 +213,7 @@ describe("<Reconciliation>", () => {
       makeRun({ id: "new-run", kind: "reconcile", integrationType: "dynamics", status: "pending" }),
     );
     renderWith(source, <Reconciliation orgId={ORG} integrations={[integration]} canAct={true} locale="en" />);
-    const region = screen.getByRole("group", { name: "Dynamics 365 Business Central reconciliation" });
+    const region = screen.getByRole("article", { name: "Dynamics 365 Business Central reconciliation" });
     await within(region).findByText("Not reconciled yet.");
     fireEvent.click(within(region).getByRole("button", { name: "Reconcile now" }));
     await within(region).findByRole("progressbar", { name: "Reconciliation in progress" });

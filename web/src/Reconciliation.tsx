@@ -135,8 +135,8 @@ function IntegrationReconciliation(props: {
   const csvUrl = useObjectUrl(csv, "text/csv;charset=utf-8");
 
   return (
-    // A group, not a region: a region named "Xledger reconciliation" would also answer to "Xledger".
-    <div role="group" aria-labelledby={headingId} className="card reconciliation__integration">
+    // An article, not a region: a region named "Xledger reconciliation" would also answer to "Xledger".
+    <article aria-labelledby={headingId} className="card reconciliation__integration">
       <h3 id={headingId}>{s.regionOf(name)}</h3>
       {list.length === 0 ? (
         <p className="muted">{s.never}</p>
@@ -192,7 +192,7 @@ function IntegrationReconciliation(props: {
         />
       )}
       {!canAct && latestDone && <p className="muted">{s.findingsHidden}</p>}
-    </div>
+    </article>
   );
 }
 
