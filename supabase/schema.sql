@@ -3419,7 +3419,7 @@ $$;
 CREATE FUNCTION sync_engine.record_reconciliation(p_run_id uuid, p_worker_id text, p_attempt integer, p_findings jsonb, p_totals jsonb, p_checked integer, p_requests integer) RETURNS TABLE(findings integer, open_findings integer)
     LANGUAGE plpgsql
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
   v_run public.sync_run_log%rowtype := sync_engine.held_reconcile_run(p_run_id, p_worker_id, p_attempt, true);
   v_findings integer;
@@ -3464,13 +3464,25 @@ begin
       select from public.ledger_entry_exports x
       where x.entry_id = g.ledger_entry_id and x.integration_id = v_run.integration_id));
 
+  -- What the accounting system reports is kept as it comes where the columns allow, and folded where
+  -- they do not (a blank account as '(none)', a currency that is not an ISO code as ''), summed again
+  -- after folding so one bad line never fails the record.
   insert into public.reconciliation_totals (run_id, org_id, integration_type, period_month, account, currency,
     our_total, their_total, our_entries, their_entries)
-  select v_run.id, v_run.org_id, v_run.integration_type, t.period_month, t.account, coalesce(t.currency, ''),
-    coalesce(t.our_total, 0), coalesce(t.their_total, 0), coalesce(t.our_entries, 0), coalesce(t.their_entries, 0)
-  from pg_catalog.jsonb_to_recordset(coalesce(p_totals, '[]'))
-    as t (period_month date, account text, currency text, our_total numeric, their_total numeric,
-          our_entries integer, their_entries integer);
+  select v_run.id, v_run.org_id, v_run.integration_type, x.period_month, x.account, x.currency,
+    sum(x.our_total), sum(x.their_total), sum(x.our_entries), sum(x.their_entries)
+  from (
+    select pg_catalog.date_trunc('month', t.period_month)::date as period_month,
+      left(coalesce(nullif(btrim(t.account), ''), '(none)'), 200) as account,
+      case when t.currency ~ '^[A-Z]{3}$' then t.currency else '' end as currency,
+      coalesce(t.our_total, 0) as our_total, coalesce(t.their_total, 0) as their_total,
+      greatest(coalesce(t.our_entries, 0), 0) as our_entries, greatest(coalesce(t.their_entries, 0), 0) as their_entries
+    from pg_catalog.jsonb_to_recordset(coalesce(p_totals, '[]'))
+      as t (period_month date, account text, currency text, our_total numeric, their_total numeric,
+            our_entries integer, their_entries integer)
+    where t.period_month is not null
+  ) x
+  group by x.period_month, x.account, x.currency;
 
   select count(*)::integer, count(*) filter (where f.status = 'open')::integer into v_findings, v_open
   from public.reconciliation_findings f where f.run_id = v_run.id;
@@ -3496,7 +3508,7 @@ begin
   end if;
   return query select v_findings, v_open;
 end;
-$$;
+$_$;
 
 --
 -- Name: record_snooze(uuid, text, integer, text); Type: FUNCTION; Schema: sync_engine; Owner: -

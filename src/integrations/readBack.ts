@@ -20,13 +20,11 @@ const DECIMAL = /^(-?)(\d+)(?:\.(\d*))?$/;
  * await client.query(…, limited); // throws IntegrationError("budget_exhausted") once the budget is spent
  */
 export function withRequestAllowance<C extends ReconcileContext>(ctx: C, what: string): C {
-  const max = ctx.maxRequests;
-  if (max === undefined) return ctx;
-  if (!Number.isInteger(max) || max < 0) {
-    throw new IntegrationError("bad_request", `${what}: maxRequests must be a non-negative integer`, {
-      retryable: false,
-    });
-  }
+  const raw = ctx.maxRequests;
+  if (raw === undefined || raw === Number.POSITIVE_INFINITY) return ctx;
+  // A budget computed from shares (allowance × share − used) may be fractional or negative: whole requests
+  // only, never below zero; NaN (a broken computation) allows nothing rather than everything.
+  const max = Number.isNaN(raw) ? 0 : Math.max(0, Math.floor(raw));
   let used = 0;
   const outer = ctx.onRequest;
   return {

@@ -1,8 +1,9 @@
 /**
- * What an accountant does to imported items in Xledger's UI, done against the sandbox through its TEST-ONLY
- * control `PATCH`/`DELETE /__sandbox/xledger/glImportItems/{dbId}` (no public Xledger API mutation edits or
- * deletes an imported item; src/local/sandbox/xledger/uiEdits.ts). The item is found by our reference with
- * the published equality filter `glImportItems(filter: { extIdentifier })`.
+ * What an accountant does to imported items in Xledger, done against the sandbox: a change through Xledger's
+ * public `updateGLImportItems` mutation; a deletion through the sandbox's TEST-ONLY control
+ * `DELETE /__sandbox/xledger/glImportItems/{dbId}`, standing in for the UI (no public delete mutation;
+ * src/local/sandbox/xledger/uiEdits.ts). The item is found by our reference with the published equality
+ * filter `glImportItems(filter: { extIdentifier })`.
  */
 import { SANDBOX_XLEDGER_TOKEN } from "../../src/local/sandbox/index.ts";
 
@@ -21,7 +22,10 @@ export async function xledgerItemIds(sandboxUrl: string, extIdentifier: string):
   return body.data.glImportItems.edges.map((e) => e.node.dbId);
 }
 
-/** Deletes (`"delete"`) or edits (`{ amount?, account?, postedDate? }`) the item of an entry; returns the status. */
+/**
+ * Deletes (`"delete"`, the UI stand-in) or changes (`{ amount?, account?, postedDate? }`, through
+ * `updateGLImportItems`) the first item of an entry; returns the HTTP status (200 when done).
+ */
 export async function editXledgerItem(
   sandboxUrl: string,
   extIdentifier: string,
@@ -29,11 +33,23 @@ export async function editXledgerItem(
 ): Promise<number> {
   const [dbId] = await xledgerItemIds(sandboxUrl, extIdentifier);
   if (dbId === undefined) throw new Error(`no GL import item for ${extIdentifier}`);
-  const res = await fetch(`${sandboxUrl}/__sandbox/xledger/glImportItems/${dbId}`, {
-    method: change === "delete" ? "DELETE" : "PATCH",
-    headers: { "Content-Type": "application/json" },
-    ...(change === "delete" ? {} : { body: JSON.stringify(change) }),
+  if (change === "delete") {
+    const res = await fetch(`${sandboxUrl}/__sandbox/xledger/glImportItems/${dbId}`, { method: "DELETE" });
+    await res.text();
+    return res.status;
+  }
+  const { account, ...rest } = change;
+  const node = { dbId, ...rest, ...(account === undefined ? {} : { account: { code: account } }) };
+  const res = await fetch(`${sandboxUrl}/xledger/graphql`, {
+    method: "POST",
+    headers: { Authorization: `token ${SANDBOX_XLEDGER_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({
+      query:
+        "mutation($inputs: [UpdateGLImportItemsInput!]!) { updateGLImportItems(inputs: $inputs) { edges { clientId node { dbId } } } }",
+      variables: { inputs: [{ clientId: "0", node }] },
+    }),
   });
-  await res.text();
+  const body = (await res.json()) as { errors?: { message: string }[] };
+  if (body.errors !== undefined) throw new Error(`updateGLImportItems refused: ${body.errors[0]?.message}`);
   return res.status;
 }

@@ -175,6 +175,27 @@ describe("Business Central read-back", () => {
       expect(found.get(e.id)).toMatchObject({ state: "journal", postingDate: "2025-12-31" });
   });
 
+  it("a voucher re-dated before posting leaves the period and is found posted at its new date", async () => {
+    const adapter = dynamics();
+    const batch = vouchers(2, "2026-01-30");
+    await adapter.export(batch, counted().context);
+    const [first, second] = batch;
+    if (first === undefined || second === undefined) throw new Error("fixture");
+    for (const e of [first, second]) {
+      expect(await editJournalLine(sandbox.url, e.id, { postingDate: "2026-02-02" })).toBe(200);
+    }
+    expect((await postJournal(sandbox.url)).status).toBe(204);
+    const inPeriod = await collect(adapter.readPeriod(JANUARY, counted({ expected: batch }).context));
+    expect(inPeriod.map((l) => l.entryId).sort()).toEqual([batch[2]?.id, batch[3]?.id].sort());
+    const moved = await adapter.findByReference([first.id, second.id], counted({ expected: batch }).context);
+    expect(moved.map((l) => [l.entryId, l.state, l.postingDate, l.amount]).sort()).toEqual(
+      [
+        [first.id, "posted", "2026-02-02", first.amount],
+        [second.id, "posted", "2026-02-02", second.amount],
+      ].sort(),
+    );
+  });
+
   it("stops with a retryable budget_exhausted before exceeding maxRequests", async () => {
     const adapter = dynamics();
     await adapter.export(vouchers(4, "2026-01-15"), counted().context);

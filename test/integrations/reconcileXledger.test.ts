@@ -4,7 +4,11 @@
  * `extIdentifier_in`, paging and the request budget.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ActualLine, ReconcileContext } from "../../src/integrations/reconcile.ts";
+import {
+  type ActualLine,
+  isReconcileReader,
+  type ReconcileContext,
+} from "../../src/integrations/reconcile.ts";
 import { createAdapter } from "../../src/integrations/registry.ts";
 import type { RequestPurpose } from "../../src/integrations/types.ts";
 import { type Sandbox, sandboxIntegrationSettings, startSandbox } from "../../src/local/sandbox/index.ts";
@@ -134,6 +138,13 @@ describe("Xledger read-back", () => {
     expect(error.retryable).toBe(true);
     expect(requests).toHaveLength(2);
     expect(await collect(adapter.readPeriod(JANUARY, counted({ maxRequests: 3 }).context))).toHaveLength(5);
+  });
+
+  it("is a ReconcileReader, as the Business Central adapter is; a plain adapter double is not", () => {
+    const bc = sandboxIntegrationSettings(sandbox.url).dynamics;
+    expect(isReconcileReader(xledger())).toBe(true);
+    expect(isReconcileReader(createAdapter("dynamics", bc.config, bc.credentials))).toBe(true);
+    expect(isReconcileReader({ type: "xledger", ping: async () => {} })).toBe(false);
   });
 
   it("ignores items of other systems (extIdentifier not a uuid)", async () => {

@@ -352,10 +352,62 @@ describe.each(testDbKinds())("reconciliation on %s", (kind) => {
       await expect(record([], [], { ...run, attempt: run.attempt + 1 })).rejects.toThrow(/run_not_held/);
     });
 
-    it("a clean run records no finding and raises no alert; a foreign reference is kept without a link", async () => {
-      const clean = await record([]);
+    it("a clean run records no finding and raises no alert; odd totals are folded, not refused", async () => {
+      // What the system reports is folded where the columns need it: a blank account, a non-ISO currency.
+      const odd = [
+        {
+          period_month: "2026-11-01",
+          account: "",
+          currency: "nok",
+          our_total: "0",
+          their_total: "5.00",
+          our_entries: 0,
+          their_entries: 1,
+        },
+        {
+          period_month: "2026-11-01",
+          account: " ",
+          currency: null,
+          our_total: "0",
+          their_total: "2.50",
+          our_entries: 0,
+          their_entries: 1,
+        },
+      ];
+      const clean = await record([], odd);
       expect(clean.rows[0]).toEqual({ findings: 0, open_findings: 0 });
+      const totals = await db.query(
+        "select account, currency, their_total::text, their_entries from public.reconciliation_totals where run_id = $1",
+        [run.id],
+      );
+      expect(totals.rows).toEqual([
+        { account: "(none)", currency: "", their_total: "7.50", their_entries: 2 },
+      ]);
       expect(await countRows(db, "public.sync_alerts", "run_id = $1", [run.id])).toBe(0);
+    });
+
+    it("an extra whose reference is not one of this org's entries is kept without a link", async () => {
+      const { rows: theirs } = await db.query<{ id: string }>(
+        "insert into public.ledger_entries (org_id, account, amount) values ($1, '3000', 1) returning id",
+        [s.otherOrgId],
+      );
+      const actual = {
+        account: "3000",
+        amount: "1.00",
+        currency: "NOK",
+        posting_date: "2026-11-02",
+        external_id: "x9",
+        state: "posted",
+      };
+      await record([
+        { ledger_entry_id: theirs[0]?.id, kind: "extra", expected: null, actual },
+        { ledger_entry_id: entries[0], kind: "extra", expected: null, actual },
+      ]);
+      const { rows } = await db.query(
+        "select ledger_entry_id from public.reconciliation_findings where run_id = $1 order by ledger_entry_id nulls first",
+        [run.id],
+      );
+      expect(rows).toEqual([{ ledger_entry_id: null }, { ledger_entry_id: entries[0] }]);
     });
 
     it("drops a missing finding whose export row was re-queued while the run read", async () => {

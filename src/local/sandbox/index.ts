@@ -2,7 +2,7 @@
 /**
  * The sandbox: fake Xledger and Business Central on one node:http server (docs/architecture.md §9), plus the control
  * endpoints `GET /__sandbox/state`, `POST /__sandbox/faults`, `POST /__sandbox/reset`, and the test-only
- * stand-in for a user's edit in Xledger's UI, `PATCH`/`DELETE /__sandbox/xledger/glImportItems/{dbId}`.
+ * stand-in for a user deleting an item in Xledger's UI, `DELETE /__sandbox/xledger/glImportItems/{dbId}`.
  */
 
 import { setMaxListeners } from "node:events";
@@ -186,7 +186,7 @@ export function createSandboxApp(opts: Pick<SandboxOptions, "dynamics"> = {}): S
       queueFault(parsed.fault);
       return json(200, { queued: parsed.fault, pending: pending() });
     }
-    // Test-only stand-in for an accountant's edit in Xledger's UI (no public API mutation exists; see the file).
+    // Test-only stand-in for an accountant deleting an item in Xledger's UI (no public delete mutation; see the file).
     const uiEdit = handleUiEdit(request, xledger.store);
     if (uiEdit !== undefined) return uiEdit;
     if (path.startsWith("/__sandbox/")) {

@@ -51,22 +51,19 @@ export class GLImportItemStore {
     return this.#items.find((i) => i.dbId === dbId);
   }
 
-  /** Replaces an item's fields (the `extIdentifier` and `dbId` stay); returns the updated item. */
-  update(
-    dbId: number,
-    fields: Partial<Omit<GLImportItem, "dbId" | "extIdentifier">>,
-  ): GLImportItem | undefined {
+  /** Replaces an item's fields (`dbId` stays; a new `extIdentifier` is re-indexed); returns the updated item. */
+  update(dbId: number, fields: Partial<Omit<GLImportItem, "dbId">>): GLImportItem | undefined {
     const at = this.#items.findIndex((i) => i.dbId === dbId);
     const before = this.#items[at];
     if (before === undefined) return undefined;
-    const after: GLImportItem = { ...before, ...fields, dbId, extIdentifier: before.extIdentifier };
+    const after: GLImportItem = { ...before, ...fields, dbId };
     this.#items[at] = after;
+    this.#unindex(before);
     if (after.extIdentifier !== null) {
       const list = this.#byExt.get(after.extIdentifier) ?? [];
-      this.#byExt.set(
-        after.extIdentifier,
-        list.map((i) => (i.dbId === dbId ? after : i)),
-      );
+      list.push(after);
+      list.sort((a, b) => a.dbId - b.dbId);
+      this.#byExt.set(after.extIdentifier, list);
     }
     return after;
   }
@@ -76,12 +73,15 @@ export class GLImportItemStore {
     const item = this.get(dbId);
     if (item === undefined) return false;
     this.#items = this.#items.filter((i) => i.dbId !== dbId);
-    if (item.extIdentifier !== null) {
-      const rest = (this.#byExt.get(item.extIdentifier) ?? []).filter((i) => i.dbId !== dbId);
-      if (rest.length === 0) this.#byExt.delete(item.extIdentifier);
-      else this.#byExt.set(item.extIdentifier, rest);
-    }
+    this.#unindex(item);
     return true;
+  }
+
+  #unindex(item: GLImportItem): void {
+    if (item.extIdentifier === null) return;
+    const rest = (this.#byExt.get(item.extIdentifier) ?? []).filter((i) => i.dbId !== item.dbId);
+    if (rest.length === 0) this.#byExt.delete(item.extIdentifier);
+    else this.#byExt.set(item.extIdentifier, rest);
   }
 
   /** Items with one of these `extIdentifier`s, in `dbId` order. */

@@ -3,9 +3,10 @@
  * Reading back what Xledger holds for our references (src/integrations/reconcile.ts): GL import items whose
  * `extIdentifier` is one of our entry ids (the adapter sends the id there, ./documents.ts).
  *
- * Only `glImportItems` is read. Whether Xledger keeps an import item queryable after it was processed into
- * a transaction, and which filters `transactions` takes, has no public answer (docs/export-pipeline.md
- * "Xledger look-up", open question); an item that disappeared from `glImportItems` is reported as missing,
+ * Only `glImportItems` is read. Xledger's `transactions` carry no `extIdentifier` in their public field list
+ * (grasp-labs ds-provider-xledger-py-lib assets/transactions/read/metadata.json), so a transaction cannot be
+ * tied to our reference; whether an import item stays queryable after processing has no public answer
+ * (docs/export-pipeline.md "Xledger look-up"). An item that left `glImportItems` is reported as missing,
  * which is what an accountant should look at anyway.
  */
 import { IntegrationError, isIntegrationError } from "../errors.ts";
@@ -130,7 +131,7 @@ function actualLine(node: ReadBackNode, baseCurrency: string | undefined): Actua
     {
       entryId,
       externalId: String(node.dbId),
-      // GL import items are Xledger's import stage; a processed transaction is not read (see above).
+      // GL import items are Xledger's import stage; transactions are not read (see above).
       state: "journal",
       account: node.account?.code ?? "",
       amount,
