@@ -1,11 +1,15 @@
 // @vitest-environment jsdom
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { act, renderHook, waitFor } from "@testing-library/react";
+import { act, configure, renderHook, waitFor } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { type ReconciliationSource, SyncError } from "../../src/client/index.ts";
 import { SyncSchedulerProvider, useFindingAction, useReconciliationFindings } from "../../src/react/index.ts";
 import { FakeSource } from "./fakeSource.ts";
+
+// How long findBy*/waitFor keep looking before giving up (1 s by default): a loaded CI machine
+// may take longer to re-render; it never decides what passes.
+configure({ asyncUtilTimeout: 10_000 });
 
 function wrapper(source: FakeSource) {
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
@@ -50,13 +54,14 @@ describe("reconciliation hooks", () => {
 
     await act(() => result.current.action.requeue("org", "f1"));
     expect(source.requeueReconciliationFinding).toHaveBeenCalledWith("org", "f1");
-    expect(result.current.action.state).toEqual({ status: "data", data: "f1" });
+    // TanStack publishes a mutation's result through its notify batch, after the promise settles.
+    await waitFor(() => expect(result.current.action.state).toEqual({ status: "data", data: "f1" }));
     // Settling an action refetches the findings.
     await waitFor(() => expect(source.listReconciliationFindings).toHaveBeenCalledTimes(2));
 
     await act(() => result.current.action.acknowledge("org", "f2", "").catch(() => {}));
+    await waitFor(() => expect(result.current.action.state.status).toBe("error"));
     const state = result.current.action.state;
-    expect(state.status).toBe("error");
     if (state.status === "error")
       expect(state.error.userMessage("en")).toBe("Write a note of 1 to 500 characters.");
   });

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import "@testing-library/jest-dom/vitest";
-import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { cleanup, configure, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type FindingStatus,
@@ -15,6 +15,10 @@ import {
 import { Reconciliation } from "../../web/src/Reconciliation.tsx";
 import { FakeSource, makeRun } from "../react/fakeSource.ts";
 import { renderWith } from "../react/render.tsx";
+
+// How long findBy*/waitFor keep looking before giving up (1 s by default): a loaded CI machine
+// may take longer to re-render; it never decides what passes.
+configure({ asyncUtilTimeout: 10_000 });
 
 /** The fake repository with reconciliation data the test sets, and a log of every action. */
 class FakeReconciliation extends FakeSource implements ReconciliationSource {
