@@ -57,7 +57,7 @@ export interface ReconciliationSource {
   ): Promise<ReconciliationFinding[]>;
   listReconciliationTotals(
     orgId: string,
-    options?: { integrationType?: IntegrationType; runId?: string },
+    options?: { integrationType?: IntegrationType; runId?: string; limit?: number },
   ): Promise<ReconciliationTotal[]>;
   requeueReconciliationFinding(orgId: string, findingId: string): Promise<void>;
   acknowledgeReconciliationFinding(orgId: string, findingId: string, note: string): Promise<void>;
@@ -72,6 +72,28 @@ async function call(run: () => PromiseLike<Result>): Promise<Result> {
   } catch (cause) {
     return { data: null, error: { message: String(cause) }, status: 0 };
   }
+}
+
+// Supabase's `[api] max_rows` (1000 by default): PostgREST answers at most this many rows per
+// request whatever `limit` asks, so a list that may be longer is read page by page.
+const PAGE_ROWS = 1000;
+
+/**
+ * Every row a query yields up to `limit`, read in pages of {@link PAGE_ROWS} with `range` (PostgREST
+ * `offset`/`limit`); `page(from, to)` must order by a unique key so pages neither overlap nor skip.
+ */
+async function allRows(
+  page: (from: number, to: number) => PromiseLike<Result>,
+  limit: number,
+): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  while (out.length < limit) {
+    const want = Math.min(PAGE_ROWS, limit - out.length);
+    const got = rows(await call(() => page(out.length, out.length + want - 1)));
+    out.push(...got);
+    if (got.length < want) break;
+  }
+  return out;
 }
 
 function rows(result: Result): Record<string, unknown>[] {
@@ -314,7 +336,8 @@ export class SyncSchedulerRepository implements SyncRunSource, ReconciliationSou
 
   /**
    * Findings of reconciliations (admins and coordinators read them under RLS; others get none),
-   * newest first; narrow by integration, run or status.
+   * newest first; narrow by integration, run or status. Reads page by page past PostgREST's
+   * 1,000-row cap, up to `limit` (default 10,000), so a run's findings come complete for the CSV.
    * @example const open = await repo.listReconciliationFindings(orgId, { runId, status: "open" });
    */
   async listReconciliationFindings(
@@ -326,35 +349,33 @@ export class SyncSchedulerRepository implements SyncRunSource, ReconciliationSou
       limit?: number;
     } = {},
   ): Promise<ReconciliationFinding[]> {
-    const result = await call(() => {
+    const page = (from: number, to: number) => {
       let query = this.supabase.from("reconciliation_findings").select(FINDING_COLUMNS).eq("org_id", orgId);
       if (options.integrationType) query = query.eq("integration_type", options.integrationType);
       if (options.runId) query = query.eq("run_id", options.runId);
       if (options.status) query = query.eq("status", options.status);
-      return query
-        .order("found_at", { ascending: false })
-        .order("id")
-        .limit(options.limit ?? 200);
-    });
-    return rows(result).map(findingFromRow);
+      return query.order("found_at", { ascending: false }).order("id").range(from, to);
+    };
+    return (await allRows(page, options.limit ?? 10_000)).map(findingFromRow);
   }
 
   /**
    * Per month and account, our total against the accounting system's (the CSV report's rows), by
-   * month and account.
+   * run, month, account and currency; paged like the findings (default limit 100,000).
    * @example const csv = reconciliationCsv(await repo.listReconciliationTotals(orgId, { runId }), findings);
    */
   async listReconciliationTotals(
     orgId: string,
-    options: { integrationType?: IntegrationType; runId?: string } = {},
+    options: { integrationType?: IntegrationType; runId?: string; limit?: number } = {},
   ): Promise<ReconciliationTotal[]> {
-    const result = await call(() => {
+    // Ordered by the primary key (run, month, account, currency) so pages neither overlap nor skip.
+    const page = (from: number, to: number) => {
       let query = this.supabase.from("reconciliation_totals").select(TOTAL_COLUMNS).eq("org_id", orgId);
       if (options.integrationType) query = query.eq("integration_type", options.integrationType);
       if (options.runId) query = query.eq("run_id", options.runId);
-      return query.order("period_month").order("account").order("currency").limit(5000);
-    });
-    return rows(result).map(totalFromRow);
+      return query.order("run_id").order("period_month").order("account").order("currency").range(from, to);
+    };
+    return (await allRows(page, options.limit ?? 100_000)).map(totalFromRow);
   }
 
   /**

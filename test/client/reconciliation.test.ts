@@ -249,6 +249,18 @@ describe.each(testDbKinds())("reconciliation through the SDK on %s", (kind) => {
       [DYNAMICS_ID, [a, b]],
     );
     expect(exported.map((r) => r.entry_id)).toEqual([b]);
+
+    // Past PostgREST's 1,000-row cap: 1,005 more accounts come back whole, in two pages.
+    await db.query(
+      `insert into public.reconciliation_totals (run_id, org_id, integration_type, period_month, account, currency, our_total, their_total, our_entries, their_entries)
+       select $1, $2, 'dynamics', date '2026-12-01', (1000 + n)::text, 'NOK', n, n, 1, 1 from generate_series(1, 1005) n`,
+      [run.id, DEMO.orgId],
+    );
+    requests.length = 0;
+    const many = await coordinator.listReconciliationTotals(DEMO.orgId, { runId: run.id });
+    expect(many).toHaveLength(1007);
+    expect(new Set(many.map((t) => `${t.periodMonth}/${t.account}`)).size).toBe(1007);
+    expect(requests.filter((r) => r.url.pathname === "/rest/v1/reconciliation_totals")).toHaveLength(2);
   });
 
   it("saves the reconcile schedule through configure_integration and reads it back", async () => {

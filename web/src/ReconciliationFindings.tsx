@@ -3,6 +3,9 @@ import type { FindingLine, Locale, ReconciliationFinding } from "../../src/clien
 import { intlLocale, useFindingAction } from "../../src/react/index.ts";
 import { reconciliationStrings } from "./reconciliationStrings.ts";
 
+// Rows the table renders; the CSV (built from every finding of the run) has them all.
+const SHOWN = 200;
+
 /** An amount from the SDK's two-decimal text, in the reader's locale ("1 250,00" in bokmål). */
 function amountText(line: FindingLine | null, locale: Locale): string {
   if (!line?.amount) return "—";
@@ -41,6 +44,7 @@ export function ReconciliationFindings(props: {
   if (findings.length === 0) return <p className="muted">{s.noFindings}</p>;
   return (
     <>
+      {findings.length > SHOWN && <p className="muted">{s.showing(SHOWN, findings.length)}</p>}
       {act.state.status === "error" && (
         <p role="alert" className="error">
           {s.actionFailed(act.state.error.userMessage(locale))}
@@ -62,7 +66,7 @@ export function ReconciliationFindings(props: {
             </tr>
           </thead>
           <tbody>
-            {findings.map((f) => (
+            {findings.slice(0, SHOWN).map((f) => (
               <FindingRow
                 key={f.id}
                 finding={f}

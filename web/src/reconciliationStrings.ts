@@ -18,6 +18,7 @@ export interface ReconciliationStrings {
   downloadCsv: string;
   findingsOf: (name: string) => string;
   noFindings: string;
+  showing: (shown: number, total: number) => string;
   findingsHidden: string;
   col: {
     kind: string;
@@ -61,6 +62,7 @@ const EN: ReconciliationStrings = {
   downloadCsv: "Download CSV",
   findingsOf: (name) => `${name} findings`,
   noFindings: "No differences in the latest reconciliation.",
+  showing: (shown, total) => `Showing the newest ${shown} of ${total} differences; the CSV has them all.`,
   findingsHidden: "Findings are shown to administrators and coordinators.",
   col: {
     kind: "Difference",
@@ -111,6 +113,7 @@ const NB: ReconciliationStrings = {
   downloadCsv: "Last ned CSV",
   findingsOf: (name) => `Avvik for ${name}`,
   noFindings: "Ingen avvik i siste avstemming.",
+  showing: (shown, total) => `Viser de ${shown} nyeste av ${total} avvik; CSV-filen har alle.`,
   findingsHidden: "Avvik vises for administratorer og koordinatorer.",
   col: {
     kind: "Avvik",
