@@ -2603,9 +2603,10 @@ CREATE FUNCTION sync_engine.notify_from_run() RETURNS trigger
     AS $$
 begin
   perform sync_engine.enqueue_notification(new.org_id, 'run_failed',
-    format('%s sync failed after attempt %s of %s: %s', new.integration_type, new.attempt, new.max_attempts,
+    format('%s %s failed after attempt %s of %s: %s', new.integration_type,
+      case new.kind when 'reconcile' then 'reconciliation' else 'sync' end, new.attempt, new.max_attempts,
       coalesce(new.error_message, new.error_code, 'unknown error')),
-    pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type,
+    pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type, 'kind', new.kind,
       'triggered_by', new.triggered_by, 'attempt', new.attempt, 'max_attempts', new.max_attempts,
       'error_code', new.error_code, 'error_message', new.error_message, 'records_exported', new.records_exported));
   return null;
@@ -3199,6 +3200,27 @@ begin
     and (p_after is null or x.entry_id > p_after)
   order by x.entry_id
   limit least(greatest(coalesce(p_limit, 1000), 1), 10000);
+end;
+$$;
+
+--
+-- Name: reconcile_progress(uuid, text, integer, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.reconcile_progress(p_run_id uuid, p_worker_id text, p_attempt integer, p_requests integer, p_lines_read integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype := sync_engine.held_reconcile_run(p_run_id, p_worker_id, p_attempt, true);
+begin
+  if v_run.progress ? 'recorded_at' then
+    return;
+  end if;
+  update public.sync_run_log r set
+    progress = r.progress || pg_catalog.jsonb_build_object(
+      'requests', greatest(coalesce(p_requests, 0), 0), 'lines_read', greatest(coalesce(p_lines_read, 0), 0))
+  where r.id = v_run.id;
 end;
 $$;
 
@@ -6264,6 +6286,13 @@ GRANT ALL ON FUNCTION sync_engine.reconcile_entries(p_run_id uuid, p_worker_id t
 
 REVOKE ALL ON FUNCTION sync_engine.reconcile_expected(p_run_id uuid, p_worker_id text, p_attempt integer, p_after uuid, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.reconcile_expected(p_run_id uuid, p_worker_id text, p_attempt integer, p_after uuid, p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION reconcile_progress(p_run_id uuid, p_worker_id text, p_attempt integer, p_requests integer, p_lines_read integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.reconcile_progress(p_run_id uuid, p_worker_id text, p_attempt integer, p_requests integer, p_lines_read integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.reconcile_progress(p_run_id uuid, p_worker_id text, p_attempt integer, p_requests integer, p_lines_read integer) TO service_role;
 
 --
 -- Name: FUNCTION reconcile_requests_this_month(p_run_id uuid, p_worker_id text, p_attempt integer); Type: ACL; Schema: sync_engine; Owner: -

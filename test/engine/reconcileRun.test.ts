@@ -145,6 +145,7 @@ describe("reconciliation executor (fake reader, PGlite)", () => {
       checked: 4,
       findings: 0,
       requests: 2,
+      lines_read: 4,
     });
     expect(await countRows(db, "public.reconciliation_findings", "run_id = $1", [run.id])).toBe(0);
     expect(await countRows(db, "public.reconciliation_totals", "run_id = $1", [run.id])).toBe(3);

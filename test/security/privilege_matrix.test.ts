@@ -247,6 +247,7 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.reconcile_entries(uuid,text,integer,uuid[])": ENGINE,
   "sync_engine.reconcile_requests_this_month(uuid,text,integer)": ENGINE,
   "sync_engine.record_reconciliation(uuid,text,integer,jsonb,jsonb,integer,integer)": ENGINE,
+  "sync_engine.reconcile_progress(uuid,text,integer,integer,integer)": ENGINE,
   "sync_engine.due_reconciliations(timestamp with time zone,integer)": ENGINE,
   "sync_engine.schedule_due_reconciliations(timestamp with time zone,uuid[],timestamp with time zone[],timestamp with time zone[])":
     ENGINE,

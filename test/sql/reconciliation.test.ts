@@ -350,6 +350,20 @@ describe.each(testDbKinds())("reconciliation on %s", (kind) => {
       );
       expect(progress[0]?.progress).toMatchObject({ checked: 2, findings: 2, requests: 3 });
       await expect(record([], [], { ...run, attempt: run.attempt + 1 })).rejects.toThrow(/run_not_held/);
+      // Live progress is fenced, and a no-op once the outcome is recorded.
+      await db.query("select sync_engine.reconcile_progress($1, $2, $3, 99, 99)", [
+        run.id,
+        run.worker_id,
+        run.attempt,
+      ]);
+      const { rows: after } = await db.query<{ progress: Record<string, unknown> }>(
+        "select progress from public.sync_run_log where id = $1",
+        [run.id],
+      );
+      expect(after[0]?.progress).toMatchObject({ requests: 3 });
+      await expect(
+        db.query("select sync_engine.reconcile_progress($1, 'other', $2, 1, 1)", [run.id, run.attempt]),
+      ).rejects.toThrow(/run_not_held/);
     });
 
     it("a clean run records no finding and raises no alert; odd totals are folded, not refused", async () => {
@@ -675,6 +689,29 @@ describe.each(testDbKinds())("reconciliation on %s", (kind) => {
       expect(off.data).toMatchObject({ reconcile_cron: null });
       expect((await due("2030-01-01T00:00:00Z")).map((r) => r.integration_id)).toEqual([s.dynamicsId]);
     });
+  });
+
+  it("a failed reconciliation is notified as one (run_failed, kind in the data)", async () => {
+    await db.query(
+      "insert into public.notification_targets (org_id, name, url) values ($1, 'hook', 'https://hook.example/r')",
+      [s.orgId],
+    );
+    const { data: runId } = await reconcile(db, coordinator(), s.orgId, "dynamics");
+    await db.query(
+      "update public.sync_run_log set status = 'running', worker_id = 'w', attempt = 1 where id = $1",
+      [runId],
+    );
+    await db.query(
+      "update public.sync_run_log set status = 'failed', error_code = 'budget_exhausted', finished_at = now() where id = $1",
+      [runId],
+    );
+    const { rows } = await db.query<{ payload: { text: string; data: { kind: string } } }>(
+      "select payload from public.notification_deliveries where org_id = $1 and event = 'run_failed'",
+      [s.orgId],
+    );
+    expect(rows.map((r) => [r.payload.text, r.payload.data.kind])).toEqual([
+      ["dynamics reconciliation failed after attempt 1 of 5: budget_exhausted", "reconcile"],
+    ]);
   });
 
   it("counts reconcile requests in the tally; refuses unknown purposes", async () => {

@@ -34,7 +34,13 @@ import { noMetrics } from "../observe/metrics.ts";
 import { RequestTally } from "../observe/requestTally.ts";
 import type { RunContext, RunExecutor, RunOutcome } from "../types.ts";
 import { compareReconciliation, type ExportedEntryRow } from "./compare.ts";
-import { readExpected, readExportedAmong, recordReconciliation, requestsThisMonth } from "./reconcileSql.ts";
+import {
+  readExpected,
+  readExportedAmong,
+  recordReconciliation,
+  reportProgress,
+  requestsThisMonth,
+} from "./reconcileSql.ts";
 
 /** Knobs of the reconciliation executor; every default is written next to it. */
 export interface ReconcileRunOptions {
@@ -127,7 +133,17 @@ export function createReconcileRun(options: ReconcileRunOptions = {}): RunExecut
           { retryable: true },
         );
       }
-      const result = await reconcile(ctx, fence, adapter, period, budget, onRequest, pageSize, lookupChunk);
+      const result = await reconcile(
+        ctx,
+        fence,
+        adapter,
+        period,
+        budget,
+        onRequest,
+        () => requests,
+        pageSize,
+        lookupChunk,
+      );
       const recorded = await recordReconciliation(db, fence, result, requests);
       ctx.log({
         event: "reconciliation_recorded",
@@ -163,6 +179,7 @@ async function reconcile(
   period: PostingPeriod,
   budget: number,
   onRequest: (purpose: RequestPurpose) => void,
+  requestsMade: () => number,
   pageSize: number,
   lookupChunk: number,
 ) {
@@ -187,7 +204,12 @@ async function reconcile(
   });
 
   const inPeriod: ActualLine[] = [];
-  for await (const page of reader.readPeriod(period, context())) inPeriod.push(...page);
+  for await (const page of reader.readPeriod(period, context())) {
+    inPeriod.push(...page);
+    // One row update per page read (a page is one request of up to 1,000+ lines): the run row shows a
+    // long read-back advancing over Realtime.
+    await reportProgress(db, fence, requestsMade(), inPeriod.length);
+  }
 
   const seen = new Set(inPeriod.map((l) => l.entryId.toLowerCase()));
   const expectedIds = new Set(expected.map((e) => e.entryId));

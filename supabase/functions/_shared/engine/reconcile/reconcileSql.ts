@@ -116,3 +116,24 @@ export async function recordReconciliation(
   );
   return { findings: rows[0]?.findings ?? 0, openFindings: rows[0]?.open_findings ?? 0 };
 }
+
+/**
+ * Live progress while reading back: requests made and lines read so far (fenced; a no-op once recorded).
+ *
+ * @example
+ * await reportProgress(db, fence, requests, lines);
+ */
+export async function reportProgress(
+  db: Queryable,
+  fence: RunFence,
+  requests: number,
+  linesRead: number,
+): Promise<void> {
+  await db.query("select sync_engine.reconcile_progress($1, $2, $3, $4, $5)", [
+    fence.runId,
+    fence.workerId,
+    fence.attempt,
+    requests,
+    linesRead,
+  ]);
+}

@@ -31,7 +31,7 @@ export function nextReconcileAt(cron: string, timezone: string, now: Date): Date
 }
 
 /**
- * One tick: up to `limit` due integrations planned and (when due) enqueued. Safe in any number of workers
+ * One tick: up to `limit` (default 500) due integrations planned and (when due) enqueued. Safe in any number of workers
  * at once (the SQL skips rows another worker holds, and re-checks each row's `next_reconcile_at`).
  *
  * @example
@@ -40,7 +40,9 @@ export function nextReconcileAt(cron: string, timezone: string, now: Date): Date
 export async function scheduleReconciliations(
   db: Queryable,
   now: Date,
-  limit = 100,
+  // 500 a tick, as the export scheduler's batch (schedulerBatch): 100,000 new integrations are planned
+  // within 200 ticks (50 min at 15 s), and one statement holds at most 500 row locks.
+  limit = 500,
 ): Promise<ReconcileTickResult> {
   const { rows } = await db.query<{
     integration_id: string;
