@@ -74,8 +74,10 @@ export interface Reconciliation {
   checked: number;
   /** Findings the run recorded. */
   findings: number;
-  /** API requests the read-back made. */
+  /** API requests the read-back made (updated after each page while it runs). */
   requests: number;
+  /** Lines read back from the accounting system so far (updated after each page). */
+  linesRead: number;
 }
 
 export const FINDING_COLUMNS =
@@ -186,5 +188,6 @@ export function reconciliationFromRow(row: Row): Reconciliation {
     checked: count(p.checked),
     findings: count(p.findings),
     requests: count(p.requests),
+    linesRead: count(p.lines_read),
   };
 }

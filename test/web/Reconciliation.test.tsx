@@ -85,6 +85,7 @@ const reconciliation = (id: string, findings: number, periodStart = "2026-10-01"
   checked: 1000,
   findings,
   requests: 14,
+  linesRead: 1000,
 });
 const finding = (id: string, kind: ReconciliationFinding["kind"]): ReconciliationFinding => ({
   id,
@@ -137,7 +138,12 @@ afterEach(cleanup);
 
 describe("<Reconciliation>", () => {
   it("shows a badge per period, the latest run's findings with their actions, and a CSV link", async () => {
-    source.reconciliations = [reconciliation("rec-1", 2), reconciliation("rec-0", 0, "2026-09-01")];
+    const running = {
+      ...reconciliation("rec-2", 0, "2026-11-01"),
+      run: makeRun({ id: "rec-2", kind: "reconcile", integrationType: "dynamics", status: "running" }),
+      linesRead: 340,
+    };
+    source.reconciliations = [running, reconciliation("rec-1", 2), reconciliation("rec-0", 0, "2026-09-01")];
     source.findings = [finding("a", "missing"), finding("b", "amount_mismatch")];
     source.totals = [
       {
@@ -159,6 +165,10 @@ describe("<Reconciliation>", () => {
     expect(region).toHaveTextContent("1 Oct 2026 – 30 Nov 2026: 2 differences");
     expect(within(region).getByText(/^Reconciled ✓ at /)).toBeInTheDocument();
     expect(region).toHaveTextContent("1 Sept 2026 – 30 Nov 2026");
+    // A run still reading shows how far it got; the findings below stay the latest finished run's.
+    expect(region).toHaveTextContent(
+      "1 Nov 2026 – 30 Nov 2026: Reconciliation in progress · 340 lines read back",
+    );
 
     const table = await within(region).findByRole("table", {
       name: "Dynamics 365 Business Central findings",

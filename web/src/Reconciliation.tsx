@@ -215,6 +215,9 @@ function PeriodBadge({ reconciliation: r, locale }: { reconciliation: Reconcilia
       {period && <span className="reconciliation__period">{period}: </span>}
       <span className={`badge ${badge.className}`}>{badge.text}</span>
       {r.run.status === "succeeded" && <span className="muted"> · {s.checked(r.checked)}</span>}
+      {!isTerminal(r.run.status) && r.linesRead > 0 && (
+        <span className="muted"> · {s.linesRead(r.linesRead)}</span>
+      )}
     </span>
   );
 }

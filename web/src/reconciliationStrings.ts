@@ -15,6 +15,7 @@ export interface ReconciliationStrings {
   inProgress: string;
   failed: (message: string) => string;
   checked: (n: number) => string;
+  linesRead: (n: number) => string;
   downloadCsv: string;
   findingsOf: (name: string) => string;
   noFindings: string;
@@ -59,6 +60,7 @@ const EN: ReconciliationStrings = {
   inProgress: "Reconciliation in progress",
   failed: (message) => `Reconciliation failed: ${message}`,
   checked: (n) => (n === 1 ? "1 entry compared" : `${n} entries compared`),
+  linesRead: (n) => (n === 1 ? "1 line read back" : `${n} lines read back`),
   downloadCsv: "Download CSV",
   findingsOf: (name) => `${name} findings`,
   noFindings: "No differences in the latest reconciliation.",
@@ -110,6 +112,7 @@ const NB: ReconciliationStrings = {
   inProgress: "Avstemming pågår",
   failed: (message) => `Avstemmingen mislyktes: ${message}`,
   checked: (n) => (n === 1 ? "1 post sammenlignet" : `${n} poster sammenlignet`),
+  linesRead: (n) => (n === 1 ? "1 linje lest tilbake" : `${n} linjer lest tilbake`),
   downloadCsv: "Last ned CSV",
   findingsOf: (name) => `Avvik for ${name}`,
   noFindings: "Ingen avvik i siste avstemming.",
