@@ -48,6 +48,7 @@ export const RECONCILE_ERROR_CODES = [
   "finding_not_found",
   "finding_not_open",
   "finding_not_requeueable",
+  "finding_not_acknowledgeable",
   "invalid_note",
 ] as const;
 

@@ -65,6 +65,8 @@ const EN: Texts = {
   finding_not_open: () => "Someone has already acted on that finding.",
   finding_not_requeueable: () =>
     "Only a missing entry can be re-queued for export. Acknowledge other differences with a note.",
+  finding_not_acknowledgeable: () =>
+    "A missing entry is not acknowledged: re-queue it so the next export sends it.",
   invalid_note: () => "Write a note of 1 to 500 characters.",
 };
 
@@ -118,6 +120,8 @@ const NB: Texts = {
   finding_not_open: () => "Noen har allerede behandlet dette avviket.",
   finding_not_requeueable: () =>
     "Bare en manglende post kan legges i eksportkøen igjen. Kvitter ut andre avvik med en merknad.",
+  finding_not_acknowledgeable: () =>
+    "En manglende post kvitteres ikke ut: legg den i eksportkøen igjen, så sender neste eksport den.",
   invalid_note: () => "Skriv en merknad på 1 til 500 tegn.",
 };
 

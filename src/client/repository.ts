@@ -395,7 +395,7 @@ export class SyncSchedulerRepository implements SyncRunSource, ReconciliationSou
   /**
    * Acknowledges a difference with a note of 1–500 characters (`public.acknowledge_reconciliation_finding`;
    * any kind but `missing`). Rejects with `invalid_note`, `finding_not_found`, `finding_not_open`,
-   * `finding_not_requeueable` (a `missing` finding is re-queued instead), `permission_denied`.
+   * `finding_not_acknowledgeable` (a `missing` finding is re-queued instead), `permission_denied`.
    * @example await repo.acknowledgeReconciliationFinding(orgId, finding.id, "Corrected by hand in BC on 2 Dec");
    */
   async acknowledgeReconciliationFinding(orgId: string, findingId: string, note: string): Promise<void> {
