@@ -218,7 +218,9 @@ describe.each(testDbKinds())("reconciliation through the SDK on %s", (kind) => {
     const noNote = await rejection(coordinator.acknowledgeReconciliationFinding(DEMO.orgId, mismatchId, ""));
     expect(noNote).toMatchObject({ code: "invalid_note", status: 400 });
     expect(noNote.userMessage("nb")).toBe("Skriv en merknad på 1 til 500 tegn.");
-    const ackMissing = await rejection(coordinator.acknowledgeReconciliationFinding(DEMO.orgId, missingId, "seen"));
+    const ackMissing = await rejection(
+      coordinator.acknowledgeReconciliationFinding(DEMO.orgId, missingId, "seen"),
+    );
     expect(ackMissing).toMatchObject({ code: "finding_not_acknowledgeable", status: 409 });
     expect(ackMissing.userMessage("en")).toContain("re-queue it");
     const viewerDenied = await rejection(viewer.requeueReconciliationFinding(DEMO.orgId, missingId));
