@@ -27,6 +27,7 @@ import {
 import { dispatchSection } from "./sections/dispatch.ts";
 import { packageSection } from "./sections/package.ts";
 import { realtimeSection } from "./sections/realtime.ts";
+import { reconcileSection } from "./sections/reconcile.ts";
 import { rpcSection } from "./sections/rpc.ts";
 import { schedulerSection } from "./sections/scheduler.ts";
 import { soakSection } from "./sections/soak.ts";
@@ -104,6 +105,9 @@ const sections: Record<string, () => Promise<SectionResult>> = {
           },
     ),
   package: () => packageSection({ rounds: quick ? 1 : rounds }),
+  // Issue 18: a clean month of 10,000 exported entries read back by both adapters from the sandbox.
+  reconcile: () =>
+    reconcileSection({ entries: quick ? 1_000 : 10_000, olderItems: quick ? 0 : 20_000, rounds }),
 };
 const ON_DEMAND = new Set(["volume"]);
 // `--quick` (CI's smoke run, under a 300 s timeout) leaves out the package section: it builds, packs

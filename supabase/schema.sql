@@ -48,6 +48,46 @@ CREATE SCHEMA sync_engine;
 COMMENT ON SCHEMA sync_engine IS 'Engine internals: enqueue, claim, heartbeat, complete, fail, reap, cancel. Not exposed over the API; service_role and the owner only.';
 
 --
+-- Name: acknowledge_reconciliation_finding(uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.acknowledge_reconciliation_finding(org_id uuid, finding_id uuid, note text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_row public.reconciliation_findings%rowtype;
+  v_note text := btrim(acknowledge_reconciliation_finding.note);
+  v_uid uuid;
+begin
+  v_row := sync_engine.open_finding_for_caller(acknowledge_reconciliation_finding.org_id,
+    acknowledge_reconciliation_finding.finding_id);
+  v_uid := (auth.jwt() ->> 'sub')::uuid;
+  if v_row.kind = 'missing' then
+    perform sync_engine.raise_api_error('finding_not_acknowledgeable', 409,
+      'A missing entry is re-queued for export, not acknowledged.',
+      p_details => pg_catalog.jsonb_build_object('kind', v_row.kind));
+  end if;
+  if v_note is null or length(v_note) not between 1 and 500 then
+    perform sync_engine.raise_api_error('invalid_note', 400, 'A note of 1–500 characters is required.',
+      p_details => pg_catalog.jsonb_build_object('max_length', 500));
+  end if;
+  update public.reconciliation_findings f
+  set status = 'acknowledged', acted_by = v_uid, acted_at = now(), note = v_note
+  where f.id = v_row.id;
+  insert into public.reconciliation_audit (finding_id, run_id, org_id, integration_type, actor_user_id, action, note)
+  values (v_row.id, v_row.run_id, v_row.org_id, v_row.integration_type, v_uid, 'acknowledge', v_note);
+end;
+$$;
+
+--
+-- Name: FUNCTION acknowledge_reconciliation_finding(org_id uuid, finding_id uuid, note text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.acknowledge_reconciliation_finding(org_id uuid, finding_id uuid, note text) IS 'Acknowledges a reconciliation finding other than missing with a note of 1–500 characters (admins and coordinators). Errors: permission_denied, org_scope_violation, finding_not_found, finding_not_open, finding_not_acknowledgeable, invalid_note.';
+
+--
 -- Name: cancel_integration_sync(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -96,7 +136,7 @@ CREATE FUNCTION public.configure_integration(org_id uuid, integration_type text,
     AS $$
 #variable_conflict use_column
 declare
-  c_keys constant text[] := array['enabled', 'schedule_cron', 'schedule_timezone', 'config'];
+  c_keys constant text[] := array['enabled', 'schedule_cron', 'schedule_timezone', 'config', 'reconcile_cron'];
   v_org uuid := configure_integration.org_id;
   v_type text := configure_integration.integration_type;
   v_settings jsonb := configure_integration.settings;
@@ -122,10 +162,11 @@ begin
       v_problems := v_problems || pg_catalog.jsonb_build_object('key', left(v_key, 50), 'problem', 'unknown key');
     elsif pg_catalog.jsonb_typeof(v_settings -> v_key) is distinct from
         (array['boolean', 'object', 'string'])[coalesce(array_position(array['enabled', 'config'], v_key), 3)]
-      and not (v_key = 'schedule_cron' and v_settings -> v_key = 'null'::jsonb) then
+      and not (v_key in ('schedule_cron', 'reconcile_cron') and v_settings -> v_key = 'null'::jsonb) then
       v_problems := v_problems || pg_catalog.jsonb_build_object('key', v_key, 'problem',
         case v_key when 'enabled' then 'must be a boolean' when 'config' then 'must be an object'
-          when 'schedule_cron' then 'must be a string or null' else 'must be a string' end);
+          when 'schedule_cron' then 'must be a string or null' when 'reconcile_cron' then 'must be a string or null'
+          else 'must be a string' end);
     end if;
   end loop;
   if pg_catalog.jsonb_array_length(v_problems) > 0 then
@@ -138,6 +179,14 @@ begin
     if v_reason is not null then
       perform sync_engine.raise_api_error('invalid_schedule', 400, 'The schedule is not a valid 5-field cron expression.',
         p_details => pg_catalog.jsonb_build_object('reason', v_reason));
+    end if;
+  end if;
+  -- The reconciliation schedule: the same cron rules; null or blank turns scheduled reconciliation off.
+  if v_settings ? 'reconcile_cron' and nullif(btrim(v_settings ->> 'reconcile_cron'), '') is not null then
+    v_reason := sync_engine.cron_problem(v_settings ->> 'reconcile_cron');
+    if v_reason is not null then
+      perform sync_engine.raise_api_error('invalid_schedule', 400, 'The reconciliation schedule is not a valid 5-field cron expression.',
+        p_details => pg_catalog.jsonb_build_object('key', 'reconcile_cron', 'reason', v_reason));
     end if;
   end if;
 
@@ -173,7 +222,8 @@ begin
     enabled = case when v_settings ? 'enabled' then (v_settings ->> 'enabled')::boolean else i.enabled end,
     schedule_cron = case when v_settings ? 'schedule_cron' then nullif(btrim(v_settings ->> 'schedule_cron'), '') else i.schedule_cron end,
     schedule_timezone = coalesce(v_settings ->> 'schedule_timezone', i.schedule_timezone),
-    config = coalesce(v_settings -> 'config', i.config)
+    config = coalesce(v_settings -> 'config', i.config),
+    reconcile_cron = case when v_settings ? 'reconcile_cron' then nullif(btrim(v_settings ->> 'reconcile_cron'), '') else i.reconcile_cron end
   where i.id = v_before.id
   returning * into v_after;
 
@@ -194,7 +244,7 @@ $$;
 -- Name: FUNCTION configure_integration(org_id uuid, integration_type text, settings jsonb); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.configure_integration(org_id uuid, integration_type text, settings jsonb) IS 'Changes an integration''s enabled flag, schedule, time zone and config (admins only); returns the integration. Errors: permission_denied, org_scope_violation, unknown_integration_type, invalid_settings, invalid_schedule, invalid_timezone, invalid_config.';
+COMMENT ON FUNCTION public.configure_integration(org_id uuid, integration_type text, settings jsonb) IS 'Changes an integration''s enabled flag, schedule, time zone, config and reconciliation schedule (admins only); returns the integration. Errors: permission_denied, org_scope_violation, unknown_integration_type, invalid_settings, invalid_schedule, invalid_timezone, invalid_config.';
 
 --
 -- Name: custom_access_token_hook(jsonb); Type: FUNCTION; Schema: public; Owner: -
@@ -297,6 +347,175 @@ $$;
 COMMENT ON FUNCTION public.org_member_directory(org_id uuid) IS 'Definer: members of the caller''s own org with email and display name (auth.users is not client-readable). Empty for any other org.';
 
 --
+-- Name: reconcile_integration(uuid, text, date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.reconcile_integration(org_id uuid, integration_type text, period_start date DEFAULT NULL::date, period_end date DEFAULT NULL::date) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  c_allowed constant text[] := array['xledger', 'dynamics'];
+  -- 15 minutes between manual reconciliations per (org, integration type): a read-back of two months
+  -- costs tens to hundreds of requests against the same monthly allowance as exports.
+  c_rate_window constant interval := interval '15 minutes';
+  -- The longest period one run may read: a year and a day (a leap year's close plus the carry-over).
+  c_max_days constant integer := 366;
+  v_org uuid := reconcile_integration.org_id;
+  v_type text := reconcile_integration.integration_type;
+  v_start date := reconcile_integration.period_start;
+  v_end date := reconcile_integration.period_end;
+  v_uid uuid;
+  v_integration public.organization_integrations%rowtype;
+  v_active record;
+  v_last timestamptz;
+  v_retry_after integer;
+  v_label text;
+  v_run_id uuid;
+begin
+  -- 1–3. A signed-in user, a session scoped to this org, an admin or coordinator there.
+  v_uid := sync_engine.authorize_org_caller(v_org, array['admin', 'coordinator'], 'reconcile the books');
+
+  -- 4. Hard-coded allowlist; the input is never echoed back.
+  if v_type is null or not (v_type = any (c_allowed)) then
+    perform sync_engine.raise_api_error('unknown_integration_type', 400, 'Unknown integration type.',
+      p_details => pg_catalog.jsonb_build_object('allowed', to_jsonb(c_allowed)));
+  end if;
+  v_label := case v_type when 'xledger' then 'Xledger' else 'Dynamics 365 Business Central' end;
+
+  -- 5. Configured and enabled for this org.
+  select * into v_integration from public.organization_integrations i
+  where i.org_id = v_org and i.integration_type = v_type;
+  if not found then
+    perform sync_engine.raise_api_error('integration_not_configured', 404,
+      format('%s is not set up for this organization.', v_label));
+  end if;
+  if not v_integration.enabled then
+    perform sync_engine.raise_api_error('integration_disabled', 409,
+      format('The %s integration is turned off for this organization.', v_label));
+  end if;
+
+  -- The period: both given, or neither (the default).
+  if (v_start is null) <> (v_end is null) then
+    perform sync_engine.raise_api_error('invalid_period', 400,
+      'Give both period_start and period_end, or neither for the default (last month and this month).',
+      p_details => pg_catalog.jsonb_build_object('reason', 'one_bound'));
+  end if;
+  if v_start is null then
+    select d.period_start, d.period_end into v_start, v_end
+    from sync_engine.default_reconcile_period(v_integration.schedule_timezone) d;
+  elsif v_start > v_end then
+    perform sync_engine.raise_api_error('invalid_period', 400, 'period_start is after period_end.',
+      p_details => pg_catalog.jsonb_build_object('reason', 'start_after_end'));
+  elsif v_end - v_start + 1 > c_max_days then
+    perform sync_engine.raise_api_error('invalid_period', 400,
+      format('A reconciliation covers at most %s days.', c_max_days),
+      p_details => pg_catalog.jsonb_build_object('reason', 'too_long', 'max_days', c_max_days));
+  end if;
+
+  -- Serialize the rest per (org, type), as trigger_integration_sync does.
+  perform pg_catalog.pg_advisory_xact_lock(sync_engine.run_lock_key(v_org, v_type));
+
+  -- One active run per (org, type), whatever its kind.
+  select r.id, r.kind into v_active from public.sync_run_log r
+  where r.org_id = v_org and r.integration_type = v_type and r.status in ('pending', 'running');
+  if found then
+    if v_active.kind = 'reconcile' then
+      perform sync_engine.raise_api_error('reconciliation_already_in_progress', 409,
+        format('A reconciliation of %s is already in progress.', v_label),
+        p_details => pg_catalog.jsonb_build_object('run_id', v_active.id));
+    end if;
+    perform sync_engine.raise_api_error('sync_already_in_progress', 409,
+      format('A sync to %s is in progress; reconcile when it has finished.', v_label),
+      p_details => pg_catalog.jsonb_build_object('run_id', v_active.id));
+  end if;
+
+  -- One manual reconciliation per (org, type) per 15 minutes.
+  select max(a.occurred_at) into v_last from public.sync_trigger_audit a
+  where a.org_id = v_org and a.integration_type = v_type and a.action = 'reconcile'
+    and a.occurred_at > now() - c_rate_window;
+  if v_last is not null then
+    v_retry_after := greatest(1, ceil(extract(epoch from (v_last + c_rate_window - now())))::integer);
+    perform sync_engine.raise_api_error('rate_limited', 429,
+      format('%s was reconciled less than 15 minutes ago. Try again in %s seconds.', v_label, v_retry_after),
+      p_details => pg_catalog.jsonb_build_object('retry_after_seconds', v_retry_after),
+      p_headers => pg_catalog.jsonb_build_object('Retry-After', v_retry_after::text));
+  end if;
+
+  v_run_id := sync_engine.insert_reconcile_run(v_integration, 'manual', v_uid, v_start, v_end);
+  if v_run_id is null then
+    -- Only reachable if a writer bypassed the advisory lock; the unique index caught it.
+    perform sync_engine.raise_api_error('sync_already_in_progress', 409,
+      format('A sync to %s is already in progress.', v_label));
+  end if;
+  insert into public.sync_trigger_audit (run_id, actor_user_id, org_id, integration_type, action)
+  values (v_run_id, v_uid, v_org, v_type, 'reconcile');
+  return v_run_id;
+end;
+$$;
+
+--
+-- Name: FUNCTION reconcile_integration(org_id uuid, integration_type text, period_start date, period_end date); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.reconcile_integration(org_id uuid, integration_type text, period_start date, period_end date) IS 'Starts a reconciliation of (org, integration type) for a period (default: last month and this month) and returns the run id. Errors: permission_denied, org_scope_violation, unknown_integration_type, integration_not_configured, integration_disabled, invalid_period, reconciliation_already_in_progress, sync_already_in_progress, rate_limited.';
+
+--
+-- Name: requeue_reconciliation_finding(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.requeue_reconciliation_finding(org_id uuid, finding_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_row public.reconciliation_findings%rowtype;
+  v_uid uuid;
+  v_export public.ledger_entry_exports%rowtype;
+begin
+  v_row := sync_engine.open_finding_for_caller(requeue_reconciliation_finding.org_id,
+    requeue_reconciliation_finding.finding_id);
+  v_uid := (auth.jwt() ->> 'sub')::uuid;
+  if v_row.kind <> 'missing' or v_row.ledger_entry_id is null then
+    perform sync_engine.raise_api_error('finding_not_requeueable', 409,
+      'Only a missing entry can be re-queued for export; acknowledge other findings with a note.',
+      p_details => pg_catalog.jsonb_build_object('kind', v_row.kind));
+  end if;
+
+  -- The export row as the reconciliation saw it (same external id): a row recorded since (the entry was
+  -- re-exported meanwhile) is left alone.
+  delete from public.ledger_entry_exports x
+  where x.entry_id = v_row.ledger_entry_id and x.integration_id = v_row.integration_id
+    and x.external_id is not distinct from (v_row.expected ->> 'external_id')
+  returning * into v_export;
+  if found then
+    insert into sync_engine.export_in_flight as f (integration_id, entry_id, run_id, attempt, marked_at, first_marked_at)
+    values (v_row.integration_id, v_row.ledger_entry_id, v_row.run_id, 0, now(), v_export.exported_at)
+    on conflict (integration_id, entry_id) do update
+      set first_marked_at = least(f.first_marked_at, excluded.first_marked_at), marked_at = now();
+  end if;
+
+  with closed as (
+    update public.reconciliation_findings f
+    set status = 'requeued', acted_by = v_uid, acted_at = now()
+    where f.integration_id = v_row.integration_id and f.ledger_entry_id = v_row.ledger_entry_id
+      and f.kind = 'missing' and f.status = 'open'
+    returning f.id, f.run_id
+  )
+  insert into public.reconciliation_audit (finding_id, run_id, org_id, integration_type, actor_user_id, action)
+  select c.id, c.run_id, v_row.org_id, v_row.integration_type, v_uid, 'requeue' from closed c;
+end;
+$$;
+
+--
+-- Name: FUNCTION requeue_reconciliation_finding(org_id uuid, finding_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.requeue_reconciliation_finding(org_id uuid, finding_id uuid) IS 'Re-queues a missing entry for the next export run, which sends it only if it is still missing (admins and coordinators). Errors: permission_denied, org_scope_violation, finding_not_found, finding_not_open, finding_not_requeueable.';
+
+--
 -- Name: requeue_rejected_voucher(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -373,7 +592,7 @@ CREATE FUNCTION public.save_notification_target(org_id uuid, target jsonb) RETUR
 #variable_conflict use_column
 declare
   c_keys constant text[] := array['id', 'name', 'kind', 'url', 'events', 'enabled', 'rotate_secret'];
-  c_events constant text[] := array['drift', 'run_failed', 'health_changed', 'vouchers_rejected'];
+  c_events constant text[] := array['drift', 'run_failed', 'health_changed', 'vouchers_rejected', 'reconciliation_differences'];
   v_org uuid := save_notification_target.org_id;
   v_in jsonb := save_notification_target.target;
   v_uid uuid;
@@ -445,7 +664,7 @@ begin
   else
     insert into public.notification_targets (org_id, name, kind, url, events, enabled)
     values (v_org, btrim(v_in ->> 'name'), coalesce(v_in ->> 'kind', 'webhook'), v_in ->> 'url',
-      coalesce(v_events, array['drift', 'run_failed', 'health_changed', 'vouchers_rejected']),
+      coalesce(v_events, array['drift', 'run_failed', 'health_changed', 'vouchers_rejected', 'reconciliation_differences']),
       coalesce((v_in ->> 'enabled')::boolean, true))
     returning * into v_row;
   end if;
@@ -1075,15 +1294,23 @@ CREATE TABLE public.sync_run_log (
     skip_reason text,
     cancel_requested_at timestamp with time zone,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    kind text DEFAULT 'export'::text NOT NULL,
     CONSTRAINT sync_run_log_attempt_check CHECK ((attempt >= 0)),
     CONSTRAINT sync_run_log_check CHECK (((triggered_by = 'manual'::text) OR (triggered_by_user_id IS NULL))),
     CONSTRAINT sync_run_log_check1 CHECK (((status = 'skipped'::text) = (skip_reason IS NOT NULL))),
+    CONSTRAINT sync_run_log_kind_check CHECK ((kind = ANY (ARRAY['export'::text, 'reconcile'::text]))),
     CONSTRAINT sync_run_log_max_attempts_check CHECK ((max_attempts >= 1)),
     CONSTRAINT sync_run_log_records_exported_check CHECK ((records_exported >= 0)),
     CONSTRAINT sync_run_log_skip_reason_check CHECK (((skip_reason IS NULL) OR (skip_reason = ANY (ARRAY['overlap'::text, 'missed'::text, 'disabled'::text])))),
     CONSTRAINT sync_run_log_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text, 'skipped'::text]))),
     CONSTRAINT sync_run_log_triggered_by_check CHECK ((triggered_by = ANY (ARRAY['manual'::text, 'scheduled'::text])))
 );
+
+--
+-- Name: COLUMN sync_run_log.kind; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sync_run_log.kind IS 'export: sends approved entries; reconcile: reads the books back and records findings (docs/reconciliation.md). Both share the one active slot per (org, integration type).';
 
 --
 -- Name: claim_runs(text, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -1241,12 +1468,12 @@ begin
       'Request counts must be a JSON object of purpose → count.', null);
   end if;
   select k into v_bad from pg_catalog.jsonb_each(p_counts) as e(k, v)
-  where k not in ('export', 'lookup', 'ping', 'token')
+  where k not in ('export', 'lookup', 'ping', 'token', 'reconcile')
      or pg_catalog.jsonb_typeof(v) <> 'number' or v::text !~ '^[0-9]+$'
   limit 1;
   if v_bad is not null then
     perform sync_engine.raise_api_error('invalid_request_counts', 400,
-      'Purposes are export, lookup, ping and token; counts are whole numbers ≥ 0.',
+      'Purposes are export, lookup, ping, token and reconcile; counts are whole numbers ≥ 0.',
       pg_catalog.jsonb_build_object('purpose', v_bad));
   end if;
   select i.org_id into v_org from public.organization_integrations i where i.id = p_integration_id;
@@ -1326,6 +1553,18 @@ end;
 $_$;
 
 --
+-- Name: default_reconcile_period(text, timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.default_reconcile_period(p_timezone text, p_at timestamp with time zone DEFAULT now(), OUT period_start date, OUT period_end date) RETURNS record
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select (pg_catalog.date_trunc('month', (p_at at time zone p_timezone)) - interval '1 month')::date,
+         (pg_catalog.date_trunc('month', (p_at at time zone p_timezone)) + interval '1 month' - interval '1 day')::date
+$$;
+
+--
 -- Name: default_voucher_number(); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1383,6 +1622,22 @@ begin
   perform sync_engine.wake_workers(p_run_id::text);
   perform sync_engine.post_to_worker(pg_catalog.jsonb_build_object('run_id', p_run_id));
 end;
+$$;
+
+--
+-- Name: due_reconciliations(timestamp with time zone, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.due_reconciliations(p_now timestamp with time zone, p_limit integer DEFAULT 100) RETURNS TABLE(integration_id uuid, reconcile_cron text, schedule_timezone text, next_reconcile_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select i.id, i.reconcile_cron, i.schedule_timezone, i.next_reconcile_at
+  from public.organization_integrations i
+  where i.reconcile_cron is not null and i.enabled
+    and (i.next_reconcile_at is null or i.next_reconcile_at <= p_now)
+  order by i.next_reconcile_at nulls first, i.id
+  limit greatest(coalesce(p_limit, 0), 0)
 $$;
 
 --
@@ -1624,6 +1879,34 @@ end;
 $$;
 
 --
+-- Name: held_reconcile_run(uuid, text, integer, boolean); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.held_reconcile_run(p_run_id uuid, p_worker_id text, p_attempt integer, p_lock boolean DEFAULT false) RETURNS public.sync_run_log
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype;
+begin
+  if p_lock then
+    select * into v_run from public.sync_run_log r
+    where r.id = p_run_id and r.worker_id = p_worker_id and r.attempt = p_attempt and r.status = 'running'
+      and r.kind = 'reconcile'
+    for update;
+  else
+    select * into v_run from public.sync_run_log r
+    where r.id = p_run_id and r.worker_id = p_worker_id and r.attempt = p_attempt and r.status = 'running'
+      and r.kind = 'reconcile';
+  end if;
+  if not found then
+    perform sync_engine.raise_run_not_held(p_run_id, p_worker_id, p_attempt);
+  end if;
+  return v_run;
+end;
+$$;
+
+--
 -- Name: in_flight_since(uuid, text, integer, uuid[]); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1645,6 +1928,68 @@ begin
   where f.integration_id = v_run.integration_id and f.entry_id = any (p_entry_ids);
   -- least() ignores nulls: no marker → the run's start; markers of an earlier run → that mark.
   return least(v_marked, v_run.started_at);
+end;
+$$;
+
+--
+-- Name: organization_integrations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.organization_integrations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_id uuid NOT NULL,
+    integration_type text NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    schedule_cron text,
+    schedule_timezone text DEFAULT 'Europe/Oslo'::text NOT NULL,
+    next_run_at timestamp with time zone,
+    config jsonb DEFAULT '{}'::jsonb NOT NULL,
+    health_status text DEFAULT 'unknown'::text NOT NULL,
+    health_mode text DEFAULT 'active'::text NOT NULL,
+    health_checked_at timestamp with time zone,
+    health_next_check_at timestamp with time zone,
+    health_consecutive_failures integer DEFAULT 0 NOT NULL,
+    health_last_error text,
+    max_attempts integer DEFAULT 5 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    health_passive_until timestamp with time zone,
+    reconcile_cron text DEFAULT '0 3 * * *'::text,
+    next_reconcile_at timestamp with time zone,
+    CONSTRAINT organization_integrations_config_check CHECK ((jsonb_typeof(config) = 'object'::text)),
+    CONSTRAINT organization_integrations_health_consecutive_failures_check CHECK ((health_consecutive_failures >= 0)),
+    CONSTRAINT organization_integrations_health_mode_check CHECK ((health_mode = ANY (ARRAY['active'::text, 'passive'::text]))),
+    CONSTRAINT organization_integrations_health_status_check CHECK ((health_status = ANY (ARRAY['unknown'::text, 'healthy'::text, 'degraded'::text, 'unhealthy'::text]))),
+    CONSTRAINT organization_integrations_integration_type_check CHECK ((integration_type = ANY (ARRAY['xledger'::text, 'dynamics'::text]))),
+    CONSTRAINT organization_integrations_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
+    CONSTRAINT organization_integrations_reconcile_cron_check CHECK (((reconcile_cron IS NULL) OR (length(reconcile_cron) <= 200))),
+    CONSTRAINT organization_integrations_schedule_cron_check CHECK (((schedule_cron IS NULL) OR (length(schedule_cron) <= 200)))
+);
+
+--
+-- Name: insert_reconcile_run(public.organization_integrations, text, uuid, date, date, timestamp with time zone, text); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.insert_reconcile_run(p_integration public.organization_integrations, p_triggered_by text, p_user_id uuid, p_period_start date, p_period_end date, p_scheduled_for timestamp with time zone DEFAULT NULL::timestamp with time zone, p_idempotency_key text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_run_id uuid;
+begin
+  insert into public.sync_run_log as r (org_id, integration_id, integration_type, kind, status, triggered_by,
+    triggered_by_user_id, scheduled_for, idempotency_key, max_attempts, progress)
+  values (p_integration.org_id, p_integration.id, p_integration.integration_type, 'reconcile', 'pending',
+    p_triggered_by, case when p_triggered_by = 'manual' then p_user_id end, p_scheduled_for, p_idempotency_key,
+    p_integration.max_attempts,
+    pg_catalog.jsonb_build_object('period_start', p_period_start::text, 'period_end', p_period_end::text,
+      'checked', 0, 'findings', 0, 'requests', 0))
+  on conflict do nothing
+  returning r.id into v_run_id;
+  if v_run_id is not null then
+    perform sync_engine.dispatch_run(v_run_id);
+  end if;
+  return v_run_id;
 end;
 $$;
 
@@ -2102,14 +2447,14 @@ begin
       array_agg(s.pending order by c.voucher_number),
       array_agg(case
         when s.pending > v_limit then 'voucher_too_large'
-        when s.exported > 0 then 'voucher_amended'
+        when s.exported > 0 and s.fresh > 0 then 'voucher_amended'
         when s.unbalanced is not null then 'voucher_unbalanced'
         when s.dates > 1 then 'voucher_mixed_dates'
       end order by c.voucher_number),
       array_agg(case
         when s.pending > v_limit then format('Voucher %s has %s lines; one request carries at most %s.',
           c.voucher_number, s.pending, v_limit)
-        when s.exported > 0 then format('Voucher %s has %s lines exported before and %s added since; fix it in the accounting system and skip it here, or give the new lines a voucher of their own.',
+        when s.exported > 0 and s.fresh > 0 then format('Voucher %s has %s lines exported before and %s added since; fix it in the accounting system and skip it here, or give the new lines a voucher of their own.',
           c.voucher_number, s.exported, s.pending)
         when s.unbalanced is not null then format('Voucher %s does not balance: %s.', c.voucher_number, s.unbalanced)
         when s.dates > 1 then format('Voucher %s has lines on %s different dates; a voucher is booked on one date.',
@@ -2136,6 +2481,12 @@ begin
     cross join lateral (
       select
         count(*) filter (where x.entry_id is null)::integer as pending,
+        -- Unexported lines without an in-flight marker: new since the voucher went out. A line re-queued
+        -- by a reconciliation carries a marker (public.requeue_reconciliation_finding), so a voucher
+        -- whose only unexported lines were re-queued is sent again (looked up first), not "amended".
+        count(*) filter (where x.entry_id is null and not exists (
+          select from sync_engine.export_in_flight m
+          where m.integration_id = v_run.integration_id and m.entry_id = l.id))::integer as fresh,
         count(*) filter (where x.entry_id is not null)::integer as exported,
         count(distinct l.entry_date)::integer as dates,
         -- Balanced per currency over ALL lines of the voucher (exported ones included).
@@ -2214,6 +2565,11 @@ begin
       pg_catalog.jsonb_build_object('alert_id', new.id, 'integration_type', v_type,
         'severity', case when tg_op = 'INSERT' then new.severity else 'info' end,
         'resolved', tg_op = 'UPDATE', 'message', new.message, 'details', new.details));
+  elsif tg_op = 'INSERT' and new.kind = 'reconciliation' then
+    perform sync_engine.enqueue_notification(new.org_id, 'reconciliation_differences',
+      format('%s: %s', coalesce(v_type, 'integration'), new.message),
+      pg_catalog.jsonb_build_object('alert_id', new.id, 'integration_type', v_type, 'run_id', new.run_id,
+        'severity', new.severity, 'message', new.message, 'details', new.details));
   end if;
   return null;
 end;
@@ -2247,12 +2603,71 @@ CREATE FUNCTION sync_engine.notify_from_run() RETURNS trigger
     AS $$
 begin
   perform sync_engine.enqueue_notification(new.org_id, 'run_failed',
-    format('%s sync failed after attempt %s of %s: %s', new.integration_type, new.attempt, new.max_attempts,
+    format('%s %s failed after attempt %s of %s: %s', new.integration_type,
+      case new.kind when 'reconcile' then 'reconciliation' else 'sync' end, new.attempt, new.max_attempts,
       coalesce(new.error_message, new.error_code, 'unknown error')),
-    pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type,
+    pg_catalog.jsonb_build_object('run_id', new.id, 'integration_type', new.integration_type, 'kind', new.kind,
       'triggered_by', new.triggered_by, 'attempt', new.attempt, 'max_attempts', new.max_attempts,
       'error_code', new.error_code, 'error_message', new.error_message, 'records_exported', new.records_exported));
   return null;
+end;
+$$;
+
+--
+-- Name: reconciliation_findings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reconciliation_findings (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    run_id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    integration_id uuid NOT NULL,
+    integration_type text NOT NULL,
+    ledger_entry_id uuid,
+    kind text NOT NULL,
+    expected jsonb,
+    actual jsonb,
+    found_at timestamp with time zone DEFAULT now() NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    acted_by uuid,
+    acted_at timestamp with time zone,
+    note text,
+    CONSTRAINT reconciliation_findings_actual_check CHECK (((actual IS NULL) OR (jsonb_typeof(actual) = 'object'::text))),
+    CONSTRAINT reconciliation_findings_check CHECK (((status = 'open'::text) = (acted_at IS NULL))),
+    CONSTRAINT reconciliation_findings_check1 CHECK (((kind = 'missing'::text) = (actual IS NULL))),
+    CONSTRAINT reconciliation_findings_check2 CHECK (((kind = 'extra'::text) = (expected IS NULL))),
+    CONSTRAINT reconciliation_findings_expected_check CHECK (((expected IS NULL) OR (jsonb_typeof(expected) = 'object'::text))),
+    CONSTRAINT reconciliation_findings_integration_type_check CHECK ((integration_type = ANY (ARRAY['xledger'::text, 'dynamics'::text]))),
+    CONSTRAINT reconciliation_findings_kind_check CHECK ((kind = ANY (ARRAY['missing'::text, 'extra'::text, 'amount_mismatch'::text, 'account_mismatch'::text, 'date_mismatch'::text]))),
+    CONSTRAINT reconciliation_findings_note_check CHECK (((note IS NULL) OR ((length(note) >= 1) AND (length(note) <= 500)))),
+    CONSTRAINT reconciliation_findings_status_check CHECK ((status = ANY (ARRAY['open'::text, 'requeued'::text, 'acknowledged'::text])))
+);
+
+--
+-- Name: open_finding_for_caller(uuid, uuid); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.open_finding_for_caller(p_org_id uuid, p_finding_id uuid) RETURNS public.reconciliation_findings
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_row public.reconciliation_findings%rowtype;
+begin
+  perform sync_engine.authorize_org_caller(p_org_id, array['admin', 'coordinator'], 'act on reconciliation findings');
+  select * into v_row from public.reconciliation_findings f
+  where f.id = p_finding_id and f.org_id = p_org_id
+  for update;
+  if not found then
+    perform sync_engine.raise_api_error('finding_not_found', 404,
+      'No reconciliation finding with this id in your organization.');
+  end if;
+  if v_row.status <> 'open' then
+    perform sync_engine.raise_api_error('finding_not_open', 409,
+      format('This finding was already %s.', v_row.status),
+      p_details => pg_catalog.jsonb_build_object('status', v_row.status, 'acted_at', v_row.acted_at));
+  end if;
+  return v_row;
 end;
 $$;
 
@@ -2437,8 +2852,7 @@ CREATE FUNCTION sync_engine.period_key(p_integration_id uuid, p_period timestamp
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO ''
     AS $$
-  select p_integration_id::text || ':'
-    || pg_catalog.to_char(p_period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+  select (sync_engine.period_keys(array[p_integration_id], array[p_period]))[1]
 $$;
 
 --
@@ -2446,6 +2860,25 @@ $$;
 --
 
 COMMENT ON FUNCTION sync_engine.period_key(p_integration_id uuid, p_period timestamp with time zone) IS 'Idempotency key of a scheduled period: <integration id>:<nominal period start, ISO UTC, ms>.';
+
+--
+-- Name: period_keys(uuid[], timestamp with time zone[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.period_keys(p_integration_ids uuid[], p_periods timestamp with time zone[]) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select coalesce(pg_catalog.array_agg(x.id::text || ':'
+    || pg_catalog.to_char(x.period at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') order by x.n), '{}')
+  from unnest(p_integration_ids, p_periods) with ordinality as x (id, period, n)
+$$;
+
+--
+-- Name: FUNCTION period_keys(p_integration_ids uuid[], p_periods timestamp with time zone[]); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.period_keys(p_integration_ids uuid[], p_periods timestamp with time zone[]) IS 'Idempotency keys of scheduled periods, element by element (the one definition of the format; period_key calls it): <integration id>:<nominal period start, ISO UTC, ms>.';
 
 --
 -- Name: post_to_worker(jsonb); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -2744,6 +3177,102 @@ end;
 $$;
 
 --
+-- Name: reconcile_entries(uuid, text, integer, uuid[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.reconcile_entries(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) RETURNS TABLE(entry_id uuid, voucher_number text, entry_date text, account text, amount text, currency text, external_id text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype := sync_engine.held_reconcile_run(p_run_id, p_worker_id, p_attempt);
+begin
+  return query
+  select e.id, e.voucher_number, to_char(e.entry_date, 'YYYY-MM-DD'), e.account, e.amount::text, e.currency,
+    x.external_id
+  from public.ledger_entry_exports x
+  join public.ledger_entries e on e.id = x.entry_id
+  where x.integration_id = v_run.integration_id and x.entry_id = any (p_entry_ids)
+  order by x.entry_id;
+end;
+$$;
+
+--
+-- Name: reconcile_expected(uuid, text, integer, uuid, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.reconcile_expected(p_run_id uuid, p_worker_id text, p_attempt integer, p_after uuid, p_limit integer) RETURNS TABLE(entry_id uuid, voucher_number text, entry_date text, account text, amount text, currency text, external_id text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype := sync_engine.held_reconcile_run(p_run_id, p_worker_id, p_attempt);
+begin
+  return query
+  select e.id, e.voucher_number, to_char(e.entry_date, 'YYYY-MM-DD'), e.account, e.amount::text, e.currency,
+    x.external_id
+  from public.ledger_entry_exports x
+  join public.ledger_entries e on e.id = x.entry_id
+  where x.integration_id = v_run.integration_id
+    and e.entry_date between (v_run.progress ->> 'period_start')::date and (v_run.progress ->> 'period_end')::date
+    and (p_after is null or x.entry_id > p_after)
+  order by x.entry_id
+  limit least(greatest(coalesce(p_limit, 1000), 1), 10000);
+end;
+$$;
+
+--
+-- Name: reconcile_progress(uuid, text, integer, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.reconcile_progress(p_run_id uuid, p_worker_id text, p_attempt integer, p_requests integer, p_lines_read integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype := sync_engine.held_reconcile_run(p_run_id, p_worker_id, p_attempt, true);
+begin
+  if v_run.progress ? 'recorded_at' then
+    return;
+  end if;
+  update public.sync_run_log r set
+    progress = r.progress || pg_catalog.jsonb_build_object(
+      'requests', greatest(coalesce(p_requests, 0), 0), 'lines_read', greatest(coalesce(p_lines_read, 0), 0))
+  where r.id = v_run.id;
+end;
+$$;
+
+--
+-- Name: reconcile_requests_this_month(uuid, text, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.reconcile_requests_this_month(p_run_id uuid, p_worker_id text, p_attempt integer) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_run public.sync_run_log%rowtype := sync_engine.held_reconcile_run(p_run_id, p_worker_id, p_attempt);
+begin
+  return coalesce((select sum(t.requests) from public.api_request_tally t
+    where t.integration_id = v_run.integration_id
+      and t.month = pg_catalog.date_trunc('month', now() at time zone 'UTC')::date), 0);
+end;
+$$;
+
+--
+-- Name: reconciliation_audit_is_append_only(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.reconciliation_audit_is_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception 'reconciliation_audit is append-only' using errcode = '42501';
+end;
+$$;
+
+--
 -- Name: record_cold_start(text, uuid, text, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -2924,6 +3453,104 @@ end;
 $$;
 
 --
+-- Name: record_reconciliation(uuid, text, integer, jsonb, jsonb, integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.record_reconciliation(p_run_id uuid, p_worker_id text, p_attempt integer, p_findings jsonb, p_totals jsonb, p_checked integer, p_requests integer) RETURNS TABLE(findings integer, open_findings integer)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_run public.sync_run_log%rowtype := sync_engine.held_reconcile_run(p_run_id, p_worker_id, p_attempt, true);
+  v_findings integer;
+  v_open integer;
+  v_by_kind jsonb;
+  v_label text;
+begin
+  if v_run.progress ? 'recorded_at' then
+    return query select coalesce((v_run.progress ->> 'findings')::integer, 0),
+      (select count(*)::integer from public.reconciliation_findings f where f.run_id = v_run.id and f.status = 'open');
+    return;
+  end if;
+  if pg_catalog.jsonb_typeof(coalesce(p_findings, '[]')) <> 'array'
+     or pg_catalog.jsonb_typeof(coalesce(p_totals, '[]')) <> 'array' then
+    perform sync_engine.raise_api_error('invalid_reconciliation', 400, 'Findings and totals must be JSON arrays.');
+  end if;
+
+  with given as (
+    -- A reference that is not one of this org's entries stays in `actual` only, never as a reference.
+    select case when exists (select from public.ledger_entries e where e.id = f.ledger_entry_id and e.org_id = v_run.org_id)
+             then f.ledger_entry_id end as ledger_entry_id,
+      f.kind, f.expected, f.actual
+    from pg_catalog.jsonb_to_recordset(coalesce(p_findings, '[]'))
+      as f (ledger_entry_id uuid, kind text, expected jsonb, actual jsonb)
+  )
+  insert into public.reconciliation_findings (run_id, org_id, integration_id, integration_type, ledger_entry_id,
+    kind, expected, actual, found_at, status, acted_by, acted_at, note)
+  select v_run.id, v_run.org_id, v_run.integration_id, v_run.integration_type, g.ledger_entry_id,
+    g.kind, g.expected, g.actual, now(),
+    coalesce(ack.status, 'open'), ack.acted_by, ack.acted_at, ack.note
+  from given g
+  left join lateral (
+    select 'acknowledged'::text as status, a.acted_by, a.acted_at, a.note
+    from public.reconciliation_findings a
+    where a.integration_id = v_run.integration_id and a.status = 'acknowledged' and a.kind = g.kind
+      and a.ledger_entry_id is not distinct from g.ledger_entry_id
+      and a.expected is not distinct from g.expected and a.actual is not distinct from g.actual
+    order by a.acted_at desc
+    limit 1
+  ) ack on true
+  where not (g.kind = 'missing' and not exists (
+      select from public.ledger_entry_exports x
+      where x.entry_id = g.ledger_entry_id and x.integration_id = v_run.integration_id));
+
+  -- What the accounting system reports is kept as it comes where the columns allow, and folded where
+  -- they do not (a blank account as '(none)', a currency that is not an ISO code as ''), summed again
+  -- after folding so one bad line never fails the record.
+  insert into public.reconciliation_totals (run_id, org_id, integration_type, period_month, account, currency,
+    our_total, their_total, our_entries, their_entries)
+  select v_run.id, v_run.org_id, v_run.integration_type, x.period_month, x.account, x.currency,
+    sum(x.our_total), sum(x.their_total), sum(x.our_entries), sum(x.their_entries)
+  from (
+    select pg_catalog.date_trunc('month', t.period_month)::date as period_month,
+      left(coalesce(nullif(btrim(t.account), ''), '(none)'), 200) as account,
+      case when t.currency ~ '^[A-Z]{3}$' then t.currency else '' end as currency,
+      coalesce(t.our_total, 0) as our_total, coalesce(t.their_total, 0) as their_total,
+      greatest(coalesce(t.our_entries, 0), 0) as our_entries, greatest(coalesce(t.their_entries, 0), 0) as their_entries
+    from pg_catalog.jsonb_to_recordset(coalesce(p_totals, '[]'))
+      as t (period_month date, account text, currency text, our_total numeric, their_total numeric,
+            our_entries integer, their_entries integer)
+    where t.period_month is not null
+  ) x
+  group by x.period_month, x.account, x.currency;
+
+  select count(*)::integer, count(*) filter (where f.status = 'open')::integer into v_findings, v_open
+  from public.reconciliation_findings f where f.run_id = v_run.id;
+  select coalesce(pg_catalog.jsonb_object_agg(x.kind, x.n), '{}') into v_by_kind
+  from (select f.kind, count(*)::integer as n from public.reconciliation_findings f
+        where f.run_id = v_run.id and f.status = 'open' group by f.kind) x;
+
+  update public.sync_run_log r set
+    progress = r.progress || pg_catalog.jsonb_build_object(
+      'checked', greatest(coalesce(p_checked, 0), 0), 'findings', v_findings,
+      'requests', greatest(coalesce(p_requests, 0), 0), 'recorded_at', now())
+  where r.id = v_run.id;
+
+  if v_open > 0 then
+    v_label := case v_run.integration_type when 'xledger' then 'Xledger' else 'Business Central' end;
+    insert into public.sync_alerts (org_id, integration_id, run_id, kind, severity, message, details)
+    values (v_run.org_id, v_run.integration_id, v_run.id, 'reconciliation', 'warning',
+      format('%s difference%s between our exports and %s for %s – %s.', v_open,
+        case when v_open = 1 then '' else 's' end, v_label,
+        v_run.progress ->> 'period_start', v_run.progress ->> 'period_end'),
+      pg_catalog.jsonb_build_object('findings', v_findings, 'open', v_open, 'by_kind', v_by_kind,
+        'period_start', v_run.progress ->> 'period_start', 'period_end', v_run.progress ->> 'period_end'));
+  end if;
+  return query select v_findings, v_open;
+end;
+$_$;
+
+--
 -- Name: record_snooze(uuid, text, integer, text); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -3037,6 +3664,21 @@ $$;
 COMMENT ON FUNCTION sync_engine.require_member_role(p_org_id uuid, p_user_id uuid, p_roles text[], p_action text) IS 'The caller''s role in the org when it is one of p_roles; permission_denied 403 otherwise.';
 
 --
+-- Name: reset_next_reconcile(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.reset_next_reconcile() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  -- A changed schedule or zone invalidates the planned reconciliation; the next tick plans it afresh.
+  new.next_reconcile_at := null;
+  return new;
+end;
+$$;
+
+--
 -- Name: run_lock_key(uuid, text); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -3044,7 +3686,7 @@ CREATE FUNCTION sync_engine.run_lock_key(p_org_id uuid, p_integration_type text)
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO ''
     AS $$
-  select pg_catalog.hashtextextended('sync:' || p_org_id::text || ':' || p_integration_type, 0)
+  select (sync_engine.run_lock_keys(array[p_org_id], array[p_integration_type]))[1]
 $$;
 
 --
@@ -3054,10 +3696,29 @@ $$;
 COMMENT ON FUNCTION sync_engine.run_lock_key(p_org_id uuid, p_integration_type text) IS 'The advisory lock key that serializes enqueues per (org, integration type).';
 
 --
--- Name: schedule_due_plans(timestamp with time zone, integer, text[], text[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+-- Name: run_lock_keys(uuid[], text[]); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
-CREATE FUNCTION sync_engine.schedule_due_plans(p_now timestamp with time zone, p_limit integer, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) RETURNS TABLE(integration_id uuid, org_id uuid, integration_type text, run_id uuid, outcome text)
+CREATE FUNCTION sync_engine.run_lock_keys(p_org_ids uuid[], p_integration_types text[]) RETURNS bigint[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select coalesce(pg_catalog.array_agg(pg_catalog.hashtextextended('sync:' || x.org_id::text || ':' || x.integration_type, 0)
+    order by x.n), '{}')
+  from unnest(p_org_ids, p_integration_types) with ordinality as x (org_id, integration_type, n)
+$$;
+
+--
+-- Name: FUNCTION run_lock_keys(p_org_ids uuid[], p_integration_types text[]); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.run_lock_keys(p_org_ids uuid[], p_integration_types text[]) IS 'Advisory lock keys that serialize enqueues per (org, integration type), element by element (the one definition; run_lock_key calls it).';
+
+--
+-- Name: schedule_due_plan_ids(timestamp with time zone, uuid[], text[], text[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) RETURNS TABLE(integration_id uuid, org_id uuid, integration_type text, run_id uuid, outcome text)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -3072,7 +3733,11 @@ declare
   v_runs uuid[];
   v_rec record;
 begin
-  -- Due rows whose (cron, zone, next_run_at at ms) is one of the caller's plans, locked FOR NO
+  -- See the top of 20261130170000_scheduler_hot_path.sql for why this is safe.
+  perform pg_catalog.set_config('synchronous_commit', 'off', true);
+
+  -- These due rows whose (cron, zone, next_run_at at ms) is one of the caller's plans, by primary
+  -- key (never a walk of the due index: see the top of this file), locked FOR NO
   -- KEY UPDATE SKIP LOCKED (the manual RPC's foreign-key check takes KEY SHARE on this row while
   -- holding its advisory lock; FOR UPDATE deadlocked with it). Locking re-evaluates the join on
   -- the latest row version, so a row another tick moved meanwhile is not taken: no stale plans.
@@ -3088,9 +3753,9 @@ begin
       as p (cron, zone, expected, period, next_at)
       on p.cron = i.schedule_cron and p.zone = i.schedule_timezone
      and coalesce(p.expected, '-infinity') = coalesce(date_trunc('milliseconds', i.next_run_at), '-infinity')
-    where i.enabled and i.schedule_cron is not null
+    where i.id = any (p_ids)
+      and i.enabled and i.schedule_cron is not null
       and coalesce(i.next_run_at, '-infinity'::timestamptz) <= p_now
-    limit greatest(p_limit, 0)
     for no key update of i skip locked
   ) d;
   if cardinality(v_ids) = 0 then
@@ -3099,8 +3764,9 @@ begin
 
   -- enqueue_run's per-(org, type) advisory lock, for every integration with a period to run. A
   -- manual trigger holding one commits first; the next statement's snapshot then sees its run.
-  perform pg_catalog.pg_advisory_xact_lock(sync_engine.run_lock_key(x.org_id, x.integration_type))
-  from unnest(v_orgs, v_types, v_periods) as x (org_id, integration_type, period)
+  -- The keys of the whole batch in one call (see the top of this file).
+  perform pg_catalog.pg_advisory_xact_lock(x.k)
+  from unnest(sync_engine.run_lock_keys(v_orgs, v_types), v_periods) as x (k, period)
   where x.period is not null;
 
   -- The common case in one statement. No run for the period yet and no active run are left to
@@ -3109,9 +3775,9 @@ begin
   with ins as (
     insert into public.sync_run_log as r (org_id, integration_id, integration_type, status, triggered_by,
       scheduled_for, idempotency_key, max_attempts)
-    select x.org_id, x.id, x.integration_type, 'pending', 'scheduled', x.period,
-      sync_engine.period_key(x.id, x.period), x.max_attempts
-    from unnest(v_ids, v_orgs, v_types, v_max, v_periods) as x (id, org_id, integration_type, max_attempts, period)
+    select x.org_id, x.id, x.integration_type, 'pending', 'scheduled', x.period, x.key, x.max_attempts
+    from unnest(v_ids, v_orgs, v_types, v_max, v_periods, sync_engine.period_keys(v_ids, v_periods))
+      as x (id, org_id, integration_type, max_attempts, period, key)
     where x.period is not null
     on conflict do nothing
     returning r.integration_id, r.id
@@ -3149,14 +3815,40 @@ begin
     return next;
   end loop;
 
-  -- updated_at stamped here skips the validation trigger (see the top of this file).
-  -- By primary key, the new value looked up by position: `from unnest(…) where i.id = x.id` was
-  -- planned as a hash join that read every row of organization_integrations for each batch of 500
-  -- (2 sequential scans per due tick; 100,000 rows per batch at the 100,000-integration goal).
+  -- updated_at stamped here skips the validation trigger (20261129110000). The rows by primary key
+  -- (`id = any`: `from unnest(…) where i.id = x.id` alone was planned as a hash join over every
+  -- integration, 20261130150000), each one's value from the unnest by id.
   update public.organization_integrations i
-  set next_run_at = v_next[pg_catalog.array_position(v_ids, i.id)], updated_at = now()
-  where i.id = any (v_ids);
+  set next_run_at = x.next_at, updated_at = now()
+  from unnest(v_ids, v_next) as x (id, next_at)
+  where i.id = any (v_ids) and i.id = x.id;
 end;
+$$;
+
+--
+-- Name: FUNCTION schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) IS 'Scheduler bulk step for the given due integrations: locks those matching a plan (skip locked), enqueues their periods, advances next_run_at; one row per locked integration.';
+
+--
+-- Name: schedule_due_plans(timestamp with time zone, integer, text[], text[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.schedule_due_plans(p_now timestamp with time zone, p_limit integer, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) RETURNS TABLE(integration_id uuid, org_id uuid, integration_type text, run_id uuid, outcome text)
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select s.* from sync_engine.schedule_due_plan_ids(p_now, array(
+    select i.id
+    from public.organization_integrations i
+    join unnest(p_crons, p_zones, p_expected_next_run_at) as p (cron, zone, expected)
+      on p.cron = i.schedule_cron and p.zone = i.schedule_timezone
+     and coalesce(p.expected, '-infinity') = coalesce(pg_catalog.date_trunc('milliseconds', i.next_run_at), '-infinity')
+    where i.enabled and i.schedule_cron is not null
+      and coalesce(i.next_run_at, '-infinity'::timestamptz) <= p_now
+    limit greatest(p_limit, 0)
+  ), p_crons, p_zones, p_expected_next_run_at, p_run_periods, p_new_next_run_at) s
 $$;
 
 --
@@ -3164,6 +3856,76 @@ $$;
 --
 
 COMMENT ON FUNCTION sync_engine.schedule_due_plans(p_now timestamp with time zone, p_limit integer, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) IS 'Scheduler step from plans: locks up to p_limit due integrations whose (cron, zone, next_run_at) has a plan without missed periods, enqueues each period (set-based; duplicates and overlaps through enqueue_run), moves next_run_at. Returns one row per locked integration.';
+
+--
+-- Name: schedule_due_reconciliations(timestamp with time zone, uuid[], timestamp with time zone[], timestamp with time zone[]); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.schedule_due_reconciliations(p_now timestamp with time zone, p_integration_ids uuid[], p_expected_next timestamp with time zone[], p_new_next timestamp with time zone[]) RETURNS TABLE(integration_id uuid, run_id uuid, outcome text)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan record;
+  v_integration public.organization_integrations%rowtype;
+  v_period record;
+  v_run_id uuid;
+  v_key text;
+begin
+  for v_plan in
+    select x.id, x.expected, x.new_next
+    from unnest(p_integration_ids, p_expected_next, p_new_next) as x (id, expected, new_next)
+    order by x.id
+  loop
+    select * into v_integration from public.organization_integrations i
+    -- Compared to the millisecond: the plan went through a JavaScript Date.
+    where i.id = v_plan.id
+      and pg_catalog.date_trunc('milliseconds', i.next_reconcile_at)
+        is not distinct from pg_catalog.date_trunc('milliseconds', v_plan.expected)
+      and i.reconcile_cron is not null and i.enabled
+    for no key update skip locked;
+    if not found then
+      integration_id := v_plan.id; run_id := null; outcome := 'stale';
+      return next;
+      continue;
+    end if;
+    if v_integration.next_reconcile_at is null or v_integration.next_reconcile_at > p_now then
+      update public.organization_integrations i set next_reconcile_at = v_plan.new_next where i.id = v_integration.id;
+      integration_id := v_integration.id; run_id := null; outcome := 'planned';
+      return next;
+      continue;
+    end if;
+
+    perform pg_catalog.pg_advisory_xact_lock(
+      sync_engine.run_lock_key(v_integration.org_id, v_integration.integration_type));
+    select r.id into v_run_id from public.sync_run_log r
+    where r.org_id = v_integration.org_id and r.integration_type = v_integration.integration_type
+      and r.status in ('pending', 'running');
+    if found then
+      integration_id := v_integration.id; run_id := v_run_id; outcome := 'busy';
+      return next;
+      continue;
+    end if;
+
+    v_key := 'reconcile:' || sync_engine.period_key(v_integration.id, v_integration.next_reconcile_at);
+    select r.id into v_run_id from public.sync_run_log r where r.idempotency_key = v_key;
+    if found then
+      outcome := 'duplicate';
+    else
+      select d.period_start, d.period_end into v_period
+      from sync_engine.default_reconcile_period(v_integration.schedule_timezone, p_now) d;
+      v_run_id := sync_engine.insert_reconcile_run(v_integration, 'scheduled', null,
+        v_period.period_start, v_period.period_end, v_integration.next_reconcile_at, v_key);
+      outcome := case when v_run_id is null then 'busy' else 'enqueued' end;
+    end if;
+    if outcome <> 'busy' then
+      update public.organization_integrations i set next_reconcile_at = v_plan.new_next where i.id = v_integration.id;
+    end if;
+    integration_id := v_integration.id; run_id := v_run_id;
+    return next;
+  end loop;
+end;
+$$;
 
 --
 -- Name: schedule_periods(uuid, timestamp with time zone, timestamp with time zone, timestamp with time zone[], timestamp with time zone); Type: FUNCTION; Schema: sync_engine; Owner: -
@@ -3490,7 +4252,7 @@ CREATE TABLE public.api_request_tally (
     requests bigint DEFAULT 0 NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT api_request_tally_month_check CHECK ((EXTRACT(day FROM month) = (1)::numeric)),
-    CONSTRAINT api_request_tally_purpose_check CHECK ((purpose = ANY (ARRAY['export'::text, 'lookup'::text, 'ping'::text, 'token'::text]))),
+    CONSTRAINT api_request_tally_purpose_check CHECK ((purpose = ANY (ARRAY['export'::text, 'lookup'::text, 'ping'::text, 'token'::text, 'reconcile'::text]))),
     CONSTRAINT api_request_tally_requests_check CHECK ((requests >= 0))
 );
 
@@ -3714,46 +4476,14 @@ CREATE TABLE public.notification_targets (
     name text NOT NULL,
     kind text DEFAULT 'webhook'::text NOT NULL,
     url text NOT NULL,
-    events text[] DEFAULT ARRAY['drift'::text, 'run_failed'::text, 'health_changed'::text, 'vouchers_rejected'::text] NOT NULL,
+    events text[] DEFAULT ARRAY['drift'::text, 'run_failed'::text, 'health_changed'::text, 'vouchers_rejected'::text, 'reconciliation_differences'::text] NOT NULL,
     enabled boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT notification_targets_events_check CHECK (((cardinality(events) > 0) AND (events <@ ARRAY['drift'::text, 'run_failed'::text, 'health_changed'::text, 'vouchers_rejected'::text]))),
+    CONSTRAINT notification_targets_events_check CHECK (((cardinality(events) > 0) AND (events <@ ARRAY['drift'::text, 'run_failed'::text, 'health_changed'::text, 'vouchers_rejected'::text, 'reconciliation_differences'::text]))),
     CONSTRAINT notification_targets_kind_check CHECK ((kind = ANY (ARRAY['webhook'::text, 'slack'::text]))),
     CONSTRAINT notification_targets_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
     CONSTRAINT notification_targets_url_check CHECK (((url ~ '^https?://[^\s/?#]+([/?#]\S*)?$'::text) AND (length(url) <= 2000)))
-);
-
---
--- Name: organization_integrations; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.organization_integrations (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    org_id uuid NOT NULL,
-    integration_type text NOT NULL,
-    enabled boolean DEFAULT true NOT NULL,
-    schedule_cron text,
-    schedule_timezone text DEFAULT 'Europe/Oslo'::text NOT NULL,
-    next_run_at timestamp with time zone,
-    config jsonb DEFAULT '{}'::jsonb NOT NULL,
-    health_status text DEFAULT 'unknown'::text NOT NULL,
-    health_mode text DEFAULT 'active'::text NOT NULL,
-    health_checked_at timestamp with time zone,
-    health_next_check_at timestamp with time zone,
-    health_consecutive_failures integer DEFAULT 0 NOT NULL,
-    health_last_error text,
-    max_attempts integer DEFAULT 5 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    health_passive_until timestamp with time zone,
-    CONSTRAINT organization_integrations_config_check CHECK ((jsonb_typeof(config) = 'object'::text)),
-    CONSTRAINT organization_integrations_health_consecutive_failures_check CHECK ((health_consecutive_failures >= 0)),
-    CONSTRAINT organization_integrations_health_mode_check CHECK ((health_mode = ANY (ARRAY['active'::text, 'passive'::text]))),
-    CONSTRAINT organization_integrations_health_status_check CHECK ((health_status = ANY (ARRAY['unknown'::text, 'healthy'::text, 'degraded'::text, 'unhealthy'::text]))),
-    CONSTRAINT organization_integrations_integration_type_check CHECK ((integration_type = ANY (ARRAY['xledger'::text, 'dynamics'::text]))),
-    CONSTRAINT organization_integrations_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
-    CONSTRAINT organization_integrations_schedule_cron_check CHECK (((schedule_cron IS NULL) OR (length(schedule_cron) <= 200)))
 );
 
 --
@@ -3780,6 +4510,60 @@ CREATE TABLE public.organizations (
 );
 
 --
+-- Name: reconciliation_audit; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reconciliation_audit (
+    id bigint NOT NULL,
+    finding_id uuid NOT NULL,
+    run_id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    integration_type text NOT NULL,
+    actor_user_id uuid NOT NULL,
+    action text NOT NULL,
+    note text,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT reconciliation_audit_action_check CHECK ((action = ANY (ARRAY['requeue'::text, 'acknowledge'::text]))),
+    CONSTRAINT reconciliation_audit_note_check CHECK (((note IS NULL) OR (length(note) <= 500)))
+);
+
+--
+-- Name: reconciliation_audit_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.reconciliation_audit ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.reconciliation_audit_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: reconciliation_totals; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reconciliation_totals (
+    run_id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    integration_type text NOT NULL,
+    period_month date NOT NULL,
+    account text NOT NULL,
+    currency text NOT NULL,
+    our_total numeric(14,2) DEFAULT 0 NOT NULL,
+    their_total numeric(14,2) DEFAULT 0 NOT NULL,
+    our_entries integer DEFAULT 0 NOT NULL,
+    their_entries integer DEFAULT 0 NOT NULL,
+    CONSTRAINT reconciliation_totals_account_check CHECK (((length(account) >= 1) AND (length(account) <= 200))),
+    CONSTRAINT reconciliation_totals_currency_check CHECK ((currency ~ '^([A-Z]{3})?$'::text)),
+    CONSTRAINT reconciliation_totals_integration_type_check CHECK ((integration_type = ANY (ARRAY['xledger'::text, 'dynamics'::text]))),
+    CONSTRAINT reconciliation_totals_our_entries_check CHECK ((our_entries >= 0)),
+    CONSTRAINT reconciliation_totals_period_month_check CHECK ((EXTRACT(day FROM period_month) = (1)::numeric)),
+    CONSTRAINT reconciliation_totals_their_entries_check CHECK ((their_entries >= 0))
+);
+
+--
 -- Name: sync_alerts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3794,7 +4578,7 @@ CREATE TABLE public.sync_alerts (
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     resolved_at timestamp with time zone,
-    CONSTRAINT sync_alerts_kind_check CHECK ((kind = ANY (ARRAY['drift'::text, 'health'::text, 'missed'::text, 'parked'::text]))),
+    CONSTRAINT sync_alerts_kind_check CHECK ((kind = ANY (ARRAY['drift'::text, 'health'::text, 'missed'::text, 'parked'::text, 'reconciliation'::text]))),
     CONSTRAINT sync_alerts_severity_check CHECK ((severity = ANY (ARRAY['info'::text, 'warning'::text, 'critical'::text])))
 );
 
@@ -3823,7 +4607,7 @@ CREATE TABLE public.sync_trigger_audit (
     integration_type text NOT NULL,
     action text DEFAULT 'trigger'::text NOT NULL,
     occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT sync_trigger_audit_action_check CHECK ((action = ANY (ARRAY['trigger'::text, 'cancel'::text])))
+    CONSTRAINT sync_trigger_audit_action_check CHECK ((action = ANY (ARRAY['trigger'::text, 'cancel'::text, 'reconcile'::text])))
 );
 
 --
@@ -4005,6 +4789,27 @@ ALTER TABLE ONLY public.organization_members
 
 ALTER TABLE ONLY public.organizations
     ADD CONSTRAINT organizations_pkey PRIMARY KEY (id);
+
+--
+-- Name: reconciliation_audit reconciliation_audit_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_audit
+    ADD CONSTRAINT reconciliation_audit_pkey PRIMARY KEY (id);
+
+--
+-- Name: reconciliation_findings reconciliation_findings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_findings
+    ADD CONSTRAINT reconciliation_findings_pkey PRIMARY KEY (id);
+
+--
+-- Name: reconciliation_totals reconciliation_totals_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_totals
+    ADD CONSTRAINT reconciliation_totals_pkey PRIMARY KEY (run_id, period_month, account, currency);
 
 --
 -- Name: sync_alerts sync_alerts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4196,6 +5001,12 @@ CREATE INDEX organization_integrations_due_idx ON public.organization_integratio
 CREATE INDEX organization_integrations_health_due_idx ON public.organization_integrations USING btree (COALESCE(health_next_check_at, '-infinity'::timestamp with time zone)) WHERE (enabled AND (health_mode = 'active'::text));
 
 --
+-- Name: organization_integrations_next_reconcile_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX organization_integrations_next_reconcile_idx ON public.organization_integrations USING btree (next_reconcile_at) WHERE (reconcile_cron IS NOT NULL);
+
+--
 -- Name: organization_integrations_passive_until_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4206,6 +5017,36 @@ CREATE INDEX organization_integrations_passive_until_idx ON public.organization_
 --
 
 CREATE INDEX organization_members_user_idx ON public.organization_members USING btree (user_id);
+
+--
+-- Name: reconciliation_audit_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX reconciliation_audit_org_idx ON public.reconciliation_audit USING btree (org_id, occurred_at DESC);
+
+--
+-- Name: reconciliation_findings_entry_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX reconciliation_findings_entry_idx ON public.reconciliation_findings USING btree (integration_id, ledger_entry_id);
+
+--
+-- Name: reconciliation_findings_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX reconciliation_findings_org_idx ON public.reconciliation_findings USING btree (org_id, found_at DESC);
+
+--
+-- Name: reconciliation_findings_run_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX reconciliation_findings_run_idx ON public.reconciliation_findings USING btree (run_id);
+
+--
+-- Name: reconciliation_totals_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX reconciliation_totals_org_idx ON public.reconciliation_totals USING btree (org_id);
 
 --
 -- Name: sync_alerts_created_idx; Type: INDEX; Schema: public; Owner: -
@@ -4334,6 +5175,12 @@ CREATE TRIGGER integration_admin_audit_no_truncate BEFORE TRUNCATE ON public.int
 CREATE TRIGGER ledger_entries_default_voucher_number BEFORE INSERT OR UPDATE OF voucher_number ON public.ledger_entries FOR EACH ROW EXECUTE FUNCTION sync_engine.default_voucher_number();
 
 --
+-- Name: organization_integrations organization_integrations_reset_next_reconcile; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organization_integrations_reset_next_reconcile BEFORE UPDATE OF reconcile_cron, schedule_timezone ON public.organization_integrations FOR EACH ROW WHEN (((new.reconcile_cron IS DISTINCT FROM old.reconcile_cron) OR (new.schedule_timezone IS DISTINCT FROM old.schedule_timezone))) EXECUTE FUNCTION sync_engine.reset_next_reconcile();
+
+--
 -- Name: organization_integrations organization_integrations_validate; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4344,6 +5191,18 @@ CREATE TRIGGER organization_integrations_validate BEFORE INSERT ON public.organi
 --
 
 CREATE TRIGGER organization_integrations_validate_update BEFORE UPDATE ON public.organization_integrations FOR EACH ROW WHEN (((NOT (new.updated_at IS DISTINCT FROM old.updated_at)) OR (new.schedule_cron IS DISTINCT FROM old.schedule_cron) OR (new.schedule_timezone IS DISTINCT FROM old.schedule_timezone))) EXECUTE FUNCTION sync_engine.validate_integration();
+
+--
+-- Name: reconciliation_audit reconciliation_audit_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER reconciliation_audit_append_only BEFORE DELETE OR UPDATE ON public.reconciliation_audit FOR EACH ROW EXECUTE FUNCTION sync_engine.reconciliation_audit_is_append_only();
+
+--
+-- Name: reconciliation_audit reconciliation_audit_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER reconciliation_audit_no_truncate BEFORE TRUNCATE ON public.reconciliation_audit FOR EACH STATEMENT EXECUTE FUNCTION sync_engine.reconciliation_audit_is_append_only();
 
 --
 -- Name: sync_alerts sync_alerts_notify; Type: TRIGGER; Schema: public; Owner: -
@@ -4515,6 +5374,48 @@ ALTER TABLE ONLY public.organization_members
     ADD CONSTRAINT organization_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
+-- Name: reconciliation_findings reconciliation_findings_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_findings
+    ADD CONSTRAINT reconciliation_findings_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
+
+--
+-- Name: reconciliation_findings reconciliation_findings_ledger_entry_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_findings
+    ADD CONSTRAINT reconciliation_findings_ledger_entry_id_fkey FOREIGN KEY (ledger_entry_id) REFERENCES public.ledger_entries(id) ON DELETE SET NULL;
+
+--
+-- Name: reconciliation_findings reconciliation_findings_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_findings
+    ADD CONSTRAINT reconciliation_findings_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: reconciliation_findings reconciliation_findings_run_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_findings
+    ADD CONSTRAINT reconciliation_findings_run_id_fkey FOREIGN KEY (run_id) REFERENCES public.sync_run_log(id) ON DELETE CASCADE;
+
+--
+-- Name: reconciliation_totals reconciliation_totals_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_totals
+    ADD CONSTRAINT reconciliation_totals_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: reconciliation_totals reconciliation_totals_run_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_totals
+    ADD CONSTRAINT reconciliation_totals_run_id_fkey FOREIGN KEY (run_id) REFERENCES public.sync_run_log(id) ON DELETE CASCADE;
+
+--
 -- Name: sync_alerts sync_alerts_integration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4576,6 +5477,24 @@ ALTER TABLE ONLY sync_engine.notification_secrets
 
 ALTER TABLE ONLY sync_engine.prewarms
     ADD CONSTRAINT prewarms_integration_id_fkey FOREIGN KEY (integration_id) REFERENCES public.organization_integrations(id) ON DELETE CASCADE;
+
+--
+-- Name: reconciliation_audit admins and coordinators read their org's reconciliation audit; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins and coordinators read their org's reconciliation audit" ON public.reconciliation_audit FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_admin_org_ids() AS user_admin_org_ids)));
+
+--
+-- Name: reconciliation_findings admins and coordinators read their org's reconciliation finding; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins and coordinators read their org's reconciliation finding" ON public.reconciliation_findings FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_admin_org_ids() AS user_admin_org_ids)));
+
+--
+-- Name: reconciliation_totals admins and coordinators read their org's reconciliation totals; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins and coordinators read their org's reconciliation totals" ON public.reconciliation_totals FOR SELECT TO authenticated USING ((org_id IN ( SELECT sync_auth.user_admin_org_ids() AS user_admin_org_ids)));
 
 --
 -- Name: export_rejection_audit admins and coordinators read their org's rejection audit; Type: POLICY; Schema: public; Owner: -
@@ -4770,6 +5689,24 @@ ALTER TABLE public.organization_members ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.organizations ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: reconciliation_audit; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.reconciliation_audit ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: reconciliation_findings; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.reconciliation_findings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: reconciliation_totals; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.reconciliation_totals ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: sync_alerts; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -4828,6 +5765,13 @@ GRANT USAGE ON SCHEMA sync_auth TO service_role;
 GRANT USAGE ON SCHEMA sync_engine TO service_role;
 
 --
+-- Name: FUNCTION acknowledge_reconciliation_finding(org_id uuid, finding_id uuid, note text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.acknowledge_reconciliation_finding(org_id uuid, finding_id uuid, note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.acknowledge_reconciliation_finding(org_id uuid, finding_id uuid, note text) TO authenticated;
+
+--
 -- Name: FUNCTION cancel_integration_sync(run_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -4868,6 +5812,20 @@ GRANT ALL ON FUNCTION public.integration_credentials_status(org_id uuid) TO auth
 
 REVOKE ALL ON FUNCTION public.org_member_directory(org_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.org_member_directory(org_id uuid) TO authenticated;
+
+--
+-- Name: FUNCTION reconcile_integration(org_id uuid, integration_type text, period_start date, period_end date); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.reconcile_integration(org_id uuid, integration_type text, period_start date, period_end date) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.reconcile_integration(org_id uuid, integration_type text, period_start date, period_end date) TO authenticated;
+
+--
+-- Name: FUNCTION requeue_reconciliation_finding(org_id uuid, finding_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.requeue_reconciliation_finding(org_id uuid, finding_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.requeue_reconciliation_finding(org_id uuid, finding_id uuid) TO authenticated;
 
 --
 -- Name: FUNCTION requeue_rejected_voucher(org_id uuid, rejection_id uuid); Type: ACL; Schema: public; Owner: -
@@ -5062,6 +6020,13 @@ REVOKE ALL ON FUNCTION sync_engine.cron_problem(p_cron text) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.cron_problem(p_cron text) TO service_role;
 
 --
+-- Name: FUNCTION default_reconcile_period(p_timezone text, p_at timestamp with time zone, OUT period_start date, OUT period_end date); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.default_reconcile_period(p_timezone text, p_at timestamp with time zone, OUT period_start date, OUT period_end date) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.default_reconcile_period(p_timezone text, p_at timestamp with time zone, OUT period_start date, OUT period_end date) TO service_role;
+
+--
 -- Name: FUNCTION default_voucher_number(); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -5081,6 +6046,13 @@ GRANT ALL ON FUNCTION sync_engine.defer_health_check(p_integration_id uuid, p_ne
 
 REVOKE ALL ON FUNCTION sync_engine.dispatch_run(p_run_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.dispatch_run(p_run_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION due_reconciliations(p_now timestamp with time zone, p_limit integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.due_reconciliations(p_now timestamp with time zone, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.due_reconciliations(p_now timestamp with time zone, p_limit integer) TO service_role;
 
 --
 -- Name: FUNCTION enqueue_notification(p_org_id uuid, p_event text, p_text text, p_data jsonb); Type: ACL; Schema: sync_engine; Owner: -
@@ -5125,11 +6097,32 @@ REVOKE ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uu
 GRANT ALL ON FUNCTION sync_engine.heartbeat_runs(p_worker_id text, p_run_ids uuid[], p_lease_seconds integer) TO service_role;
 
 --
+-- Name: FUNCTION held_reconcile_run(p_run_id uuid, p_worker_id text, p_attempt integer, p_lock boolean); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.held_reconcile_run(p_run_id uuid, p_worker_id text, p_attempt integer, p_lock boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.held_reconcile_run(p_run_id uuid, p_worker_id text, p_attempt integer, p_lock boolean) TO service_role;
+
+--
 -- Name: FUNCTION in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]); Type: ACL; Schema: sync_engine; Owner: -
 --
 
 REVOKE ALL ON FUNCTION sync_engine.in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.in_flight_since(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) TO service_role;
+
+--
+-- Name: TABLE organization_integrations; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.organization_integrations TO authenticated;
+GRANT ALL ON TABLE public.organization_integrations TO service_role;
+
+--
+-- Name: FUNCTION insert_reconcile_run(p_integration public.organization_integrations, p_triggered_by text, p_user_id uuid, p_period_start date, p_period_end date, p_scheduled_for timestamp with time zone, p_idempotency_key text); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.insert_reconcile_run(p_integration public.organization_integrations, p_triggered_by text, p_user_id uuid, p_period_start date, p_period_end date, p_scheduled_for timestamp with time zone, p_idempotency_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.insert_reconcile_run(p_integration public.organization_integrations, p_triggered_by text, p_user_id uuid, p_period_start date, p_period_end date, p_scheduled_for timestamp with time zone, p_idempotency_key text) TO service_role;
 
 --
 -- Name: FUNCTION insert_rejection(p_run public.sync_run_log, p_voucher_number text, p_error_code text, p_error_message text, p_remote_code text, p_remote_status integer); Type: ACL; Schema: sync_engine; Owner: -
@@ -5223,6 +6216,20 @@ REVOKE ALL ON FUNCTION sync_engine.notify_from_run() FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.notify_from_run() TO service_role;
 
 --
+-- Name: TABLE reconciliation_findings; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.reconciliation_findings TO authenticated;
+GRANT ALL ON TABLE public.reconciliation_findings TO service_role;
+
+--
+-- Name: FUNCTION open_finding_for_caller(p_org_id uuid, p_finding_id uuid); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.open_finding_for_caller(p_org_id uuid, p_finding_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.open_finding_for_caller(p_org_id uuid, p_finding_id uuid) TO service_role;
+
+--
 -- Name: TABLE export_rejections; Type: ACL; Schema: public; Owner: -
 --
 
@@ -5270,6 +6277,13 @@ GRANT ALL ON FUNCTION sync_engine.passive_health_from_run() TO service_role;
 
 REVOKE ALL ON FUNCTION sync_engine.period_key(p_integration_id uuid, p_period timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.period_key(p_integration_id uuid, p_period timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION period_keys(p_integration_ids uuid[], p_periods timestamp with time zone[]); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.period_keys(p_integration_ids uuid[], p_periods timestamp with time zone[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.period_keys(p_integration_ids uuid[], p_periods timestamp with time zone[]) TO service_role;
 
 --
 -- Name: FUNCTION post_to_worker(p_body jsonb); Type: ACL; Schema: sync_engine; Owner: -
@@ -5335,6 +6349,41 @@ REVOKE ALL ON FUNCTION sync_engine.reap_expired_leases(p_limit integer) FROM PUB
 GRANT ALL ON FUNCTION sync_engine.reap_expired_leases(p_limit integer) TO service_role;
 
 --
+-- Name: FUNCTION reconcile_entries(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.reconcile_entries(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.reconcile_entries(p_run_id uuid, p_worker_id text, p_attempt integer, p_entry_ids uuid[]) TO service_role;
+
+--
+-- Name: FUNCTION reconcile_expected(p_run_id uuid, p_worker_id text, p_attempt integer, p_after uuid, p_limit integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.reconcile_expected(p_run_id uuid, p_worker_id text, p_attempt integer, p_after uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.reconcile_expected(p_run_id uuid, p_worker_id text, p_attempt integer, p_after uuid, p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION reconcile_progress(p_run_id uuid, p_worker_id text, p_attempt integer, p_requests integer, p_lines_read integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.reconcile_progress(p_run_id uuid, p_worker_id text, p_attempt integer, p_requests integer, p_lines_read integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.reconcile_progress(p_run_id uuid, p_worker_id text, p_attempt integer, p_requests integer, p_lines_read integer) TO service_role;
+
+--
+-- Name: FUNCTION reconcile_requests_this_month(p_run_id uuid, p_worker_id text, p_attempt integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.reconcile_requests_this_month(p_run_id uuid, p_worker_id text, p_attempt integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.reconcile_requests_this_month(p_run_id uuid, p_worker_id text, p_attempt integer) TO service_role;
+
+--
+-- Name: FUNCTION reconciliation_audit_is_append_only(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.reconciliation_audit_is_append_only() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.reconciliation_audit_is_append_only() TO service_role;
+
+--
 -- Name: FUNCTION record_cold_start(p_kind text, p_run_id uuid, p_worker_id text, p_isolate_age_ms integer); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -5368,6 +6417,13 @@ GRANT ALL ON FUNCTION sync_engine.record_health_decision(p_integration_id uuid, 
 
 REVOKE ALL ON FUNCTION sync_engine.record_notification_attempt(p_id uuid, p_attempt integer, p_http_status integer, p_error text, p_duration_ms integer, p_backoff_base_seconds double precision, p_backoff_cap_seconds double precision) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.record_notification_attempt(p_id uuid, p_attempt integer, p_http_status integer, p_error text, p_duration_ms integer, p_backoff_base_seconds double precision, p_backoff_cap_seconds double precision) TO service_role;
+
+--
+-- Name: FUNCTION record_reconciliation(p_run_id uuid, p_worker_id text, p_attempt integer, p_findings jsonb, p_totals jsonb, p_checked integer, p_requests integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.record_reconciliation(p_run_id uuid, p_worker_id text, p_attempt integer, p_findings jsonb, p_totals jsonb, p_checked integer, p_requests integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.record_reconciliation(p_run_id uuid, p_worker_id text, p_attempt integer, p_findings jsonb, p_totals jsonb, p_checked integer, p_requests integer) TO service_role;
 
 --
 -- Name: FUNCTION record_snooze(p_run_id uuid, p_worker_id text, p_attempt integer, p_code text); Type: ACL; Schema: sync_engine; Owner: -
@@ -5405,6 +6461,13 @@ REVOKE ALL ON FUNCTION sync_engine.require_member_role(p_org_id uuid, p_user_id 
 GRANT ALL ON FUNCTION sync_engine.require_member_role(p_org_id uuid, p_user_id uuid, p_roles text[], p_action text) TO service_role;
 
 --
+-- Name: FUNCTION reset_next_reconcile(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.reset_next_reconcile() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.reset_next_reconcile() TO service_role;
+
+--
 -- Name: FUNCTION run_lock_key(p_org_id uuid, p_integration_type text); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -5412,11 +6475,32 @@ REVOKE ALL ON FUNCTION sync_engine.run_lock_key(p_org_id uuid, p_integration_typ
 GRANT ALL ON FUNCTION sync_engine.run_lock_key(p_org_id uuid, p_integration_type text) TO service_role;
 
 --
+-- Name: FUNCTION run_lock_keys(p_org_ids uuid[], p_integration_types text[]); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.run_lock_keys(p_org_ids uuid[], p_integration_types text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.run_lock_keys(p_org_ids uuid[], p_integration_types text[]) TO service_role;
+
+--
+-- Name: FUNCTION schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) TO service_role;
+
+--
 -- Name: FUNCTION schedule_due_plans(p_now timestamp with time zone, p_limit integer, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]); Type: ACL; Schema: sync_engine; Owner: -
 --
 
 REVOKE ALL ON FUNCTION sync_engine.schedule_due_plans(p_now timestamp with time zone, p_limit integer, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.schedule_due_plans(p_now timestamp with time zone, p_limit integer, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) TO service_role;
+
+--
+-- Name: FUNCTION schedule_due_reconciliations(p_now timestamp with time zone, p_integration_ids uuid[], p_expected_next timestamp with time zone[], p_new_next timestamp with time zone[]); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.schedule_due_reconciliations(p_now timestamp with time zone, p_integration_ids uuid[], p_expected_next timestamp with time zone[], p_new_next timestamp with time zone[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.schedule_due_reconciliations(p_now timestamp with time zone, p_integration_ids uuid[], p_expected_next timestamp with time zone[], p_new_next timestamp with time zone[]) TO service_role;
 
 --
 -- Name: FUNCTION schedule_periods(p_integration_id uuid, p_expected_next_run_at timestamp with time zone, p_run_period timestamp with time zone, p_missed_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone); Type: ACL; Schema: sync_engine; Owner: -
@@ -5545,13 +6629,6 @@ GRANT SELECT ON TABLE public.notification_targets TO authenticated;
 GRANT ALL ON TABLE public.notification_targets TO service_role;
 
 --
--- Name: TABLE organization_integrations; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.organization_integrations TO authenticated;
-GRANT ALL ON TABLE public.organization_integrations TO service_role;
-
---
 -- Name: TABLE organization_members; Type: ACL; Schema: public; Owner: -
 --
 
@@ -5565,6 +6642,20 @@ GRANT SELECT ON TABLE public.organization_members TO supabase_auth_admin;
 
 GRANT SELECT ON TABLE public.organizations TO authenticated;
 GRANT ALL ON TABLE public.organizations TO service_role;
+
+--
+-- Name: TABLE reconciliation_audit; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.reconciliation_audit TO authenticated;
+GRANT SELECT,INSERT ON TABLE public.reconciliation_audit TO service_role;
+
+--
+-- Name: TABLE reconciliation_totals; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.reconciliation_totals TO authenticated;
+GRANT ALL ON TABLE public.reconciliation_totals TO service_role;
 
 --
 -- Name: TABLE sync_alerts; Type: ACL; Schema: public; Owner: -

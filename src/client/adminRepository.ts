@@ -9,6 +9,8 @@ export interface IntegrationSettings {
   scheduleCron?: string | null;
   /** IANA zone name, e.g. `Europe/Oslo`. */
   scheduleTimezone?: string;
+  /** 5-field cron of the scheduled reconciliation (same zone), or null for none (docs/reconciliation.md). */
+  reconcileCron?: string | null;
   /** Validated per type exactly as the adapters validate it. */
   config?: Record<string, unknown>;
 }
@@ -29,7 +31,12 @@ export interface AdminAuditEntry {
   details: Record<string, unknown>;
 }
 
-export type NotificationEvent = "drift" | "run_failed" | "health_changed" | "vouchers_rejected";
+export type NotificationEvent =
+  | "drift"
+  | "run_failed"
+  | "health_changed"
+  | "vouchers_rejected"
+  | "reconciliation_differences";
 
 export interface NotificationTarget {
   id: string;
@@ -96,6 +103,7 @@ export class IntegrationAdminRepository {
     if (settings.enabled !== undefined) body.enabled = settings.enabled;
     if (settings.scheduleCron !== undefined) body.schedule_cron = settings.scheduleCron;
     if (settings.scheduleTimezone !== undefined) body.schedule_timezone = settings.scheduleTimezone;
+    if (settings.reconcileCron !== undefined) body.reconcile_cron = settings.reconcileCron;
     if (settings.config !== undefined) body.config = settings.config;
     const data = await call(() =>
       this.supabase.rpc("configure_integration", { org_id: orgId, integration_type: type, settings: body }),

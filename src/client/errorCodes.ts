@@ -37,15 +37,43 @@ export const ADMIN_ERROR_CODES = [
   "notification_target_not_found",
 ] as const;
 
+/**
+ * The codes the reconciliation RPCs raise beyond the trigger's (docs/reconciliation.md):
+ * `reconcile_integration` (`invalid_period`, `reconciliation_already_in_progress`) and the finding
+ * actions `requeue_reconciliation_finding` / `acknowledge_reconciliation_finding`.
+ */
+export const RECONCILE_ERROR_CODES = [
+  "invalid_period",
+  "reconciliation_already_in_progress",
+  "finding_not_found",
+  "finding_not_open",
+  "finding_not_requeueable",
+  "finding_not_acknowledgeable",
+  "invalid_note",
+] as const;
+
+/** Why `reconcileIntegration` was refused: the trigger's codes (§4, checks 1–5 and the conflicts) plus its own. */
+export type ReconcileErrorCode =
+  | SyncTriggerErrorCode
+  | "invalid_period"
+  | "reconciliation_already_in_progress";
+
 /** Every code an SDK call can reject with. */
 export type SyncErrorCode =
   | SyncTriggerErrorCode
   | (typeof RUN_ERROR_CODES)[number]
-  | (typeof ADMIN_ERROR_CODES)[number];
+  | (typeof ADMIN_ERROR_CODES)[number]
+  | (typeof RECONCILE_ERROR_CODES)[number];
 
 /** The structured part of an error, parsed from PostgREST's `details` (JSON text). */
 export interface SyncErrorDetails {
-  /** `sync_already_in_progress`: the run that is pending or running. */
+  /**
+   * Set by the SDK (never by the server) when the refused call was a reconciliation (`reconcile`) or an
+   * action on a finding (`finding`) rather than a sync, so the codes they share with the trigger
+   * (`permission_denied`, `sync_already_in_progress`, `rate_limited`) read right.
+   */
+  operation?: "sync" | "reconcile" | "finding";
+  /** `sync_already_in_progress`, `reconciliation_already_in_progress`: the run that is pending or running. */
   activeRunId?: string;
   /** `rate_limited`: seconds until a manual trigger is accepted again. */
   retryAfterSeconds?: number;
@@ -55,8 +83,10 @@ export interface SyncErrorDetails {
   allowedTypes?: string[];
   /** `run_not_active`: the status the run already has. */
   runStatus?: RunStatus;
-  /** `invalid_schedule`: why the cron expression was refused. */
+  /** `invalid_schedule`: why the cron expression was refused; `invalid_period`: `one_bound`, `start_after_end`, `too_long`. */
   reason?: string;
+  /** `invalid_period` with reason `too_long`: the most days one reconciliation may cover. */
+  maxDays?: number;
   /** `invalid_config`: each failed field (`path`, dotted) and why. */
   issues?: Array<{ path: string; message: string }>;
   /** `invalid_settings`, `invalid_credentials`, `invalid_notification_target`: what is wrong, by key. */

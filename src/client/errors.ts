@@ -1,5 +1,6 @@
 import {
   ADMIN_ERROR_CODES,
+  RECONCILE_ERROR_CODES,
   RUN_ERROR_CODES,
   type SyncErrorCode,
   type SyncErrorDetails,
@@ -121,6 +122,7 @@ export function parseDetails(details: unknown, now: number = Date.now()): SyncEr
     out.allowedTypes = v.allowed.filter((a): a is string => typeof a === "string");
   if (typeof v.status === "string") out.runStatus = v.status as RunStatus;
   if (typeof v.reason === "string") out.reason = v.reason;
+  if (typeof v.max_days === "number" && Number.isFinite(v.max_days)) out.maxDays = v.max_days;
   if (Array.isArray(v.issues))
     out.issues = v.issues
       .filter((i): i is Record<string, unknown> => typeof i === "object" && i !== null)
@@ -175,16 +177,31 @@ export function toSyncTriggerError(
   });
 }
 
+const ALL_CODES = [
+  ...TRIGGER_ERROR_CODES,
+  ...RUN_ERROR_CODES,
+  ...ADMIN_ERROR_CODES,
+  ...RECONCILE_ERROR_CODES,
+];
+
 /**
- * Builds the typed error for any other failed SDK call (reads, `cancel_integration_sync`).
+ * Builds the typed error for any other failed SDK call (reads, `cancel_integration_sync`, the
+ * reconciliation RPCs). `operation` (reconciliation calls) picks the right words for the codes the
+ * reconciliation shares with the trigger; see {@link SyncErrorDetails.operation}.
  * @example if (error) throw toSyncError(error, status);
  */
-export function toSyncError(error: PostgrestErrorLike | null | undefined, status: number): SyncError {
-  const code = codeFor(error, status, [...TRIGGER_ERROR_CODES, ...RUN_ERROR_CODES, ...ADMIN_ERROR_CODES]);
+export function toSyncError(
+  error: PostgrestErrorLike | null | undefined,
+  status: number,
+  operation?: SyncErrorDetails["operation"],
+): SyncError {
+  const code = codeFor(error, status, ALL_CODES);
+  const details = parseDetails(error?.details);
+  if (operation) details.operation = operation;
   return new SyncError(code, {
     status,
     message: error?.message ?? code,
-    details: parseDetails(error?.details),
+    details,
     hint: error?.hint ?? null,
     cause: error,
   });

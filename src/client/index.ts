@@ -1,6 +1,6 @@
 /**
  * Sync Scheduler client SDK over supabase-js (docs/architecture.md §7): the manual trigger with typed errors,
- * run reads, cancel, and live run status. See docs/client.md.
+ * run reads, cancel, live run status, and reconciliation (start, findings, totals, CSV). See docs/client.md.
  * @example
  * import { isSyncTriggerError, SyncSchedulerRepository } from "sync-scheduler/client";
  * const repo = new SyncSchedulerRepository(supabase);
@@ -17,6 +17,8 @@ export {
 } from "./adminRepository.ts";
 export {
   ADMIN_ERROR_CODES,
+  RECONCILE_ERROR_CODES,
+  type ReconcileErrorCode,
   RUN_ERROR_CODES,
   type SyncErrorCode,
   type SyncErrorDetails,
@@ -36,7 +38,18 @@ export {
   toSyncTriggerError,
 } from "./errors.ts";
 export { formatWait, syncErrorMessage } from "./messages.ts";
-export { type SyncRunSource, SyncSchedulerRepository } from "./repository.ts";
+export {
+  type FindingKind,
+  type FindingLine,
+  type FindingStatus,
+  formatCents,
+  type Reconciliation,
+  type ReconciliationFinding,
+  type ReconciliationTotal,
+  toCents,
+} from "./reconciliation.ts";
+export { RECONCILIATION_CSV_HEADER, reconciliationCsv } from "./reconciliationCsv.ts";
+export { type ReconciliationSource, type SyncRunSource, SyncSchedulerRepository } from "./repository.ts";
 export { type SessionScope, sessionScope } from "./session.ts";
 export {
   ACTIVE_STATUSES,

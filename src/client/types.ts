@@ -34,6 +34,8 @@ export interface SyncRun {
   orgId: string;
   integrationId: string;
   integrationType: IntegrationType;
+  /** An export of approved entries, or a reconciliation that reads them back (docs/reconciliation.md). */
+  kind: "export" | "reconcile";
   status: RunStatus;
   triggeredBy: "manual" | "scheduled";
   triggeredByUserId: string | null;
@@ -66,19 +68,24 @@ export interface Integration {
   healthMode: "active" | "passive";
   healthCheckedAt: string | null;
   healthLastError: string | null;
+  /** 5-field cron of the scheduled reconciliation in `scheduleTimezone`; null = none scheduled. */
+  reconcileCron: string | null;
+  nextReconcileAt: string | null;
 }
 
 /**
  * One row of `public.sync_alerts`: drift over the threshold, health changes, missed periods, and
  * `parked` — a run or a schedule the engine could not process and stopped (critical; details carry
- * `error_code` `run_unprocessable` or `schedule_unprocessable` and the database error).
+ * `error_code` `run_unprocessable` or `schedule_unprocessable` and the database error) — and
+ * `reconciliation`: a reconciliation run found differences (warning; details carry `findings`, `open`,
+ * `by_kind`, `period_start`, `period_end`).
  */
 export interface SyncAlert {
   id: number;
   orgId: string;
   integrationId: string | null;
   runId: string | null;
-  kind: "drift" | "health" | "missed" | "parked";
+  kind: "drift" | "health" | "missed" | "parked" | "reconciliation";
   severity: "info" | "warning" | "critical";
   message: string;
   details: Record<string, unknown>;
@@ -94,7 +101,7 @@ export interface ApiUsage {
   integrationId: string;
   /** First day of the month, `YYYY-MM-DD`. */
   month: string;
-  purpose: "export" | "lookup" | "ping" | "token";
+  purpose: "export" | "lookup" | "ping" | "token" | "reconcile";
   requests: number;
 }
 
@@ -122,10 +129,10 @@ export interface OrgMember {
 
 /** The columns the SDK reads from `sync_run_log` (never `select=*`: new columns stay opt-in). */
 export const RUN_COLUMNS =
-  "id,org_id,integration_id,integration_type,status,triggered_by,triggered_by_user_id,triggered_at,scheduled_for,attempt,max_attempts,started_at,finished_at,records_exported,error_code,error_message,drift_ms,skip_reason,cancel_requested_at,updated_at";
+  "id,org_id,integration_id,integration_type,kind,status,triggered_by,triggered_by_user_id,triggered_at,scheduled_for,attempt,max_attempts,started_at,finished_at,records_exported,error_code,error_message,drift_ms,skip_reason,cancel_requested_at,updated_at";
 
 export const INTEGRATION_COLUMNS =
-  "id,org_id,integration_type,enabled,schedule_cron,schedule_timezone,next_run_at,health_status,health_mode,health_checked_at,health_last_error";
+  "id,org_id,integration_type,enabled,schedule_cron,schedule_timezone,next_run_at,health_status,health_mode,health_checked_at,health_last_error,reconcile_cron,next_reconcile_at";
 
 export const COLD_START_COLUMNS = "id,occurred_at,kind,integration_id,run_id,isolate_age_ms,prewarm_sent_at";
 
@@ -168,6 +175,8 @@ export function runFromRow(row: Row): SyncRun {
     orgId: str(row.org_id),
     integrationId: str(row.integration_id),
     integrationType: str(row.integration_type) as IntegrationType,
+    // A row from before the kind column (an old Realtime record) is an export.
+    kind: row.kind === "reconcile" ? "reconcile" : "export",
     status: str(row.status) as RunStatus,
     triggeredBy: str(row.triggered_by) as SyncRun["triggeredBy"],
     triggeredByUserId: strOrNull(row.triggered_by_user_id),
@@ -204,6 +213,8 @@ export function integrationFromRow(row: Row): Integration {
     healthMode: str(row.health_mode) as Integration["healthMode"],
     healthCheckedAt: strOrNull(row.health_checked_at),
     healthLastError: strOrNull(row.health_last_error),
+    reconcileCron: strOrNull(row.reconcile_cron),
+    nextReconcileAt: strOrNull(row.next_reconcile_at),
   };
 }
 

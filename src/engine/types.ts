@@ -7,6 +7,8 @@ export interface ClaimedRun {
   org_id: string;
   integration_id: string;
   integration_type: string;
+  /** `export` sends entries; `reconcile` reads the books back (docs/reconciliation.md). */
+  kind: "export" | "reconcile";
   status: "running";
   triggered_by: "manual" | "scheduled";
   triggered_by_user_id: string | null;

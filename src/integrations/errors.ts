@@ -36,7 +36,13 @@ export type IntegrationErrorCode =
   /** The adapter's `config` or `credentials` failed validation; nothing was sent. */
   | "invalid_config"
   /** The caller's AbortSignal fired (worker shutdown, run cancelled); not a failure of the remote system. */
-  | "aborted";
+  | "aborted"
+  /**
+   * A read-back (reconciliation) would need more requests than the budget it was given
+   * (`ReconcileContext.maxRequests`, src/integrations/reconcile.ts); it stopped before exceeding it. Retryable:
+   * the budget refills (Xledger's monthly allowance, Business Central's 5-minute window).
+   */
+  | "budget_exhausted";
 
 /** Options for {@link IntegrationError}. */
 export interface IntegrationErrorOptions {
@@ -63,6 +69,7 @@ const RETRYABLE_CODES: ReadonlySet<IntegrationErrorCode> = new Set<IntegrationEr
   "network",
   "server_error",
   "aborted",
+  "budget_exhausted",
 ]);
 
 /**

@@ -7,7 +7,14 @@ export {
   isIntegrationError,
   isRetryableCode,
 } from "./errors.ts";
-export type { ActualLine, PostingPeriod, ReconcileContext, ReconcileReader } from "./reconcile.ts";
+export {
+  type ActualLine,
+  type ExpectedEntry,
+  isReconcileReader,
+  type PostingPeriod,
+  type ReconcileContext,
+  type ReconcileReader,
+} from "./reconcile.ts";
 export { type AdapterOptions, createAdapter } from "./registry.ts";
 export type {
   AdapterContext,

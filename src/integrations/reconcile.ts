@@ -4,7 +4,7 @@
  * implement {@link ReconcileReader}, the engine's reconciliation executor (`src/engine/reconcile/`) calls it.
  */
 
-import type { AdapterContext } from "./types.ts";
+import type { AdapterContext, ExportEntry } from "./types.ts";
 
 /** A closed range of posting dates, both `YYYY-MM-DD`. */
 export interface PostingPeriod {
@@ -34,14 +34,30 @@ export interface ActualLine {
   postingDate: string;
 }
 
+/**
+ * One entry the run expects to find (exported to this integration): what an adapter needs to give a posted
+ * line back its entry id when the system keeps only a voucher-level reference. `ExportEntry` objects fit.
+ */
+export type ExpectedEntry = Pick<ExportEntry, "id" | "voucherNumber" | "account" | "amount">;
+
 /** What a read-back call may use and must report. */
 export interface ReconcileContext extends AdapterContext {
   /**
    * The most requests this call may make (the integration's remaining API budget for reconciliation).
-   * An adapter that would need more stops and throws `IntegrationError("rate_limited")`-style
-   * `budget_exhausted`, having made at most this many; `undefined` means no limit.
+   * An adapter that would need more stops and throws `IntegrationError("budget_exhausted")` (retryable),
+   * having made at most this many; `undefined` means no limit. Counts the requests reported as
+   * `onRequest("reconcile")` (a Business Central token request goes to Entra ID, not to the budgeted API).
    */
   maxRequests?: number | undefined;
+  /**
+   * The entries the run expects (exported to this integration, entry date in or near the period), for
+   * {@link ReconcileReader.readPeriod} and {@link ReconcileReader.findByReference} alike. Business Central
+   * needs it: a posted G/L entry keeps the voucher's `documentNumber` but not our per-line reference
+   * (APIV2GLEntries.Page.al exposes no `externalDocumentNumber`), so a posted line is given back its entry
+   * id by matching the voucher's expected lines (docs/export-pipeline.md "Reading back"). Without it, posted
+   * lines of Business Central cannot be attributed and are not returned. Xledger ignores it.
+   */
+  expected?: readonly ExpectedEntry[] | undefined;
 }
 
 /**
@@ -62,4 +78,16 @@ export interface ReconcileReader {
    * (posted to another period). Entries not found are omitted.
    */
   findByReference(entryIds: readonly string[], ctx: ReconcileContext): Promise<ActualLine[]>;
+}
+
+/**
+ * Whether an adapter can read back (both shipped adapters can; a test double may not).
+ *
+ * @example
+ * const adapter = createAdapter(type, config, credentials);
+ * if (!isReconcileReader(adapter)) throw new Error(`${type} cannot reconcile`);
+ */
+export function isReconcileReader<T extends object>(adapter: T): adapter is T & ReconcileReader {
+  const candidate = adapter as Partial<ReconcileReader>;
+  return typeof candidate.readPeriod === "function" && typeof candidate.findByReference === "function";
 }

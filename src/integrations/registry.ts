@@ -15,6 +15,7 @@ import {
 import type { RequestBudgetOptions } from "./dynamics/budget.ts";
 import { DynamicsAdapter } from "./dynamics/client.ts";
 import { IntegrationError } from "./errors.ts";
+import type { ReconcileReader } from "./reconcile.ts";
 import type { IntegrationAdapter, IntegrationType } from "./types.ts";
 import { XledgerAdapter } from "./xledger/client.ts";
 
@@ -34,6 +35,8 @@ export interface AdapterOptions {
   now?: () => number;
   /** Xledger: try the `extIdentifier_in` look-up first; default true (a refusal falls back by itself). */
   lookupFastPath?: boolean;
+  /** Page size of read-back scans (reconciliation); defaults 10 000 (Xledger's cap) / 5 000 (BC). */
+  reconcilePageSize?: number;
 }
 
 /**
@@ -49,13 +52,14 @@ export function createAdapter(
   config: unknown,
   credentials: unknown,
   opts: AdapterOptions = {},
-): IntegrationAdapter {
+): IntegrationAdapter & ReconcileReader {
   const common = {
     ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
     ...(opts.pageSize === undefined ? {} : { pageSize: opts.pageSize }),
     ...(opts.lookupChunkSize === undefined ? {} : { lookupChunkSize: opts.lookupChunkSize }),
     ...(opts.maxBatchSize === undefined ? {} : { maxBatchSize: opts.maxBatchSize }),
     ...(opts.now === undefined ? {} : { now: opts.now }),
+    ...(opts.reconcilePageSize === undefined ? {} : { reconcilePageSize: opts.reconcilePageSize }),
   };
   switch (type) {
     case "xledger": {

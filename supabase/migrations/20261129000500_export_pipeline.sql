@@ -1,4 +1,4 @@
--- Superseded: sync_engine.mark_batch_in_flight → 20261130100000_bounded_numbers.sql; sync_engine.next_export_batch → 20261130110000_vouchers.sql; sync_engine.record_exports → 20261130100000_bounded_numbers.sql; sync_engine.record_snooze → 20261130100000_bounded_numbers.sql; sync_engine.vault_available → 20261130130000_supabase_layout_fixes.sql (live: supabase/schema.sql)
+-- Superseded: sync_engine.mark_batch_in_flight → 20261130100000_bounded_numbers.sql; sync_engine.next_export_batch → 20261130160000_reconciliation.sql; sync_engine.record_exports → 20261130100000_bounded_numbers.sql; sync_engine.record_snooze → 20261130100000_bounded_numbers.sql; sync_engine.vault_available → 20261130130000_supabase_layout_fixes.sql (live: supabase/schema.sql)
 -- Integration credentials and the export pipeline (docs/architecture.md §3, §5.2, §9).
 --
 -- Credentials: sync_engine.set_integration_credentials validates the shape per integration type

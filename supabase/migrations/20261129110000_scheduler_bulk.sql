@@ -1,4 +1,4 @@
--- Superseded: sync_engine.schedule_due_plans → 20261130150000_integration_scans.sql (live: supabase/schema.sql)
+-- Superseded: sync_engine.schedule_due_plans → 20261130170000_scheduler_hot_path.sql (live: supabase/schema.sql)
 -- Scheduler at scale: 100,000 integrations due in the same minute (bench/sections/scheduler.ts).
 --
 -- sync_engine.schedule_due_plans: the scheduler's step for every integration whose plan has no

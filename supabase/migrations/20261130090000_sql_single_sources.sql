@@ -1,4 +1,4 @@
--- Superseded: sync_engine.enqueue_run → 20261130120000_integration_admin.sql; sync_engine.schedule_due_plans → 20261130150000_integration_scans.sql (live: supabase/schema.sql)
+-- Superseded: sync_engine.enqueue_run → 20261130120000_integration_admin.sql; sync_engine.period_key → 20261130170000_scheduler_hot_path.sql; sync_engine.run_lock_key → 20261130170000_scheduler_hot_path.sql; sync_engine.schedule_due_plans → 20261130170000_scheduler_hot_path.sql (live: supabase/schema.sql)
 -- One source for the SQL literals the engine repeated (see docs/architecture.md §6):
 --
 --   sync_engine.run_lock_key(org, type)      the per-(org, integration type) advisory lock key that

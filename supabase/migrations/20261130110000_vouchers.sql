@@ -1,3 +1,4 @@
+-- Superseded: sync_engine.next_export_batch → 20261130160000_reconciliation.sql (live: supabase/schema.sql)
 -- Vouchers and rejected vouchers (docs/export-pipeline.md "Vouchers" and "Rejected vouchers").
 --
 -- A voucher is the set of ledger entries with the same (org_id, voucher_number). It is the unit the

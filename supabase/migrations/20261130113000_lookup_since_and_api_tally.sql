@@ -1,4 +1,4 @@
--- Superseded: sync_engine.claim_health_checks → 20261130150000_integration_scans.sql (live: supabase/schema.sql)
+-- Superseded: sync_engine.claim_health_checks → 20261130150000_integration_scans.sql; sync_engine.count_api_requests → 20261130160000_reconciliation.sql (live: supabase/schema.sql)
 -- Xledger look-ups by modification time, the per-integration API request tally, and a health
 -- monitor that spends at most a share of each integration's API allowance (docs/engine.md
 -- "Health monitor", docs/export-pipeline.md "Xledger look-up").

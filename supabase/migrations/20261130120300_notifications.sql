@@ -1,4 +1,4 @@
--- Superseded: sync_engine.notify_from_run → 20261130120400_notify_rejected_vouchers.sql (live: supabase/schema.sql)
+-- Superseded: public.save_notification_target → 20261130160000_reconciliation.sql; sync_engine.notify_from_alert → 20261130160000_reconciliation.sql; sync_engine.notify_from_run → 20261130160300_notify_failed_reconciliation.sql (live: supabase/schema.sql)
 -- Alerts that reach people (docs/notifications.md). An org admin registers webhook targets
 -- (generic JSON, Slack-compatible: every body has a "text" field); events are written to an
 -- outbox IN THE SAME TRANSACTION as the fact they report (transactional outbox), and the engine

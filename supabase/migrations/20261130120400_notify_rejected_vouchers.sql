@@ -1,3 +1,4 @@
+-- Superseded: sync_engine.notify_from_run → 20261130160300_notify_failed_reconciliation.sql (live: supabase/schema.sql)
 -- vouchers_rejected notifications come from export_rejections (20261130110000_vouchers.sql): a
 -- voucher the accounting system or our own check refused is set aside there while the run goes
 -- on, so a run's error_code (what 20261130120300_notifications.sql looked at) no longer says it.

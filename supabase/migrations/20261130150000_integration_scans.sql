@@ -1,3 +1,4 @@
+-- Superseded: sync_engine.schedule_due_plans → 20261130170000_scheduler_hot_path.sql (live: supabase/schema.sql)
 -- Two whole-table reads the volume benchmark found (docs/benchmarks.md "Volume"; docs/scaling.md
 -- §3.6), both on organization_integrations:
 -- * schedule_due_plans moved next_run_at with `update … from unnest(ids, next)`, a hash join over

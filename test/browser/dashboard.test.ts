@@ -1,6 +1,6 @@
 // Over 300 lines: one browser and one stack for every user journey (starting chromium is the cost).
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyWebhook } from "../../src/engine/notify/signature.ts";
 import { silentLogger } from "../../src/engine/observe/logger.ts";
 import { type Stack, startStack } from "../../src/local/stack/startStack.ts";
+import { editJournalLine } from "../helpers/bcJournal.ts";
 import { waitFor } from "../helpers/waitFor.ts";
 
 // The dashboard in a real browser (Debian chromium driven by playwright-core) against the whole
@@ -258,6 +259,109 @@ describe("dashboard in chromium", () => {
     expect(audit.rows).toEqual([{ action: "requeue" }]);
   });
 
+  it("a coordinator reconciles Business Central after a journal line was deleted there, re-queues the missing entry, and downloads the CSV", async () => {
+    const DYNAMICS = "e0000000-0000-4000-8000-000000000002";
+    const runStatus = (id: string) =>
+      stack.db
+        .query<{ status: string }>("select status from public.sync_run_log where id = $1", [id])
+        .then((r) => r.rows[0]?.status);
+    const noActiveRun = () =>
+      waitFor(
+        async () =>
+          (
+            await stack.db.query<{ n: number }>(
+              "select count(*)::int as n from public.sync_run_log where integration_id = $1 and status in ('pending', 'running')",
+              [DYNAMICS],
+            )
+          ).rows[0]?.n,
+        { until: (n) => n === 0, timeoutMs: WAIT_MS },
+      );
+    // A voucher dated today (inside the default period: last month and this month), exported by a
+    // scheduled run as the scheduler would enqueue it.
+    const { rows: entries } = await stack.db.query<{ id: string; account: string }>(
+      `insert into public.ledger_entries (org_id, voucher_number, entry_date, account, amount, description, approved_at)
+       values ('d0000000-0000-4000-8000-000000000001', 'REC-1', current_date, '6300', 125.5, 'reconcile test', now()),
+              ('d0000000-0000-4000-8000-000000000001', 'REC-1', current_date, '3000', -125.5, 'reconcile test', now())
+       returning id, account`,
+    );
+    const deleted = entries.find((e) => e.account === "6300")?.id ?? "";
+    await noActiveRun();
+    const { rows } = await stack.db.query<{ run_id: string }>(
+      "select run_id from sync_engine.enqueue_run($1, 'scheduled', p_idempotency_key => 'browser-reconcile-export')",
+      [DYNAMICS],
+    );
+    const exportRun = rows[0]?.run_id ?? "";
+    await waitFor(() => runStatus(exportRun), { until: (s) => s === "succeeded", timeoutMs: WAIT_MS });
+    // An accountant deletes one of its lines in Business Central, through the API's own verb.
+    expect(await editJournalLine(stack.url, deleted, "delete")).toBe(204);
+
+    const page = await launch();
+    await signIn(page, "coordinator@demo.test");
+    const region = page.getByRole("article", { name: "Dynamics 365 Business Central reconciliation" });
+    await region.getByRole("button", { name: "Reconcile now" }).click();
+    // The period's badge: exactly one difference, found live (the run is followed over Realtime).
+    await region.getByText("1 difference", { exact: true }).waitFor();
+    const table = region.getByRole("table", { name: "Dynamics 365 Business Central findings" });
+    const row = table.getByRole("row").filter({ hasText: "REC-1" });
+    await row.filter({ hasText: "Missing" }).waitFor();
+    expect(await table.getByRole("row").count()).toBe(2); // the header and the one finding
+    expect(await row.textContent()).toContain("125.50");
+    // The history tells the reconciliation from the exports.
+    await page
+      .getByRole("region", { name: "Run history" })
+      .getByRole("row")
+      .filter({ hasText: "Dynamics 365 Business Central · reconciliation" })
+      .filter({ hasText: "You" })
+      .first()
+      .waitFor();
+    await shot(page, "07-coordinator-reconciliation-finding");
+
+    // The CSV an accountant attaches to the close: this month's account 6300 is 125.50 short.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      region.getByRole("link", { name: "Download CSV" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(
+      /^reconciliation-dynamics-\d{4}-\d{2}-01-\d{4}-\d{2}-\d{2}\.csv$/,
+    );
+    const csv = await readFile((await download.path()) ?? "", "utf8");
+    const lines = csv.split("\r\n");
+    expect(lines[0]).toBe(
+      "period,account,currency,our_total,their_total,difference,our_entries,their_entries,findings",
+    );
+    expect(lines.at(-1)).toBe("");
+    const month = new Date().toISOString().slice(0, 7);
+    const account6300 = lines.find((l) => l.startsWith(`${month},6300,`)) ?? "";
+    const [, , , ours, theirs, difference, ourEntries, theirEntries, kinds] = account6300.split(",");
+    expect(Number(ours) - Number(theirs)).toBeCloseTo(125.5, 2);
+    expect({ difference, kinds }).toEqual({ difference: "125.50", kinds: "1 missing" });
+    expect(Number(ourEntries) - Number(theirEntries)).toBe(1);
+    // Every other row balances: the deleted line is the only difference in the books.
+    for (const line of lines.slice(1, -1).filter((l) => l !== account6300))
+      expect(line.split(",")[5]).toBe("0.00");
+
+    // Re-queue: the finding closes, and the next export sends the line again (once).
+    await row.getByRole("button", { name: "Re-queue" }).click();
+    await row.filter({ hasText: "Re-queued" }).waitFor();
+    const audit = await stack.db.query<{ action: string }>(
+      "select action from public.reconciliation_audit where integration_type = 'dynamics'",
+    );
+    expect(audit.rows).toEqual([{ action: "requeue" }]);
+    await noActiveRun();
+    const { rows: again } = await stack.db.query<{ run_id: string }>(
+      "select run_id from sync_engine.enqueue_run($1, 'scheduled', p_idempotency_key => 'browser-reconcile-requeue')",
+      [DYNAMICS],
+    );
+    await waitFor(() => runStatus(again[0]?.run_id ?? ""), {
+      until: (s) => s === "succeeded",
+      timeoutMs: WAIT_MS,
+    });
+    const state = (await (await fetch(`${stack.url}/__sandbox/state`)).json()) as {
+      dynamics: { received: Record<string, number> };
+    };
+    expect(state.dynamics.received[deleted]).toBe(2);
+  });
+
   it("an admin edits the schedule and sees the preview, pauses and resumes, and cancels a running sync", async () => {
     const page = await launch();
     await signIn(page, "admin@demo.test");
@@ -281,6 +385,15 @@ describe("dashboard in chromium", () => {
       "select schedule_cron, schedule_timezone from public.organization_integrations where id = 'e0000000-0000-4000-8000-000000000002'",
     );
     expect(saved).toEqual([{ schedule_cron: "30 6 * * 1-5", schedule_timezone: "America/New_York" }]);
+    // The reconciliation's own schedule, in the same zone.
+    await settings.getByLabel("Reconciliation schedule (cron)").fill("15 4 * * *");
+    await settings.getByText(/^Daily at 04:15 · Next reconciliation: .*04:15/).waitFor();
+    await settings.getByRole("button", { name: "Save reconciliation schedule" }).click();
+    await settings.getByRole("status").filter({ hasText: "Saved." }).first().waitFor();
+    const { rows: reconcile } = await stack.db.query<{ reconcile_cron: string }>(
+      "select reconcile_cron from public.organization_integrations where id = 'e0000000-0000-4000-8000-000000000002'",
+    );
+    expect(reconcile).toEqual([{ reconcile_cron: "15 4 * * *" }]);
     // "Next run" names the zone it is shown in.
     await stack.worker.tickScheduler();
     await card.getByText(/\(your time, [A-Za-z_/]+\)/).waitFor();
@@ -295,13 +408,15 @@ describe("dashboard in chromium", () => {
 
     // A scheduled run (as the scheduler enqueues it; the coordinator's manual sync of Business
     // Central earlier holds the 5-minute manual rate limit) against a slow Business Central,
-    // with a voucher to send, stays running long enough to cancel it.
+    // with a voucher to send, stays running long enough to cancel it: the card finds the run at its
+    // history's next refresh (10 s), so one request must take longer than that — when every earlier
+    // voucher is already exported the run makes a single request (the token is cached).
     await stack.db.query(
       `insert into public.ledger_entries (org_id, voucher_number, entry_date, account, amount, description, approved_at)
        values ('d0000000-0000-4000-8000-000000000001', 'ADM-1', date '2026-11-20', '6300', 75, 'admin test', now()),
               ('d0000000-0000-4000-8000-000000000001', 'ADM-1', date '2026-11-20', '3000', -75, 'admin test', now())`,
     );
-    stack.sandbox.fault({ target: "dynamics", kind: "latency", ms: 3_000, count: 20 });
+    stack.sandbox.fault({ target: "dynamics", kind: "latency", ms: 15_000, count: 20 });
     await stack.db.query(
       `insert into public.sync_run_log (org_id, integration_id, integration_type, triggered_by, scheduled_for)
        values ('d0000000-0000-4000-8000-000000000001', 'e0000000-0000-4000-8000-000000000002', 'dynamics', 'scheduled', now())`,

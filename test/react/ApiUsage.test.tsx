@@ -19,6 +19,8 @@ const integration = (id: string, integrationType: "xledger" | "dynamics"): Integ
   healthMode: "active",
   healthCheckedAt: null,
   healthLastError: null,
+  reconcileCron: null,
+  nextReconcileAt: null,
 });
 
 describe("<ApiUsage> (dashboard panel)", () => {
@@ -31,6 +33,7 @@ describe("<ApiUsage> (dashboard panel)", () => {
           { integrationId: "x", month: "2026-11-01", purpose: "export", requests: 1200 },
           { integrationId: "x", month: "2026-11-01", purpose: "lookup", requests: 4 },
           { integrationId: "x", month: "2026-11-01", purpose: "ping", requests: 37 },
+          { integrationId: "x", month: "2026-11-01", purpose: "reconcile", requests: 12 },
         ]}
       />,
     );
@@ -40,7 +43,7 @@ describe("<ApiUsage> (dashboard panel)", () => {
       within(row)
         .getAllByRole("cell")
         .map((c) => c.textContent),
-    ).toEqual(["1,200", "4", "37", "0", "1,241"]);
+    ).toEqual(["1,200", "4", "12", "37", "0", "1,253"]);
     // No requests, no row.
     expect(within(table).queryByRole("row", { name: /Business Central/ })).toBeNull();
   });

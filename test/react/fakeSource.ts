@@ -48,6 +48,7 @@ export function makeRun(overrides: Partial<SyncRun> & { id: string }): SyncRun {
     orgId: "org-1",
     integrationId: "int-1",
     integrationType: "xledger",
+    kind: "export",
     status: "pending",
     triggeredBy: "manual",
     triggeredByUserId: "user-1",

@@ -75,6 +75,17 @@ const EXPECTED_TABLES: Record<string, Record<Actor, TableRow>> = {
     non_member: readOnly("none"),
     service_role: { select: "all", insert: "ok", update: D, delete: D },
   },
+  // Reconciliation (20261130160000): admins and coordinators of the org read; the engine and the definer
+  // RPCs write; the action audit is append-only even for service_role.
+  "public.reconciliation_findings": { ...memberReadable, viewer: readOnly("none") },
+  "public.reconciliation_totals": { ...memberReadable, viewer: readOnly("none") },
+  "public.reconciliation_audit": {
+    anon: noAccess,
+    member: readOnly("org"),
+    viewer: readOnly("none"),
+    non_member: readOnly("none"),
+    service_role: { select: "all", insert: "ok", update: D, delete: D },
+  },
   // Engine internals: the schema is not even USAGE-able by anon/authenticated.
   "sync_engine.settings": { ...memberReadable, member: noAccess, viewer: noAccess, non_member: noAccess },
   "sync_engine.prewarms": { ...memberReadable, member: noAccess, viewer: noAccess, non_member: noAccess },
@@ -136,6 +147,10 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "public.org_member_directory(uuid)": ["authenticated"],
   "public.save_notification_target(uuid,jsonb)": ["authenticated"],
   "public.delete_notification_target(uuid,uuid)": ["authenticated"],
+  // Reconciliation (20261130160000): start one, act on its findings; checks from the JWT, audited.
+  "public.reconcile_integration(uuid,text,date,date)": ["authenticated"],
+  "public.requeue_reconciliation_finding(uuid,uuid)": ["authenticated"],
+  "public.acknowledge_reconciliation_finding(uuid,uuid,text)": ["authenticated"],
   // Called by the Auth server as supabase_auth_admin only.
   "public.custom_access_token_hook(jsonb)": [],
   // RLS helpers: policies call them as the querying role.
@@ -183,6 +198,8 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.release_runs(text,uuid[])": ENGINE,
   "sync_engine.schedule_due_plans(timestamp with time zone,integer,text[],text[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[])":
     ENGINE,
+  "sync_engine.schedule_due_plan_ids(timestamp with time zone,uuid[],text[],text[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[])":
+    ENGINE,
   "sync_engine.schedule_periods(uuid,timestamp with time zone,timestamp with time zone,timestamp with time zone[],timestamp with time zone)":
     ENGINE,
   "sync_engine.set_integration_credentials(uuid,jsonb)": ENGINE,
@@ -191,6 +208,9 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   // One source for repeated SQL literals and the client RPCs' caller checks (20261130090000).
   "sync_engine.run_lock_key(uuid,text)": ENGINE,
   "sync_engine.period_key(uuid,timestamp with time zone)": ENGINE,
+  // Their batch forms, one call per scheduler batch (20261130170000).
+  "sync_engine.run_lock_keys(uuid[],text[])": ENGINE,
+  "sync_engine.period_keys(uuid[],timestamp with time zone[])": ENGINE,
   "sync_engine.wake_workers(text)": ENGINE,
   "sync_engine.caller_user_id(text)": ENGINE,
   "sync_engine.require_member_role(uuid,uuid,text[],text)": ENGINE,
@@ -219,6 +239,22 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   "sync_engine.notify_from_rejection()": ENGINE,
   "sync_engine.claim_notifications(integer,integer)": ENGINE,
   "sync_engine.record_notification_attempt(uuid,integer,integer,text,integer,double precision,double precision)":
+    ENGINE,
+  // Reconciliation's engine side, schedule and helpers (20261130160000).
+  "sync_engine.reset_next_reconcile()": ENGINE,
+  "sync_engine.reconciliation_audit_is_append_only()": ENGINE,
+  "sync_engine.default_reconcile_period(text,timestamp with time zone)": ENGINE,
+  "sync_engine.insert_reconcile_run(organization_integrations,text,uuid,date,date,timestamp with time zone,text)":
+    ENGINE,
+  "sync_engine.open_finding_for_caller(uuid,uuid)": ENGINE,
+  "sync_engine.held_reconcile_run(uuid,text,integer,boolean)": ENGINE,
+  "sync_engine.reconcile_expected(uuid,text,integer,uuid,integer)": ENGINE,
+  "sync_engine.reconcile_entries(uuid,text,integer,uuid[])": ENGINE,
+  "sync_engine.reconcile_requests_this_month(uuid,text,integer)": ENGINE,
+  "sync_engine.record_reconciliation(uuid,text,integer,jsonb,jsonb,integer,integer)": ENGINE,
+  "sync_engine.reconcile_progress(uuid,text,integer,integer,integer)": ENGINE,
+  "sync_engine.due_reconciliations(timestamp with time zone,integer)": ENGINE,
+  "sync_engine.schedule_due_reconciliations(timestamp with time zone,uuid[],timestamp with time zone[],timestamp with time zone[])":
     ENGINE,
   // Serverless dispatch (pg_cron + pg_net → the worker Edge Function).
   "sync_engine.post_to_worker(jsonb)": ENGINE,
@@ -329,6 +365,15 @@ describe.each(testDbKinds())("privilege matrix on %s", (kind) => {
         [integration, rows[0]?.run_id],
       );
     }
+    await db.exec(`
+      insert into public.reconciliation_findings (run_id, org_id, integration_id, integration_type, kind, expected)
+        select r.id, r.org_id, r.integration_id, r.integration_type, 'missing', '{}' from public.sync_run_log r;
+      insert into public.reconciliation_totals (run_id, org_id, integration_type, period_month, account, currency)
+        select r.id, r.org_id, r.integration_type, '2026-11-01', '3000', 'NOK' from public.sync_run_log r;
+      insert into public.reconciliation_audit (finding_id, run_id, org_id, integration_type, actor_user_id, action)
+        select f.id, f.run_id, f.org_id, f.integration_type, '${s.users.coordinator}', 'requeue'
+        from public.reconciliation_findings f;
+    `);
   });
   afterAll(() => t.close());
 

@@ -81,11 +81,14 @@ describe.each(testDbKinds())("splinter-equivalent lints on %s", (kind) => {
         )
       ).sort(),
     ).toEqual([
+      "acknowledge_reconciliation_finding(uuid,uuid,text)",
       "cancel_integration_sync(uuid)",
       "configure_integration(uuid,text,jsonb)",
       "delete_notification_target(uuid,uuid)",
       "integration_credentials_status(uuid)",
       "org_member_directory(uuid)",
+      "reconcile_integration(uuid,text,date,date)",
+      "requeue_reconciliation_finding(uuid,uuid)",
       "requeue_rejected_voucher(uuid,uuid)",
       "resume_integration_health(uuid,text)",
       "save_notification_target(uuid,jsonb)",

@@ -19,6 +19,8 @@ const integration = (id: string, integrationType: Integration["integrationType"]
   healthMode: "active",
   healthCheckedAt: null,
   healthLastError: null,
+  reconcileCron: null,
+  nextReconcileAt: null,
 });
 const incident = (id: number, integrationId: string, prewarmSentAt: string | null): ColdStart => ({
   id,

@@ -13,7 +13,13 @@ import { adminStrings } from "./adminStrings.ts";
 import { dashboardStrings } from "./i18n.ts";
 import { personName } from "./people.ts";
 
-const EVENTS: NotificationEvent[] = ["drift", "run_failed", "health_changed", "vouchers_rejected"];
+const EVENTS: NotificationEvent[] = [
+  "drift",
+  "run_failed",
+  "health_changed",
+  "vouchers_rejected",
+  "reconciliation_differences",
+];
 // Deliveries retry on their own schedule; the log refreshes often enough to watch a retry land.
 const LOG_REFRESH_MS = 3_000;
 

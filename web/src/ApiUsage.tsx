@@ -1,7 +1,7 @@
 import type { Integration, Locale, ApiUsage as Usage } from "../../src/client/index.ts";
 import { dashboardStrings } from "./i18n.ts";
 
-const PURPOSES = ["export", "lookup", "ping", "token"] as const;
+const PURPOSES = ["export", "lookup", "reconcile", "ping", "token"] as const;
 
 // Strings of this panel only (kept here so the panel is one file).
 const STRINGS = {
@@ -9,14 +9,26 @@ const STRINGS = {
     title: "API requests this month",
     empty: "No requests to the accounting systems this month.",
     total: "Total",
-    purpose: { export: "Export", lookup: "Look-up", ping: "Health ping", token: "Token" },
+    purpose: {
+      export: "Export",
+      lookup: "Look-up",
+      reconcile: "Reconciliation",
+      ping: "Health ping",
+      token: "Token",
+    },
     note: "Xledger includes 5,000 requests a month and charges for each one beyond; health pings spend at most 5 % of that.",
   },
   nb: {
     title: "API-kall denne måneden",
     empty: "Ingen kall til regnskapssystemene denne måneden.",
     total: "Totalt",
-    purpose: { export: "Eksport", lookup: "Oppslag", ping: "Helsesjekk", token: "Token" },
+    purpose: {
+      export: "Eksport",
+      lookup: "Oppslag",
+      reconcile: "Avstemming",
+      ping: "Helsesjekk",
+      token: "Token",
+    },
     note: "Xledger inkluderer 5 000 kall i måneden og tar betalt for hvert kall utover det; helsesjekker bruker høyst 5 % av dem.",
   },
 } satisfies Record<Locale, unknown>;

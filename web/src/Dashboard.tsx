@@ -14,6 +14,7 @@ import { ApiUsage } from "./ApiUsage.tsx";
 import { ColdStarts } from "./ColdStarts.tsx";
 import { IntegrationCard } from "./IntegrationCard.tsx";
 import { dashboardStrings } from "./i18n.ts";
+import { Reconciliation } from "./Reconciliation.tsx";
 import { RejectedVouchers } from "./RejectedVouchers.tsx";
 import { RunHistory } from "./RunHistory.tsx";
 
@@ -91,8 +92,10 @@ export function Dashboard(props: {
   const canTrigger = me?.role === "admin" || me?.role === "coordinator";
   const isAdmin = me?.role === "admin";
   const latestByType = new Map<string, SyncRun>();
+  // The card's "Last run" and banner speak of exports; reconciliations have their own section.
   for (const run of runs.data ?? [])
-    if (!latestByType.has(run.integrationType)) latestByType.set(run.integrationType, run);
+    if (run.kind === "export" && !latestByType.has(run.integrationType))
+      latestByType.set(run.integrationType, run);
   const failed = [org, members, integrations, runs].find((q) => q.status === "error");
 
   return (
@@ -122,7 +125,9 @@ export function Dashboard(props: {
               admin={admin}
               isAdmin={isAdmin}
               credentials={credentials.data?.[integration.integrationType]}
-              recentRuns={(runs.data ?? []).filter((r) => r.integrationType === integration.integrationType)}
+              recentRuns={(runs.data ?? []).filter(
+                (r) => r.integrationType === integration.integrationType && r.kind === "export",
+              )}
             />
           ))}
         </div>
@@ -133,6 +138,13 @@ export function Dashboard(props: {
 
       <RejectedVouchers
         supabase={repository.supabase}
+        orgId={orgId}
+        integrations={integrations.data ?? []}
+        canAct={canTrigger && members.status === "success"}
+        locale={locale}
+      />
+
+      <Reconciliation
         orgId={orgId}
         integrations={integrations.data ?? []}
         canAct={canTrigger && members.status === "success"}

@@ -9,7 +9,8 @@ import {
 } from "../../src/client/index.ts";
 import { formatTime } from "../../src/react/index.ts";
 import { adminStrings } from "./adminStrings.ts";
-import { formatInZone, nextRuns, timeZones, viewerTimeZone } from "./schedule.ts";
+import { reconciliationStrings } from "./reconciliationStrings.ts";
+import { describeCron, formatInZone, nextRuns, timeZones, viewerTimeZone } from "./schedule.ts";
 
 interface Props {
   integration: Integration;
@@ -37,9 +38,11 @@ function errorText(error: unknown, locale: Locale): string {
  */
 export function IntegrationSettings({ integration, name, admin, isAdmin, credentials, locale }: Props) {
   const t = adminStrings(locale);
+  const r = reconciliationStrings(locale);
   const queryClient = useQueryClient();
-  const ids = { cron: useId(), zone: useId(), reason: useId(), preview: useId() };
+  const ids = { cron: useId(), zone: useId(), reason: useId(), preview: useId(), reconcile: useId() };
   const [cron, setCron] = useState(integration.scheduleCron ?? "");
+  const [reconcileCron, setReconcileCron] = useState(integration.reconcileCron ?? "");
   const [zone, setZone] = useState(integration.scheduleTimezone);
   const [secretValues, setSecretValues] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState<string | null>(null);
@@ -84,6 +87,17 @@ export function IntegrationSettings({ integration, name, admin, isAdmin, credent
       }),
     );
   };
+  const saveReconcileSchedule = (e: FormEvent) => {
+    e.preventDefault();
+    void act("reconcile", () =>
+      admin.configureIntegration(orgId, type, {
+        reconcileCron: reconcileCron.trim() === "" ? null : reconcileCron.trim(),
+      }),
+    );
+  };
+  // The saved schedule in words ("Daily at 03:00"), else the expression; the zone is the integration's.
+  const reconcileNow = reconcileCron.trim();
+  const reconcileNext = reconcileNow === "" ? null : nextRuns(reconcileNow, zone, 1)?.[0];
   const saveCredentials = (e: FormEvent) => {
     e.preventDefault();
     void act("credentials", async () => {
@@ -180,6 +194,31 @@ export function IntegrationSettings({ integration, name, admin, isAdmin, credent
             </div>
             <button type="submit">{busy === "schedule" ? t.saving : t.saveSchedule}</button>
             {feedback("schedule")}
+          </fieldset>
+        </form>
+
+        <form onSubmit={saveReconcileSchedule}>
+          <fieldset disabled={disabled} aria-describedby={isAdmin ? undefined : ids.reason}>
+            <legend>{r.scheduleLegend}</legend>
+            <label htmlFor={ids.reconcile}>{r.scheduleLabel}</label>
+            <input
+              id={ids.reconcile}
+              value={reconcileCron}
+              onChange={(e) => setReconcileCron(e.target.value)}
+              placeholder="0 3 * * *"
+              autoComplete="off"
+              spellCheck={false}
+            />
+            <p className="muted">{r.scheduleHelp}</p>
+            <p className="muted" aria-live="polite">
+              {reconcileNow === ""
+                ? r.scheduleOff
+                : reconcileNext
+                  ? `${describeCron(reconcileNow, locale) ?? reconcileNow} · ${r.nextReconcile}: ${formatInZone(reconcileNext, zone, locale)}`
+                  : t.previewInvalid}
+            </p>
+            <button type="submit">{busy === "reconcile" ? t.saving : r.saveSchedule}</button>
+            {feedback("reconcile")}
           </fieldset>
         </form>
 

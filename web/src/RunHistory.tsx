@@ -48,7 +48,10 @@ export function RunHistory({ runs, members, myUserId, locale, loading }: Props) 
                 <td data-label={t.col.when}>
                   <time dateTime={run.triggeredAt}>{formatTime(run.triggeredAt, locale)}</time>
                 </td>
-                <td data-label={t.col.integration}>{t.integrationName[run.integrationType]}</td>
+                <td data-label={t.col.integration}>
+                  {t.integrationName[run.integrationType]}
+                  {run.kind === "reconcile" && <span className="muted"> · {t.reconciliation}</span>}
+                </td>
                 <td data-label={t.col.trigger}>{t.triggerType[run.triggeredBy]}</td>
                 <td data-label={t.col.who}>{who(run)}</td>
                 <td data-label={t.col.drift}>
@@ -58,7 +61,7 @@ export function RunHistory({ runs, members, myUserId, locale, loading }: Props) 
                   {/* One child: on a phone the cell is a two-column grid (label, value). */}
                   <span>
                     <span className={`pill pill--${run.status}`}>{c.status[run.status]}</span>{" "}
-                    {t.records(run.recordsExported)}
+                    {run.kind === "export" && t.records(run.recordsExported)}
                     {run.errorMessage && <span className="error-text"> — {run.errorMessage}</span>}
                   </span>
                 </td>

@@ -41,6 +41,8 @@ export interface DashboardStrings {
   severity: Record<SyncAlert["severity"], string>;
   resolved: string;
   records: (n: number) => string;
+  /** A run of kind `reconcile` in the history. */
+  reconciliation: string;
 }
 
 const EN: DashboardStrings = {
@@ -91,10 +93,12 @@ const EN: DashboardStrings = {
     health: "Health",
     missed: "Missed run",
     parked: "Stopped: needs attention",
+    reconciliation: "Reconciliation differences",
   },
   severity: { info: "Info", warning: "Warning", critical: "Critical" },
   resolved: "resolved",
   records: (n) => (n === 1 ? "1 record" : `${n} records`),
+  reconciliation: "reconciliation",
 };
 
 const NB: DashboardStrings = {
@@ -145,10 +149,12 @@ const NB: DashboardStrings = {
     health: "Helse",
     missed: "Tapt kjøring",
     parked: "Stoppet: må sees på",
+    reconciliation: "Avvik i avstemmingen",
   },
   severity: { info: "Info", warning: "Advarsel", critical: "Kritisk" },
   resolved: "løst",
   records: (n) => (n === 1 ? "1 post" : `${n} poster`),
+  reconciliation: "avstemming",
 };
 
 /**

@@ -3,6 +3,7 @@ import type { WorkerConfig } from "../config.ts";
 import { type HealthMonitorDeps, runHealthChecks } from "../health/healthMonitor.ts";
 import type { EngineLogger } from "../observe/logger.ts";
 import type { EngineMetrics } from "../observe/metrics.ts";
+import { type ReconcileTickResult, scheduleReconciliations } from "../reconcile/schedule.ts";
 import { schedulerTick, type TickResult } from "../schedule/scheduler.ts";
 import { reapExpiredLeases } from "./runStore.ts";
 
@@ -41,6 +42,25 @@ export async function tickScheduler(
     return r;
   } catch (error) {
     deps.log.error({ event: "scheduler_tick_failed", error: String(error) });
+    return null;
+  }
+}
+
+/**
+ * Scheduled reconciliations (docs/reconciliation.md "Schedule"): enqueues the due ones, beside — not inside —
+ * the export scheduler's tick. On the wall clock: the export scheduler's injectable clock is for its own
+ * tests. A failure is logged and returns null.
+ */
+export async function tickReconciliations(
+  deps: HousekeepingDeps,
+  now: Date = new Date(),
+): Promise<ReconcileTickResult | null> {
+  try {
+    const r = await scheduleReconciliations(deps.db, now);
+    if ((r.enqueued ?? 0) > 0) deps.log.info({ event: "reconciliations_scheduled", ...r });
+    return r;
+  } catch (error) {
+    deps.log.error({ event: "reconcile_schedule_failed", error: String(error) });
     return null;
   }
 }

@@ -1,13 +1,19 @@
 import type { Db } from "../../db/types.ts";
 import { type WorkerConfig, workerConfigSchema } from "../config.ts";
-import { createExportRun } from "../export/exportRun.ts";
 import type { HealthMonitorDeps } from "../health/healthMonitor.ts";
 import { deliverNotifications } from "../notify/deliverNotifications.ts";
 import { type EngineLogger, silentLogger } from "../observe/logger.ts";
 import { type EngineMetrics, noMetrics } from "../observe/metrics.ts";
 import type { RunExecutor } from "../types.ts";
 import { CoalescedTask } from "./coalesced.ts";
-import { checkHealth, pruneHistory, reapExpired, tickScheduler } from "./housekeeping.ts";
+import { createRunExecutor } from "./dispatch.ts";
+import {
+  checkHealth,
+  pruneHistory,
+  reapExpired,
+  tickReconciliations,
+  tickScheduler,
+} from "./housekeeping.ts";
 import { InFlightRunner } from "./inFlight.ts";
 
 /** The channel `sync_engine.dispatch_run` notifies on enqueue. */
@@ -15,7 +21,7 @@ export const WAKEUP_CHANNEL = "sync_engine_wakeup";
 
 export interface WorkerOptions {
   db: Db;
-  /** Default: the export executor with this worker's `sendDeadlineSeconds`. */
+  /** Default: the export and reconciliation executors by run kind, exports with this worker's `sendDeadlineSeconds`. */
   executor?: RunExecutor;
   config?: Partial<WorkerConfig>;
   workerId?: string;
@@ -70,7 +76,8 @@ export class Worker {
     this.#runs = new InFlightRunner({
       db: options.db,
       executor:
-        options.executor ?? createExportRun({ sendDeadlineMs: this.config.sendDeadlineSeconds * 1000 }),
+        options.executor ??
+        createRunExecutor({ export: { sendDeadlineMs: this.config.sendDeadlineSeconds * 1000 } }),
       workerId: this.id,
       config: this.config,
       leaseSeconds: this.config.leaseSeconds,
@@ -155,6 +162,7 @@ export class Worker {
     if (this.#stopping) return;
     const now = (this.#options.now ?? (() => new Date()))();
     await tickScheduler({ db: this.#db, log: this.#log, metrics: this.#metrics, config: this.config }, now);
+    await tickReconciliations({ db: this.#db, log: this.#log, metrics: this.#metrics });
   }
 
   #notify(): Promise<void> {

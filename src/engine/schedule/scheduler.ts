@@ -36,8 +36,9 @@ const PARKED = "infinity";
 const PLANS_PER_CALL = 1000;
 
 // Batches applied at once by one tick on PostgreSQL (each its own connection and transaction;
-// SKIP LOCKED splits the rows). 100,000 due on 2 shared cores: see docs/benchmarks.md. PGlite
-// has one connection, so there it is 1.
+// each its own ids). 100,000 due on 2 shared cores: see docs/benchmarks.md. 4 at once cost 4× the
+// backends' CPU (8.2 s against 2.1 s for 100,000, load 12) for 10 % less wall time: the batches
+// then contend for the same index pages and WAL. PGlite has one connection, so there it is 1.
 const PARALLEL_BATCHES = 2;
 
 // Due rows; coalesce(…, '-infinity') matches organization_integrations_due_idx (one range scan).
@@ -63,9 +64,9 @@ const KEY_JOIN = `k.cron = i.schedule_cron and k.zone = i.schedule_timezone
  *
  * Integrations due together mostly share a schedule, so the tick plans each distinct
  * (cron, zone, next_run_at) once (croner ≈ 0.1 ms a plan) and:
- * - plans without missed periods (the common case) go to `sync_engine.schedule_due_plans`, which
- *   selects, locks and applies up to `schedulerBatch` matching rows per call — no ids travel to
- *   TypeScript and back; `PARALLEL_BATCHES` calls run at once;
+ * - plans without missed periods (the common case): their due ids are read once, then
+ *   `sync_engine.schedule_due_plan_ids` locks (by primary key), enqueues and advances each batch
+ *   of `schedulerBatch` ids; `PARALLEL_BATCHES` calls run at once;
  * - integrations with missed periods, and paused ones (each period recorded as skipped 'disabled'),
  *   go one by one to `sync_engine.schedule_periods`; an unparseable schedule parks its integrations.
  * Measured (bench/sections/scheduler.ts, 100,000 integrations due at once, PostgreSQL 15 on 2
@@ -147,37 +148,56 @@ export async function schedulerTick(
 
   for (let start = 0; start < bulk.length; start += PLANS_PER_CALL) {
     const slice = bulk.slice(start, start + PLANS_PER_CALL);
-    const params = [
-      now,
-      config.schedulerBatch,
+    const plans = [
       slice.map((b) => b.key.cron),
       slice.map((b) => b.key.zone),
       slice.map((b) => b.key.next_run_at),
-      slice.map((b) => b.plan.runPeriod),
-      slice.map((b) => b.plan.newNextRunAt),
     ];
+    // The due ids of these plans, read once (one range scan of organization_integrations_due_idx);
+    // each batch then locks its own ids by primary key. Batches that each walked the due index
+    // from its start re-read every row earlier batches had moved (their old versions stay in the
+    // index while other transactions' snapshots can see them): ≈ 10 million tuples for 100,000
+    // due (docs/benchmarks.md "Scheduler profile").
+    const { rows: due } = await db.query<{ id: string }>(
+      `select i.id from public.organization_integrations i
+       join unnest($2::text[], $3::text[], $4::timestamptz[]) as k (cron, zone, expected) on ${KEY_JOIN}
+       where ${DUE}
+       order by i.id`,
+      [now, ...plans],
+    );
+    const ids = due.map((r) => r.id);
+    const batch = Math.max(1, config.schedulerBatch);
+    let next = 0;
     const loop = async () => {
-      for (;;) {
+      while (next < ids.length) {
+        const chunk = ids.slice(next, next + batch);
+        next += batch;
         let rows: Outcome[];
         try {
           // One statement, its own transaction: the function's row and advisory locks last one batch.
           ({ rows } = await db.query<Outcome>(
-            "select * from sync_engine.schedule_due_plans($1, $2, $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])",
-            params,
+            "select * from sync_engine.schedule_due_plan_ids($1, $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])",
+            [now, chunk, ...plans, slice.map((b) => b.plan.runPeriod), slice.map((b) => b.plan.newNextRunAt)],
           ));
         } catch (error) {
-          // One integration's row failed the whole batch: step this slice's integrations one at
-          // a time, parking the one that fails, then go back to batches.
+          // One integration's row failed the whole batch: step this batch's integrations one at
+          // a time, parking the one that fails, then go on with the next batch.
           if (!isRowError(error)) throw error;
           log.warn({ event: "schedule_batch_isolated", error: String(error) });
-          const r = await scheduleIsolated(db, now, config, log, slice, count);
+          const r = await scheduleIsolated(
+            db,
+            now,
+            { schedulerBatch: chunk.length },
+            log,
+            slice,
+            count,
+            chunk,
+          );
           total.planned += r.planned;
-          if (r.progress === 0) return;
           continue;
         }
         total.planned += rows.length;
         for (const o of rows) count(o);
-        if (rows.length < config.schedulerBatch) return;
       }
     };
     const parallel = db.kind === "postgres" ? PARALLEL_BATCHES : 1;
@@ -290,6 +310,7 @@ async function scheduleIsolated(
   log: EngineLogger,
   plans: ReadonlyArray<{ key: ScheduleKey; plan: PlanResult | Error }>,
   count: (o: Outcome) => void,
+  ids: readonly string[] | null = null,
 ): Promise<{ planned: number; progress: number; seen: number }> {
   const keyOf = (cron: string, zone: string, at: Date | null) =>
     `${cron}\u0000${zone}\u0000${at?.getTime() ?? ""}`;
@@ -306,7 +327,8 @@ async function scheduleIsolated(
             date_trunc('milliseconds', i.next_run_at) as next_run_at
      from public.organization_integrations i
      join unnest($2::text[], $3::text[], $4::timestamptz[]) as k (cron, zone, expected) on ${KEY_JOIN}
-     where (${DUE}) or (${DUE_PAUSED})
+     where ((${DUE}) or (${DUE_PAUSED}))
+       and ($6::uuid[] is null or i.id = any ($6::uuid[]))
      order by i.id
      limit $5`,
     [
@@ -315,6 +337,7 @@ async function scheduleIsolated(
       plans.map((p) => p.key.zone),
       plans.map((p) => p.key.next_run_at),
       config.schedulerBatch,
+      ids,
     ],
   );
   let planned = 0;

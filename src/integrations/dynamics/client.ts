@@ -7,6 +7,7 @@
  */
 import { IntegrationError } from "../errors.ts";
 import { chunk, lenientJson, parseJson, type ReadResponse, send } from "../http.ts";
+import type { ActualLine, PostingPeriod, ReconcileContext, ReconcileReader } from "../reconcile.ts";
 import type {
   AdapterContext,
   ExportEntry,
@@ -18,6 +19,7 @@ import { DEFAULT_BUDGET, RequestBudget, type RequestBudgetOptions } from "./budg
 import { dynamicsError } from "./errors.ts";
 import { documentNumberFor, REFERENCE_FIELD, toExternalReference, toJournalLine } from "./journalLine.ts";
 import { anyOf, odataString, query } from "./odata.ts";
+import { type DynamicsReadPort, findDynamicsReferences, readDynamicsPeriod } from "./reconcile.ts";
 import { TokenProvider } from "./token.ts";
 
 /** Which journal receives the lines: by id, or by code (resolved once per adapter instance). */
@@ -44,6 +46,8 @@ export interface DynamicsAdapterOptions {
   pageSize?: number;
   /** References per lookup request; default 25 (keeps the `$filter` URL under ~2 KB). */
   lookupChunkSize?: number;
+  /** `Prefer: odata.maxpagesize` for read-back scans (reconciliation); default 5 000. */
+  reconcilePageSize?: number;
   /** Client-side request budget; default 5,000 per 300 s, see budget.ts. */
   budget?: RequestBudgetOptions;
   /** Entries per `export` call the engine should send; default and maximum 100 (the `$batch` cap). */
@@ -59,6 +63,10 @@ const DEFAULT_PAGE_SIZE = 1_000;
 // ~72 URL-encoded characters per `externalDocumentNumber eq '<32 hex>' or` clause × 25 ≈ 1.8 KB of query string,
 // under the 2,048 characters that proxies and IIS defaults reliably pass.
 const DEFAULT_LOOKUP_CHUNK = 25;
+// Read-back scans page at 5,000: a selected journal line or G/L entry is ≈ 250 B of JSON, so ≈ 1.3 MB a page,
+// answered well inside the 30 s deadline, and a clean month of 10,000 lines costs 2 requests per collection.
+// BC online would serve up to 20,000 (operational-limits-online.md).
+const DEFAULT_RECONCILE_PAGE_SIZE = 5_000;
 
 interface BatchResponse {
   responses?: BatchOperationResponse[];
@@ -95,7 +103,7 @@ interface GLEntryRow {
  * const bc = new DynamicsAdapter({ apiRoot, tokenUrl, clientId, clientSecret, companyId, journal: { code: "GENERAL" } });
  * const done = await bc.export(entries, { signal });
  */
-export class DynamicsAdapter implements IntegrationAdapter {
+export class DynamicsAdapter implements IntegrationAdapter, ReconcileReader {
   readonly type = "dynamics" as const;
   readonly maxBatchSize: number;
   readonly #options: DynamicsAdapterOptions;
@@ -217,18 +225,65 @@ export class DynamicsAdapter implements IntegrationAdapter {
   /** Every row of a collection, following `@odata.nextLink`. */
   async *#pages<T>(first: string, ctx: AdapterContext): AsyncGenerator<T> {
     const pageSize = this.#options.pageSize ?? DEFAULT_PAGE_SIZE;
+    for await (const page of this.#pageArrays<T>(first, ctx, pageSize, "lookup")) yield* page;
+  }
+
+  /** The pages of a collection, one request each, following `@odata.nextLink`. */
+  async *#pageArrays<T>(
+    first: string,
+    ctx: AdapterContext,
+    pageSize: number,
+    purpose: RequestPurpose,
+  ): AsyncGenerator<T[]> {
     let url: string | undefined = first;
     while (url !== undefined) {
-      const response = await this.#call("GET", url, undefined, ctx, {
-        Prefer: `odata.maxpagesize=${pageSize}`,
-      });
+      const response = await this.#call(
+        "GET",
+        url,
+        undefined,
+        ctx,
+        { Prefer: `odata.maxpagesize=${pageSize}` },
+        purpose,
+      );
       const page = parseJson(response, "business central") as Page<T> | undefined;
       if (!Array.isArray(page?.value)) {
         throw new IntegrationError("server_error", "business central: a collection answered without value");
       }
-      yield* page.value;
-      url = page["@odata.nextLink"];
+      yield page.value;
+      const next = page["@odata.nextLink"];
+      if (next !== undefined && next === url) {
+        throw new IntegrationError(
+          "server_error",
+          "business central: @odata.nextLink points at the same page",
+        );
+      }
+      url = next;
     }
+  }
+
+  /**
+   * Lines with our reference posted in `period`: journal lines, then posted G/L entries given their entry
+   * ids back through `ctx.expected` (./reconcile.ts). Each page one request, counted as "reconcile".
+   */
+  readPeriod(period: PostingPeriod, ctx: ReconcileContext): AsyncIterable<ActualLine[]> {
+    return readDynamicsPeriod(this.#readPort(), period, ctx);
+  }
+
+  /** The lines for these references wherever they are (./reconcile.ts). */
+  findByReference(entryIds: readonly string[], ctx: ReconcileContext): Promise<ActualLine[]> {
+    return findDynamicsReferences(this.#readPort(), entryIds, ctx);
+  }
+
+  #readPort(): DynamicsReadPort {
+    return {
+      pages: <T>(url: string, ctx: AdapterContext, pageSize: number) =>
+        this.#pageArrays<T>(url, ctx, pageSize, "reconcile"),
+      journalLinesUrl: async (ctx) => `${await this.#journalPath(ctx, "reconcile")}/journalLines`,
+      glEntriesUrl: `${this.#options.apiRoot}/${this.#companySegment()}/generalLedgerEntries`,
+      pageSize: this.#options.reconcilePageSize ?? DEFAULT_RECONCILE_PAGE_SIZE,
+      lookupChunkSize: this.#options.lookupChunkSize ?? DEFAULT_LOOKUP_CHUNK,
+      balancingAccountNumber: this.#options.balancingAccountNumber,
+    };
   }
 
   /**
@@ -310,11 +365,11 @@ export class DynamicsAdapter implements IntegrationAdapter {
     return `companies(${this.#options.companyId})`;
   }
 
-  async #journalPath(ctx: AdapterContext): Promise<string> {
-    return `${this.#options.apiRoot}/${this.#companySegment()}/journals(${await this.#journalIdFor(ctx)})`;
+  async #journalPath(ctx: AdapterContext, purpose: RequestPurpose = "lookup"): Promise<string> {
+    return `${this.#options.apiRoot}/${this.#companySegment()}/journals(${await this.#journalIdFor(ctx, purpose)})`;
   }
 
-  async #journalIdFor(ctx: AdapterContext): Promise<string> {
+  async #journalIdFor(ctx: AdapterContext, purpose: RequestPurpose = "lookup"): Promise<string> {
     if (this.#journalId !== undefined) return this.#journalId;
     const journal = this.#options.journal;
     const code = "code" in journal ? journal.code : "";
@@ -322,7 +377,7 @@ export class DynamicsAdapter implements IntegrationAdapter {
       $filter: `code eq ${odataString(code)}`,
       $select: "id,code",
     })}`;
-    const response = await this.#call("GET", url, undefined, ctx);
+    const response = await this.#call("GET", url, undefined, ctx, {}, purpose);
     const page = parseJson(response, "business central") as { value?: { id?: unknown }[] } | undefined;
     const id = page?.value?.[0]?.id;
     if (typeof id !== "string") {

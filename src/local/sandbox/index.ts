@@ -1,7 +1,8 @@
 // Over 300 lines: the sandbox's one server: routing, control endpoints and fault plumbing.
 /**
  * The sandbox: fake Xledger and Business Central on one node:http server (docs/architecture.md §9), plus the control
- * endpoints `GET /__sandbox/state`, `POST /__sandbox/faults` and `POST /__sandbox/reset`.
+ * endpoints `GET /__sandbox/state`, `POST /__sandbox/faults`, `POST /__sandbox/reset`, and the test-only
+ * stand-in for a user deleting an item in Xledger's UI, `DELETE /__sandbox/xledger/glImportItems/{dbId}`.
  */
 
 import { setMaxListeners } from "node:events";
@@ -21,6 +22,7 @@ import {
 } from "./http.ts";
 import type { SandboxState, SandboxTarget } from "./state.ts";
 import { XledgerSandbox } from "./xledger/server.ts";
+import { handleUiEdit } from "./xledger/uiEdits.ts";
 
 export {
   SANDBOX_BC_CLIENT_ID,
@@ -184,6 +186,9 @@ export function createSandboxApp(opts: Pick<SandboxOptions, "dynamics"> = {}): S
       queueFault(parsed.fault);
       return json(200, { queued: parsed.fault, pending: pending() });
     }
+    // Test-only stand-in for an accountant deleting an item in Xledger's UI (no public delete mutation; see the file).
+    const uiEdit = handleUiEdit(request, xledger.store);
+    if (uiEdit !== undefined) return uiEdit;
     if (path.startsWith("/__sandbox/")) {
       return json(404, {
         error: { code: "not_found", message: `no sandbox control endpoint ${request.method} ${path}` },

@@ -78,6 +78,8 @@ const LINE_PROPERTIES: ReadonlySet<string> = new Set([
   "lastModifiedDateTime",
   ...Object.keys(WRITABLE),
 ]);
+// Edm.Date properties of journalLines and generalLedgerEntries ("Posting Date" on both APIV2 pages).
+const DATE_PROPERTIES: ReadonlySet<string> = new Set(["postingDate"]);
 const PROPERTIES: Record<string, ReadonlySet<string>> = {
   companies: new Set(Object.keys(SANDBOX_COMPANIES[0]?.company ?? {})),
   journals: new Set(Object.keys(SANDBOX_COMPANIES[0]?.journals[0] ?? {})),
@@ -390,7 +392,7 @@ function collection(request: ApiRequest, set: string, rows: readonly Row[]): Rep
   const filterText = request.query.get("$filter");
   if (filterText !== null) {
     try {
-      const keep = compileFilter(filterText, PROPERTIES[set] ?? new Set());
+      const keep = compileFilter(filterText, PROPERTIES[set] ?? new Set(), DATE_PROPERTIES);
       list = list.filter((r) => keep(r as unknown as Record<string, unknown>));
     } catch (error) {
       if (error instanceof FilterError) return odataError(400, "BadRequest", error.message);

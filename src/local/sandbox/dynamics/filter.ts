@@ -10,21 +10,37 @@ export class FilterError extends Error {}
 type Literal = string | number | boolean | null;
 type Token =
   | { kind: "word"; text: string }
-  | { kind: "literal"; value: Literal }
+  | { kind: "literal"; value: Literal; quoted?: boolean }
   | { kind: "punct"; text: "(" | ")" | "," };
 /** A compiled filter. */
 export type Predicate = (row: Record<string, unknown>) => boolean;
 
 const COMPARISONS = new Set(["eq", "ne", "gt", "ge", "lt", "le"]);
+// The OData library's BinaryOperatorKind names, used in its type-mismatch message.
+const OPERATOR_KIND: Record<string, string> = {
+  eq: "Equal",
+  ne: "NotEqual",
+  gt: "GreaterThan",
+  ge: "GreaterThanOrEqual",
+  lt: "LessThan",
+  le: "LessThanOrEqual",
+};
 
 /**
- * Compiles `$filter` text into a predicate over entity records.
+ * Compiles `$filter` text into a predicate over entity records. `dates` names the Edm.Date properties: OData
+ * v4 writes a date literal unquoted (`postingDate ge 2026-01-01`, OData ABNF `dateValue`); a quoted one is an
+ * Edm.String, and the OData library BC runs on refuses comparing the two ("A binary operator with
+ * incompatible types was detected. Found operand types 'Edm.Date' and 'Edm.String' …"), so the sandbox does.
  *
  * @example
  * const keep = compileFilter("documentNumber eq 'A' or documentNumber in ('B','C')", new Set(["documentNumber"]));
  * keep({ documentNumber: "B" }); // true
  */
-export function compileFilter(text: string, properties: ReadonlySet<string>): Predicate {
+export function compileFilter(
+  text: string,
+  properties: ReadonlySet<string>,
+  dates: ReadonlySet<string> = new Set(),
+): Predicate {
   const tokens = tokenize(text);
   let at = 0;
   const peek = (): Token | undefined => tokens[at];
@@ -38,8 +54,13 @@ export function compileFilter(text: string, properties: ReadonlySet<string>): Pr
     const t = next();
     if (t.kind !== "punct" || t.text !== p) throw new FilterError(`expected '${p}' in $filter`);
   };
-  const literal = (): Literal => {
+  const literal = (property?: string, op = "Equal"): Literal => {
     const t = next();
+    if (t.kind === "literal" && property !== undefined && dates.has(property) && t.quoted === true) {
+      throw new FilterError(
+        `A binary operator with incompatible types was detected. Found operand types 'Edm.Date' and 'Edm.String' for operator kind '${op}'.`,
+      );
+    }
     if (t.kind === "literal") return t.value;
     throw new FilterError(`expected a literal in $filter, got ${t.kind === "word" ? t.text : t.text}`);
   };
@@ -63,16 +84,16 @@ export function compileFilter(text: string, properties: ReadonlySet<string>): Pr
     const opName = op.text.toLowerCase();
     if (opName === "in") {
       expectPunct("(");
-      const values: Literal[] = [literal()];
+      const values: Literal[] = [literal(property)];
       while (peek()?.kind === "punct" && (peek() as { text: string }).text === ",") {
         next();
-        values.push(literal());
+        values.push(literal(property));
       }
       expectPunct(")");
       return (row) => values.some((v) => equal(row[property], v));
     }
     if (!COMPARISONS.has(opName)) throw new FilterError(`unsupported operator '${op.text}' in $filter`);
-    const value = literal();
+    const value = literal(property, OPERATOR_KIND[opName]);
     return (row) => compare(opName, row[property], value);
   };
   const andExpr = (): Predicate => {
@@ -145,7 +166,7 @@ function tokenize(text: string): Token[] {
         }
         value += text.charAt(i++);
       }
-      tokens.push({ kind: "literal", value });
+      tokens.push({ kind: "literal", value, quoted: true });
     } else {
       let j = i;
       while (j < text.length && !/[\s(),']/.test(text.charAt(j))) j++;

@@ -1,6 +1,6 @@
 /**
  * Root-value resolvers for the fake Xledger schema. A mutation validates every input before storing
- * any, so a rejected `addGLImportItems` never leaves a partial import behind.
+ * any, so a rejected `addGLImportItems` or `updateGLImportItems` never leaves a partial change behind.
  */
 
 import { isCalendarDate, isWallClockDateTime, xledgerWallClock } from "../dates.ts";
@@ -27,6 +27,22 @@ interface NodeInput {
   transactionSource?: ObjectRefInput | null;
   trRegNumber?: number | null;
   jobLevel?: { dbSubId?: number | null; dbId?: number | null } | null;
+  text?: string | null;
+  yourReference?: string | null;
+  invoiceNumber?: string | null;
+}
+/** `updateGLImportItems` node: `dbId` names the item, every other field given replaces its value. */
+interface UpdateNodeInput {
+  dbId: number;
+  extIdentifier?: string | null;
+  postedDate?: string | null;
+  account?: ObjectRefInput | null;
+  amount?: string | null;
+  invoiceAmount?: string | null;
+  taxAmount?: string | null;
+  currency?: ObjectRefInput | null;
+  transactionSource?: ObjectRefInput | null;
+  trRegNumber?: number | null;
   text?: string | null;
   yourReference?: string | null;
   invoiceNumber?: string | null;
@@ -69,6 +85,8 @@ export function xledgerRoot(data: XledgerData) {
       }
       return connection(select(data.store, args.filter ?? {}), args);
     },
+    updateGLImportItems: (args: { inputs: { clientId?: string | null; node: UpdateNodeInput }[] }) =>
+      updateItems(data, args.inputs),
     addGLImportItems: (args: { inputs: { clientId?: string | null; node: NodeInput }[] }) => {
       for (const [i, input] of args.inputs.entries()) validateNode(input.node, i);
       const now = xledgerWallClock();
@@ -83,6 +101,64 @@ export function xledgerRoot(data: XledgerData) {
       };
     },
   };
+}
+
+/**
+ * `updateGLImportItems(inputs: [{ clientId, node: { dbId, …fields } }])` — the public update mutation
+ * (grasp-labs ds-provider-xledger-py-lib `assets/glImportItems/update/query.graphql`: `updateGLImportItems(inputs:
+ * [UpdateGLImportItemsInput!]!) { edges { clientId node {…} } }`, its metadata.json lists `dbId` as the
+ * one required field and the item's fields as optional; its query builder sends `{clientId, node}`). All
+ * inputs are checked before any item changes; an unknown `dbId` or a bad value refuses the whole call.
+ * `modifiedAt` moves to now; the received count is untouched (the system did receive the item).
+ */
+function updateItems(data: XledgerData, inputs: { clientId?: string | null; node: UpdateNodeInput }[]) {
+  for (const [i, { node }] of inputs.entries()) {
+    const where = { inputIndex: i };
+    if (data.store.get(node.dbId) === undefined) {
+      throw xledgerGraphQLError(
+        "BAD_REQUEST.INVALID_VALUE",
+        `inputs[${i}].node.dbId: no GL import item ${node.dbId}`,
+        where,
+      );
+    }
+    if (node.postedDate != null && !isCalendarDate(node.postedDate)) {
+      throw xledgerGraphQLError(
+        "BAD_REQUEST.INVALID_VALUE",
+        `inputs[${i}].node.postedDate: invalid date`,
+        where,
+      );
+    }
+    if (node.account != null && (node.account.code ?? "") === "" && node.account.dbId == null) {
+      throw xledgerGraphQLError(
+        "BAD_REQUEST.INVALID_VALUE",
+        `inputs[${i}].node.account: code or dbId required`,
+        where,
+      );
+    }
+    for (const field of ["amount", "invoiceAmount", "taxAmount"] as const) {
+      const value = node[field];
+      if (value != null && (typeof value !== "string" || !DECIMAL.test(value))) {
+        throw xledgerGraphQLError(
+          "BAD_REQUEST.INVALID_VALUE",
+          `inputs[${i}].node.${field}: expected a decimal string like "101.00"`,
+          where,
+        );
+      }
+    }
+  }
+  const now = xledgerWallClock();
+  const edges = inputs.map(({ clientId, node }) => {
+    const { dbId, account, currency, transactionSource, ...plain } = node;
+    const fields: Partial<Omit<GLImportItem, "dbId">> = { modifiedAt: now };
+    for (const [key, value] of Object.entries(plain)) {
+      if (value !== undefined) (fields as Record<string, unknown>)[key] = value;
+    }
+    if (account != null) fields.account = { dbId: account.dbId ?? null, code: account.code ?? null };
+    if (currency !== undefined) fields.currency = ref(currency);
+    if (transactionSource !== undefined) fields.transactionSource = ref(transactionSource);
+    return { clientId: clientId ?? null, node: data.store.update(dbId, fields) };
+  });
+  return { edges };
 }
 
 function validateNode(node: NodeInput, index: number): void {

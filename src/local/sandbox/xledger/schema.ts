@@ -1,5 +1,5 @@
 /**
- * The slice of Xledger's GraphQL schema the sandbox serves: GL import items (add + Relay lookup) and
+ * The slice of Xledger's GraphQL schema the sandbox serves: GL import items (add, update, Relay lookup) and
  * `__typename` for pings. Type and field names follow what Xledger clients send (official samples and
  * community libraries: `addGLImportItems(inputs:[{node:{…}}])`, `glImportItems(first, after, filter)`,
  * `{ code }` / `{ dbId }` object references, decimal amounts as strings).
@@ -26,6 +26,8 @@ export const XLEDGER_SDL = /* GraphQL */ `
 
   type Mutation {
     addGLImportItems(inputs: [AddGLImportItemsInput!]!): GLImportItemConnection!
+    "Changes imported items by dbId (grasp-labs ds-provider-xledger-py-lib assets/glImportItems/update)."
+    updateGLImportItems(inputs: [UpdateGLImportItemsInput!]!): UpdateGLImportItemConnection!
   }
 
   "Reference to an existing object by code or by dbId."
@@ -70,6 +72,37 @@ export const XLEDGER_SDL = /* GraphQL */ `
     invoiceNumber: String
     invoiceDate: Date
     dueDate: Date
+  }
+
+  "One item to change: clientId echoed back, node names the item by dbId and carries the new values."
+  input UpdateGLImportItemsInput {
+    clientId: String
+    node: UpdateGLImportItemsInputNode!
+  }
+
+  input UpdateGLImportItemsInputNode {
+    dbId: Int!
+    extIdentifier: String
+    postedDate: Date
+    account: ObjectRefInput
+    amount: Decimal
+    invoiceAmount: Decimal
+    taxAmount: Decimal
+    currency: ObjectRefInput
+    transactionSource: ObjectRefInput
+    trRegNumber: Int
+    text: String
+    yourReference: String
+    invoiceNumber: String
+  }
+
+  type UpdateGLImportItemEdge {
+    clientId: String
+    node: GLImportItem!
+  }
+
+  type UpdateGLImportItemConnection {
+    edges: [UpdateGLImportItemEdge!]!
   }
 
   input GLImportItemFilter {

@@ -46,6 +46,44 @@ export class GLImportItemStore {
     return stored;
   }
 
+  /** The item with this `dbId`, if it exists. */
+  get(dbId: number): GLImportItem | undefined {
+    return this.#items.find((i) => i.dbId === dbId);
+  }
+
+  /** Replaces an item's fields (`dbId` stays; a new `extIdentifier` is re-indexed); returns the updated item. */
+  update(dbId: number, fields: Partial<Omit<GLImportItem, "dbId">>): GLImportItem | undefined {
+    const at = this.#items.findIndex((i) => i.dbId === dbId);
+    const before = this.#items[at];
+    if (before === undefined) return undefined;
+    const after: GLImportItem = { ...before, ...fields, dbId };
+    this.#items[at] = after;
+    this.#unindex(before);
+    if (after.extIdentifier !== null) {
+      const list = this.#byExt.get(after.extIdentifier) ?? [];
+      list.push(after);
+      list.sort((a, b) => a.dbId - b.dbId);
+      this.#byExt.set(after.extIdentifier, list);
+    }
+    return after;
+  }
+
+  /** Removes an item; false when there is none with this `dbId`. */
+  delete(dbId: number): boolean {
+    const item = this.get(dbId);
+    if (item === undefined) return false;
+    this.#items = this.#items.filter((i) => i.dbId !== dbId);
+    this.#unindex(item);
+    return true;
+  }
+
+  #unindex(item: GLImportItem): void {
+    if (item.extIdentifier === null) return;
+    const rest = (this.#byExt.get(item.extIdentifier) ?? []).filter((i) => i.dbId !== item.dbId);
+    if (rest.length === 0) this.#byExt.delete(item.extIdentifier);
+    else this.#byExt.set(item.extIdentifier, rest);
+  }
+
   /** Items with one of these `extIdentifier`s, in `dbId` order. */
   byExtIdentifiers(refs: readonly string[]): GLImportItem[] {
     const out = [...new Set(refs)].flatMap((ref) => this.#byExt.get(ref) ?? []);

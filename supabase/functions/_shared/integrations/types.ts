@@ -42,7 +42,7 @@ export interface ExportedEntry {
  * Why a request to an accounting API was made. Xledger bills every GraphQL request against a monthly
  * allowance, so each one is counted under one of these (docs/engine.md "API request tally").
  */
-export type RequestPurpose = "export" | "lookup" | "ping" | "token";
+export type RequestPurpose = "export" | "lookup" | "ping" | "token" | "reconcile";
 
 /** Per-call context. */
 export interface AdapterContext {

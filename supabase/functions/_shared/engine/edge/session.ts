@@ -6,7 +6,7 @@ import type { EngineLogger } from "../observe/logger.ts";
 import type { EngineMetrics } from "../observe/metrics.ts";
 import { CoalescedTask } from "../run/coalesced.ts";
 import type { AttemptResult } from "../run/executeRun.ts";
-import { checkHealth, reapExpired, tickScheduler } from "../run/housekeeping.ts";
+import { checkHealth, reapExpired, tickReconciliations, tickScheduler } from "../run/housekeeping.ts";
 import { InFlightRunner } from "../run/inFlight.ts";
 import type { TickResult } from "../schedule/scheduler.ts";
 import type { RunExecutor } from "../types.ts";
@@ -192,7 +192,9 @@ export class EdgeSession {
   }
 
   async #tick(): Promise<TickResult | null> {
-    return await tickScheduler(this.#deps, (this.#deps.now ?? (() => new Date()))());
+    const ticked = await tickScheduler(this.#deps, (this.#deps.now ?? (() => new Date()))());
+    await tickReconciliations(this.#deps);
+    return ticked;
   }
 
   async #healthChecks(ping: PingIntegration): Promise<number> {

@@ -19,11 +19,11 @@
  */
 import type { Db } from "../../db/types.ts";
 import { type WorkerConfig, workerConfigSchema } from "../config.ts";
-import { createExportRun } from "../export/exportRun.ts";
 import type { PingIntegration } from "../health/healthMonitor.ts";
 import { createJsonLogger } from "../observe/jsonLogger.ts";
 import type { EngineLogger } from "../observe/logger.ts";
 import { type EngineMetrics, noMetrics } from "../observe/metrics.ts";
+import { createRunExecutor } from "../run/dispatch.ts";
 import type { RunExecutor } from "../types.ts";
 import { deadlinesFrom, type EdgeBudget, type EdgeBudgetInput, edgeBudgetSchema } from "./budget.ts";
 import { EdgeSession, type SessionKind, type SessionSummary } from "./session.ts";
@@ -154,10 +154,13 @@ export function createWorkerHandler(options: WorkerHandlerOptions): WorkerHandle
   const config = workerConfigSchema.parse(options.config ?? {});
   const executor =
     options.executor ??
-    createExportRun({
-      sendDeadlineMs: budget.sendDeadlineSeconds * 1000,
-      // One request may not eat the whole send deadline (a token fetch precedes a BC batch).
-      adapter: { timeoutMs: Math.min(15_000, budget.sendDeadlineSeconds * 1000) },
+    createRunExecutor({
+      export: {
+        sendDeadlineMs: budget.sendDeadlineSeconds * 1000,
+        // One request may not eat the whole send deadline (a token fetch precedes a BC batch).
+        adapter: { timeoutMs: Math.min(15_000, budget.sendDeadlineSeconds * 1000) },
+      },
+      reconcile: { adapter: { timeoutMs: Math.min(15_000, budget.sendDeadlineSeconds * 1000) } },
     });
   const clock = options.clock ?? "isolate";
   const isolateStartedAt = options.isolateStartedAt ?? Date.now() - performance.now();

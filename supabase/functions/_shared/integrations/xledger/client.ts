@@ -9,6 +9,7 @@
  */
 import { IntegrationError, isIntegrationError } from "../errors.ts";
 import { chunk, lenientJson, parseRetryAfter, send } from "../http.ts";
+import type { ActualLine, PostingPeriod, ReconcileContext, ReconcileReader } from "../reconcile.ts";
 import type {
   AdapterContext,
   ExportEntry,
@@ -26,6 +27,12 @@ import {
   PING,
 } from "./documents.ts";
 import { type XledgerGraphQLError, xledgerError } from "./errors.ts";
+import {
+  findXledgerReferences,
+  type ReadBackNode,
+  readXledgerPeriod,
+  type XledgerReadPort,
+} from "./reconcile.ts";
 
 /** Everything the Xledger adapter needs; {@link createAdapter} fills it from config + credentials. */
 export interface XledgerAdapterOptions {
@@ -55,6 +62,8 @@ export interface XledgerAdapterOptions {
   foreignCurrency?: "refuse" | "invoice_amount";
   /** Try the `extIdentifier_in` fast path first; default true. A refusal turns it off for this adapter. */
   lookupFastPath?: boolean;
+  /** `first` of read-back scans (reconciliation); default and maximum 10 000. */
+  reconcilePageSize?: number;
 }
 
 // 30 s per request: an Edge Function has 150 s wall clock (docs/architecture.md §5), so a batch plus a lookup plus one
@@ -92,7 +101,7 @@ interface ItemNode {
  * const xl = new XledgerAdapter({ endpoint: "https://demo.xledger.net/graphql", token });
  * await xl.ping({ signal: AbortSignal.timeout(60_000) });
  */
-export class XledgerAdapter implements IntegrationAdapter {
+export class XledgerAdapter implements IntegrationAdapter, ReconcileReader {
   readonly type = "xledger" as const;
   readonly maxBatchSize: number;
   readonly #endpoint: string;
@@ -106,6 +115,7 @@ export class XledgerAdapter implements IntegrationAdapter {
   readonly #trRegNumber: number | undefined;
   readonly #baseCurrency: string | undefined;
   readonly #foreignCurrency: "refuse" | "invoice_amount";
+  readonly #reconcilePageSize: number;
   #fastPath: boolean;
 
   constructor(options: XledgerAdapterOptions) {
@@ -122,6 +132,9 @@ export class XledgerAdapter implements IntegrationAdapter {
     this.#baseCurrency = options.baseCurrency;
     this.#foreignCurrency = options.foreignCurrency ?? "refuse";
     this.#fastPath = options.lookupFastPath ?? true;
+    // Each page is one billed request, so read-back scans take Xledger's cap of 10,000 records per query
+    // (≈ 200 B per selected item: ≈ 2 MB a page).
+    this.#reconcilePageSize = Math.min(options.reconcilePageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
   }
 
   /** `query { __typename }`: proves reachability and a valid token at the cost of one request. */
@@ -190,19 +203,32 @@ export class XledgerAdapter implements IntegrationAdapter {
     ctx: AdapterContext,
     onNode: (node: ItemNode) => boolean,
   ): Promise<void> {
+    for await (const nodes of this.#connectionPages<ItemNode>(query, variables, pageSize, ctx, "lookup")) {
+      for (const node of nodes) if (onNode(node)) return;
+    }
+  }
+
+  /** The pages of a `glImportItems` Relay connection, one request each (`first`/`after`). */
+  async *#connectionPages<N>(
+    query: string,
+    variables: Record<string, unknown>,
+    pageSize: number,
+    ctx: AdapterContext,
+    purpose: RequestPurpose,
+  ): AsyncGenerator<N[]> {
     let after: string | null = null;
     for (;;) {
       const data = await this.#graphql(
         query,
         { ...variables, first: Math.min(pageSize, MAX_PAGE_SIZE), after },
         ctx,
-        "lookup",
+        purpose,
       );
-      const connection = data.glImportItems as Connection<ItemNode> | undefined;
+      const connection = data.glImportItems as Connection<N> | undefined;
       if (connection === undefined || !Array.isArray(connection.edges)) {
         throw new IntegrationError("server_error", "xledger: glImportItems answered without edges");
       }
-      for (const { node } of connection.edges) if (onNode(node)) return;
+      yield connection.edges.map((edge) => edge.node);
       const next = connection.pageInfo;
       if (next?.hasNextPage !== true) return;
       const cursor = next.endCursor ?? connection.edges.at(-1)?.cursor ?? null;
@@ -211,6 +237,33 @@ export class XledgerAdapter implements IntegrationAdapter {
       }
       after = cursor;
     }
+  }
+
+  /**
+   * GL import items with our reference posted in `period` (./reconcile.ts): a scan of every item, 10,000 per
+   * request, counted as "reconcile".
+   */
+  readPeriod(period: PostingPeriod, ctx: ReconcileContext): AsyncIterable<ActualLine[]> {
+    return readXledgerPeriod(this.#readPort(), period, ctx);
+  }
+
+  /** The items for these references, by `extIdentifier_in` or, where refused, by the scan (./reconcile.ts). */
+  findByReference(entryIds: readonly string[], ctx: ReconcileContext): Promise<ActualLine[]> {
+    return findXledgerReferences(this.#readPort(), entryIds, ctx);
+  }
+
+  #readPort(): XledgerReadPort {
+    return {
+      pages: (query, variables, pageSize, ctx) =>
+        this.#connectionPages<ReadBackNode>(query, variables, pageSize, ctx, "reconcile"),
+      pageSize: this.#reconcilePageSize,
+      lookupChunkSize: this.#lookupChunkSize,
+      fastPath: () => this.#fastPath,
+      refuseFastPath: () => {
+        this.#fastPath = false;
+      },
+      baseCurrency: this.#baseCurrency,
+    };
   }
 
   /** Sends `addGLImportItems` in chunks of {@link maxBatchSize}; returns `dbId`s matched by `extIdentifier`. */

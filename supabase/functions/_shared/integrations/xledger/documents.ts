@@ -65,3 +65,24 @@ export interface GLImportItemInputNode {
   jobLevel: { dbSubId: number } | { dbId: number };
   text?: string;
 }
+
+/**
+ * Read-back (reconciliation): every GL import item, all pages, with the fields a comparison needs. No filter:
+ * the published `glImportItems` filters are `dbId_in`, `modifiedAt_gte` and plain equality (none on
+ * `postedDate`), and an item of a period may have been imported or edited at any time, so the period is
+ * applied to `postedDate` by the adapter (docs/export-pipeline.md "Reading back").
+ */
+export const GL_IMPORT_ITEMS_READ_BACK = `query GLImportItemsReadBack($first: Int!, $after: String) {
+  glImportItems(first: $first, after: $after) {
+    edges { cursor node { dbId extIdentifier postedDate account { code } amount invoiceAmount currency { code } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+/** Read-back of given references: {@link GL_IMPORT_ITEMS_BY_EXT_IDENTIFIER} with the comparison's fields. */
+export const GL_IMPORT_ITEMS_READ_BACK_BY_EXT_IDENTIFIER = `query GLImportItemsReadBackByExtIdentifier($first: Int!, $after: String, $refs: [String!]!) {
+  glImportItems(first: $first, after: $after, filter: { extIdentifier_in: $refs }) {
+    edges { cursor node { dbId extIdentifier postedDate account { code } amount invoiceAmount currency { code } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
