@@ -204,7 +204,9 @@ export async function reconcileSection(opts: {
       'The "whole run" rows: the entries exported by a worker through the real adapters to the sandbox, ' +
         "then one reconciliation run of their month through the engine on PostgreSQL (expected side in SQL, read-back, " +
         "compare, findings and totals recorded); requests are the run's own tally (`progress.requests`), time is the " +
-        "run's started_at → finished_at. A clean month must end with every entry checked and no finding.",
+        "run's started_at → finished_at. A clean month must end with every entry checked and no finding. They share " +
+        "the sandbox with the rows above, so Xledger then holds the earlier items too (40,000 in the full run: " +
+        "⌈40,000 / 10,000⌉ = 4 requests for the scan).",
       `Load average (1 / 5 / 15 min) when the section started: ${loadAtStart}; the request counts do not depend on it.`,
     ],
     seconds: (performance.now() - t0) / 1000,
