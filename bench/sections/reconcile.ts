@@ -10,17 +10,11 @@ import { loadavg } from "node:os";
 import type { ActualLine, PostingPeriod, ReconcileContext } from "../../src/integrations/reconcile.ts";
 import { createAdapter } from "../../src/integrations/registry.ts";
 import type { ExportEntry, IntegrationType } from "../../src/integrations/types.ts";
-import {
-  SANDBOX_BC_COMPANY_ID,
-  SANDBOX_BC_JOURNAL_ID,
-  type Sandbox,
-  sandboxIntegrationSettings,
-  startSandbox,
-} from "../../src/local/sandbox/index.ts";
+import { sandboxIntegrationSettings, startSandbox } from "../../src/local/sandbox/index.ts";
 import { ourTemplate } from "../lib/pg.ts";
 import type { SectionResult } from "../lib/report.ts";
 import { median, ms } from "../lib/stats.ts";
-import { type ReconcileRunFigures, reconcileRun } from "./reconcileRun.ts";
+import { postJournal, type ReconcileRunFigures, reconcileRun } from "./reconcileRun.ts";
 
 const requests = (n: number) => `${n} request${n === 1 ? "" : "s"}`;
 const MONTH: PostingPeriod = { start: "2026-01-01", end: "2026-01-31" };
@@ -68,25 +62,6 @@ async function readBack(
   for await (const page of adapter.readPeriod(MONTH, ctx) as AsyncIterable<ActualLine[]>)
     lines += page.length;
   return { lines, requests: counter.requests, ms: performance.now() - t0 };
-}
-
-async function postJournal(sandbox: Sandbox): Promise<void> {
-  const settings = sandboxIntegrationSettings(sandbox.url).dynamics;
-  const token = await fetch(settings.config.token_url, {
-    method: "POST",
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: settings.credentials.client_id,
-      client_secret: settings.credentials.client_secret,
-      scope: "https://api.businesscentral.dynamics.com/.default",
-    }),
-  });
-  const { access_token } = (await token.json()) as { access_token: string };
-  const res = await fetch(
-    `${sandbox.url}/bc/api/v2.0/companies(${SANDBOX_BC_COMPANY_ID})/journals(${SANDBOX_BC_JOURNAL_ID})/Microsoft.NAV.post`,
-    { method: "POST", headers: { Authorization: `Bearer ${access_token}` } },
-  );
-  if (res.status !== 204) throw new Error(`posting answered ${res.status}: ${await res.text()}`);
 }
 
 export async function reconcileSection(opts: {

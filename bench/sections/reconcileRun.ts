@@ -51,7 +51,7 @@ async function settled(
 }
 
 /** Business Central posts the journal at month end; the reconciliation then reads posted G/L entries. */
-async function postJournal(sandbox: Sandbox): Promise<void> {
+export async function postJournal(sandbox: Sandbox): Promise<void> {
   const settings = sandboxIntegrationSettings(sandbox.url).dynamics;
   const token = await fetch(settings.config.token_url, {
     method: "POST",
