@@ -19,7 +19,14 @@ import { DEFAULT_BUDGET, RequestBudget, type RequestBudgetOptions } from "./budg
 import { dynamicsError } from "./errors.ts";
 import { documentNumberFor, REFERENCE_FIELD, toExternalReference, toJournalLine } from "./journalLine.ts";
 import { anyOf, odataString, query } from "./odata.ts";
-import { type DynamicsReadPort, findDynamicsReferences, readDynamicsPeriod } from "./reconcile.ts";
+import {
+  type DynamicsReadPort,
+  findDynamicsReferences,
+  GL_SELECT,
+  type GLRow,
+  glCents,
+  readDynamicsPeriod,
+} from "./reconcile.ts";
 import { TokenProvider } from "./token.ts";
 
 /** Which journal receives the lines: by id, or by code (resolved once per adapter instance). */
@@ -84,16 +91,6 @@ interface Page<T> {
 interface LineRow {
   id?: unknown;
   [REFERENCE_FIELD]?: unknown;
-}
-/** A v2.0 `generalLedgerEntry` (APIV2GLEntries.Page.al), the fields the look-up reads. */
-interface GLEntryRow {
-  id?: unknown;
-  entryNumber?: unknown;
-  documentNumber?: unknown;
-  accountNumber?: unknown;
-  postingDate?: unknown;
-  debitAmount?: unknown;
-  creditAmount?: unknown;
 }
 
 /**
@@ -190,14 +187,14 @@ export class DynamicsAdapter implements IntegrationAdapter, ReconcileReader {
       const doc = documentNumberFor(entry.voucherNumber);
       byDocument.set(doc, [...(byDocument.get(doc) ?? []), entry]);
     }
-    const posted = new Map<string, GLEntryRow[]>();
+    const posted = new Map<string, GLRow[]>();
     const root = `${this.#options.apiRoot}/${this.#companySegment()}/generalLedgerEntries`;
     for (const docs of chunk([...byDocument.keys()], this.#options.lookupChunkSize ?? DEFAULT_LOOKUP_CHUNK)) {
       const url = `${root}${query({
         $filter: anyOf("documentNumber", docs),
-        $select: "id,entryNumber,documentNumber,accountNumber,postingDate,debitAmount,creditAmount",
+        $select: GL_SELECT,
       })}`;
-      for await (const row of this.#pages<GLEntryRow>(url, ctx)) {
+      for await (const row of this.#pages<GLRow>(url, ctx)) {
         if (typeof row.documentNumber !== "string") continue;
         const doc = row.documentNumber.trim().toUpperCase();
         if (byDocument.has(doc)) posted.set(doc, [...(posted.get(doc) ?? []), row]);
@@ -213,7 +210,7 @@ export class DynamicsAdapter implements IntegrationAdapter, ReconcileReader {
           (r) =>
             typeof r.accountNumber === "string" &&
             r.accountNumber.toUpperCase() === account &&
-            Math.round((Number(r.debitAmount ?? 0) - Number(r.creditAmount ?? 0)) * 100) === cents,
+            glCents(r) === cents,
         );
         const match = at >= 0 ? unused.splice(at, 1)[0] : undefined;
         out.set(entry.id, typeof match?.id === "string" ? match.id : `posted:${doc}`);

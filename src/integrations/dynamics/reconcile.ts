@@ -59,7 +59,13 @@ export interface GLRow {
 }
 
 const LINE_SELECT = `id,${REFERENCE_FIELD},accountNumber,amount,postingDate`;
-const GL_SELECT = "id,entryNumber,documentNumber,accountNumber,postingDate,debitAmount,creditAmount";
+/** The `generalLedgerEntries` fields both the read-back and the exactly-once look-up select. */
+export const GL_SELECT = "id,entryNumber,documentNumber,accountNumber,postingDate,debitAmount,creditAmount";
+
+/** A G/L entry's signed amount in cents: debit − credit (the v2.0 page has no signed `amount`). */
+export function glCents(row: GLRow): number {
+  return numberCents(Number(row.debitAmount ?? 0)) - numberCents(Number(row.creditAmount ?? 0));
+}
 // documentNumberFor's prefix: a G/L entry of another document can never be one of our lines.
 const OUR_DOCUMENT = /^SYNC-[0-9A-F]{15}$/;
 
@@ -217,7 +223,7 @@ export function attributePosted(
       .map((row) => ({
         row,
         account: typeof row.accountNumber === "string" ? row.accountNumber.trim().toUpperCase() : "",
-        cents: numberCents(Number(row.debitAmount ?? 0)) - numberCents(Number(row.creditAmount ?? 0)),
+        cents: glCents(row),
       }));
     let open = entries.map((entry) => ({
       entry,

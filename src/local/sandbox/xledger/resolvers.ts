@@ -135,16 +135,7 @@ function updateItems(data: XledgerData, inputs: { clientId?: string | null; node
         where,
       );
     }
-    for (const field of ["amount", "invoiceAmount", "taxAmount"] as const) {
-      const value = node[field];
-      if (value != null && (typeof value !== "string" || !DECIMAL.test(value))) {
-        throw xledgerGraphQLError(
-          "BAD_REQUEST.INVALID_VALUE",
-          `inputs[${i}].node.${field}: expected a decimal string like "101.00"`,
-          where,
-        );
-      }
-    }
+    checkDecimals(node, i);
   }
   const now = xledgerWallClock();
   const edges = inputs.map(({ clientId, node }) => {
@@ -177,22 +168,27 @@ function validateNode(node: NodeInput, index: number): void {
       where,
     );
   }
-  for (const field of ["amount", "invoiceAmount", "taxAmount"] as const) {
-    const value = node[field];
-    if (value != null && (typeof value !== "string" || !DECIMAL.test(value))) {
-      throw xledgerGraphQLError(
-        "BAD_REQUEST.INVALID_VALUE",
-        `inputs[${index}].node.${field}: expected a decimal string like "101.00"`,
-        where,
-      );
-    }
-  }
+  checkDecimals(node, index);
   if (node.amount == null && node.invoiceAmount == null) {
     throw xledgerGraphQLError(
       "BAD_REQUEST.INVALID_VALUE",
       `inputs[${index}].node: amount or invoiceAmount required`,
       where,
     );
+  }
+}
+
+/** The decimal fields of an add or update input: text like `"101.00"` when given (one rule for both mutations). */
+function checkDecimals(node: Pick<NodeInput, "amount" | "invoiceAmount" | "taxAmount">, index: number): void {
+  for (const field of ["amount", "invoiceAmount", "taxAmount"] as const) {
+    const value = node[field];
+    if (value != null && (typeof value !== "string" || !DECIMAL.test(value))) {
+      throw xledgerGraphQLError(
+        "BAD_REQUEST.INVALID_VALUE",
+        `inputs[${index}].node.${field}: expected a decimal string like "101.00"`,
+        { inputIndex: index },
+      );
+    }
   }
 }
 
