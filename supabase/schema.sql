@@ -999,6 +999,79 @@ end;
 $$;
 
 --
+-- Name: apply_schedule_group(); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.apply_schedule_group() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_group sync_engine.schedule_groups%rowtype;
+  -- schedule_due_plan_ids turns synchronous_commit off for its (tick) transaction; a claim's
+  -- commit must stay synchronous (a worker only executes a run whose claim is durable), so the
+  -- caller's setting is put back.
+  v_sync text := pg_catalog.current_setting('synchronous_commit');
+  v_count integer := 0;
+  v_id uuid;
+  v_error text;
+  v_state text;
+begin
+  -- At most 2 groups are applied at once, whichever workers ask: more appliers contend for the
+  -- same index pages and WAL and burn CPU the workers need (4 tick batches at once cost 4× the
+  -- CPU of 2 for 10 % less wall time, docs/benchmarks.md). A claim that finds both slots taken
+  -- claims what is pending and is woken by the appliers' NOTIFY for the rest.
+  if not (pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('sync:apply_schedule_group:1', 0))
+          or pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('sync:apply_schedule_group:2', 0))) then
+    return null;
+  end if;
+  delete from sync_engine.schedule_groups g
+  where g.id = (select x.id from sync_engine.schedule_groups x order by x.id limit 1 for update skip locked)
+  returning g.* into v_group;
+  if v_group.id is null then
+    return null;
+  end if;
+  begin
+    select count(s.run_id)::integer into v_count
+    from sync_engine.schedule_due_plan_ids(now(), v_group.integration_ids,
+      array[v_group.schedule_cron], array[v_group.schedule_timezone], array[v_group.expected_next_run_at],
+      array[v_group.run_period], array[v_group.new_next_run_at]) s
+    where s.outcome = 'enqueued';
+  exception when others then
+    if not sync_engine.is_row_error(sqlstate) then
+      raise;
+    end if;
+    v_count := 0;
+    foreach v_id in array v_group.integration_ids loop
+      begin
+        v_count := v_count + (
+          select count(s.run_id)::integer
+          from sync_engine.schedule_due_plan_ids(now(), array[v_id],
+            array[v_group.schedule_cron], array[v_group.schedule_timezone], array[v_group.expected_next_run_at],
+            array[v_group.run_period], array[v_group.new_next_run_at]) s
+          where s.outcome = 'enqueued');
+      exception when others then
+        if not sync_engine.is_row_error(sqlstate) then
+          raise;
+        end if;
+        get stacked diagnostics v_error = message_text, v_state = returned_sqlstate;
+        perform sync_engine.park_integration(v_id, 'schedule_unprocessable',
+          pg_catalog.format('The scheduler could not step this integration: %s (SQLSTATE %s)', v_error, v_state));
+      end;
+    end loop;
+  end;
+  perform pg_catalog.set_config('synchronous_commit', v_sync, true);
+  return v_count;
+end;
+$$;
+
+--
+-- Name: FUNCTION apply_schedule_group(); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.apply_schedule_group() IS 'Takes the oldest free schedule group, deletes it and enqueues its periods (schedule_due_plan_ids), parking an integration that cannot be stepped; null when no group was free.';
+
+--
 -- Name: audit_is_append_only(); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -1324,45 +1397,24 @@ declare
   v_limit integer := greatest(coalesce(p_limit, 0), 0);
   v_lease interval := sync_engine.bounded_interval(p_lease_seconds);
   v_ids uuid[] := '{}';
+  v_batch uuid[];
+  v_want integer;
   v_id uuid;
   v_error text;
+  v_groups integer := 0;
+  v_applied integer;
 begin
-  begin
-    with due as (
-      select r.id
-      from public.sync_run_log r
-      where r.status = 'pending' and r.run_after <= now()
-      order by r.run_after, r.triggered_at
-      limit v_limit
-      for update skip locked
-    ), claimed as (
-      update public.sync_run_log r set
-        status = 'running',
-        attempt = least(r.attempt, 2147483646) + 1,
-        worker_id = p_worker_id,
-        started_at = coalesce(r.started_at, now()),
-        drift_ms = case
-          when r.started_at is null and r.scheduled_for is not null
-            then sync_engine.ms_between(r.scheduled_for, now())
-          else r.drift_ms end,
-        heartbeat_at = now(),
-        lease_expires_at = now() + v_lease
-      from due
-      where r.id = due.id
-      returning r.id
-    )
-    select coalesce(array_agg(c.id), '{}') into v_ids from claimed c;
-  exception when others then
-    -- One row made the batch fail: claim row by row, park what still fails.
-    v_ids := '{}';
-    for v_id in
-      select r.id from public.sync_run_log r
-      where r.status = 'pending' and r.run_after <= now()
-      order by r.run_after, r.triggered_at
-      limit v_limit
-      for update skip locked
-    loop
-      begin
+  loop
+    v_want := v_limit - pg_catalog.cardinality(v_ids);
+    begin
+      with due as (
+        select r.id
+        from public.sync_run_log r
+        where r.status = 'pending' and r.run_after <= now()
+        order by r.run_after, r.triggered_at
+        limit v_want
+        for update skip locked
+      ), claimed as (
         update public.sync_run_log r set
           status = 'running',
           attempt = least(r.attempt, 2147483646) + 1,
@@ -1374,17 +1426,62 @@ begin
             else r.drift_ms end,
           heartbeat_at = now(),
           lease_expires_at = now() + v_lease
-        where r.id = v_id;
-        v_ids := v_ids || v_id;
-      exception when others then
-        if not sync_engine.is_row_error(sqlstate) then
-          raise;
-        end if;
-        get stacked diagnostics v_error = message_text;
-        perform sync_engine.park_run_safely(v_id, 'claim', sqlstate, v_error);
-      end;
-    end loop;
-  end;
+        from due
+        where r.id = due.id
+        returning r.id
+      )
+      select coalesce(array_agg(c.id), '{}') into v_batch from claimed c;
+    exception when others then
+      -- One row made the batch fail: claim row by row, park what still fails.
+      v_batch := '{}';
+      for v_id in
+        select r.id from public.sync_run_log r
+        where r.status = 'pending' and r.run_after <= now()
+        order by r.run_after, r.triggered_at
+        limit v_want
+        for update skip locked
+      loop
+        begin
+          update public.sync_run_log r set
+            status = 'running',
+            attempt = least(r.attempt, 2147483646) + 1,
+            worker_id = p_worker_id,
+            started_at = coalesce(r.started_at, now()),
+            drift_ms = case
+              when r.started_at is null and r.scheduled_for is not null
+                then sync_engine.ms_between(r.scheduled_for, now())
+              else r.drift_ms end,
+            heartbeat_at = now(),
+            lease_expires_at = now() + v_lease
+          where r.id = v_id;
+          v_batch := v_batch || v_id;
+        exception when others then
+          if not sync_engine.is_row_error(sqlstate) then
+            raise;
+          end if;
+          get stacked diagnostics v_error = message_text;
+          perform sync_engine.park_run_safely(v_id, 'claim', sqlstate, v_error);
+        end;
+      end loop;
+    end;
+    v_ids := v_ids || v_batch;
+    exit when pg_catalog.cardinality(v_ids) >= v_limit or v_groups >= 4
+      or not exists (select from sync_engine.schedule_groups);
+    -- A group that cannot be applied for a reason other than one row's data (which
+    -- apply_schedule_group parks) must not stop the claim of runs already due: the error is
+    -- reported as a warning, the group stays (rolled back) for the next claim to try.
+    begin
+      v_applied := sync_engine.apply_schedule_group();
+    exception when others then
+      if sqlstate = '57014' then
+        raise;
+      end if;
+      raise warning 'sync_engine.claim_runs: a schedule group could not be applied: % (SQLSTATE %)', sqlerrm, sqlstate;
+      v_applied := null;
+    end;
+    exit when v_applied is null;
+    v_groups := v_groups + 1;
+  end loop;
   return query
     select r.* from public.sync_run_log r where r.id = any (v_ids)
     order by r.run_after, r.triggered_at;
@@ -3036,6 +3133,72 @@ end;
 $$;
 
 --
+-- Name: queue_schedule_groups(uuid[], integer[], text[], text[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.queue_schedule_groups(p_ids uuid[], p_plans integer[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_group_size integer DEFAULT 500) RETURNS TABLE(groups integer, integrations integer)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_size integer := least(greatest(coalesce(p_group_size, 500), 1), 10000);
+  v_groups bigint[];
+  v_count integer;
+begin
+  if pg_catalog.cardinality(p_ids) is distinct from pg_catalog.cardinality(p_plans) then
+    raise exception 'p_ids and p_plans differ in length' using errcode = '22023';
+  end if;
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('sync:schedule_groups', 0));
+  -- Safe for the same reason as the scheduler's batches (20261130170000): a group lost in a crash
+  -- leaves its integrations due, and the next tick queues them again.
+  perform pg_catalog.set_config('synchronous_commit', 'off', true);
+
+  with x as (
+    select x.id, x.plan, x.ord,
+           (pg_catalog.row_number() over (partition by x.plan order by x.ord) - 1) / v_size as chunk
+    from unnest(p_ids, p_plans) with ordinality as x (id, plan, ord)
+    where x.id is not null
+      and p_run_periods[x.plan] is not null
+      and p_expected_next_run_at[x.plan] is not null
+      and not exists (
+        select from sync_engine.schedule_groups g
+        where g.schedule_cron = p_crons[x.plan] and g.schedule_timezone = p_zones[x.plan]
+          and g.expected_next_run_at = p_expected_next_run_at[x.plan])
+  ), ins as (
+    insert into sync_engine.schedule_groups (schedule_cron, schedule_timezone, expected_next_run_at,
+      run_period, new_next_run_at, integration_ids)
+    select p_crons[x.plan], p_zones[x.plan], p_expected_next_run_at[x.plan], p_run_periods[x.plan],
+           p_new_next_run_at[x.plan], pg_catalog.array_agg(x.id order by x.ord)
+    from x
+    group by x.plan, x.chunk
+    returning id, pg_catalog.cardinality(integration_ids) as n
+  )
+  select coalesce(pg_catalog.array_agg(ins.id), '{}'), coalesce(sum(ins.n), 0)::integer
+    into v_groups, v_count
+  from ins;
+
+  if pg_catalog.cardinality(v_groups) > 0 then
+    perform sync_engine.wake_workers('');
+    -- Serverless: one dispatch per group (not per run), each worker invocation claims and so
+    -- applies groups until none is left.
+    if exists (select from sync_engine.settings s where s.key = 'dispatch_url') then
+      perform sync_engine.post_to_worker(pg_catalog.jsonb_build_object('schedule_group', g))
+      from unnest(v_groups) as g;
+    end if;
+  end if;
+  groups := pg_catalog.cardinality(v_groups);
+  integrations := v_count;
+  return next;
+end;
+$$;
+
+--
+-- Name: FUNCTION queue_schedule_groups(p_ids uuid[], p_plans integer[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_group_size integer); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.queue_schedule_groups(p_ids uuid[], p_plans integer[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_group_size integer) IS 'Scheduler tick: queues due integrations beyond its first batch as schedule groups (plans that already have one are left out); claim_runs applies them.';
+
+--
 -- Name: raise_api_error(text, integer, text, jsonb, text, jsonb); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -4675,6 +4838,41 @@ CREATE TABLE sync_engine.prewarms (
 );
 
 --
+-- Name: schedule_groups; Type: TABLE; Schema: sync_engine; Owner: -
+--
+
+CREATE TABLE sync_engine.schedule_groups (
+    id bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    schedule_cron text NOT NULL,
+    schedule_timezone text NOT NULL,
+    expected_next_run_at timestamp with time zone NOT NULL,
+    run_period timestamp with time zone NOT NULL,
+    new_next_run_at timestamp with time zone NOT NULL,
+    integration_ids uuid[] NOT NULL,
+    CONSTRAINT schedule_groups_integration_ids_check CHECK (((cardinality(integration_ids) >= 1) AND (cardinality(integration_ids) <= 10000)))
+);
+
+--
+-- Name: TABLE schedule_groups; Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON TABLE sync_engine.schedule_groups IS 'Due scheduled periods queued by the scheduler tick beyond its first batch; claim_runs applies one group at a time (schedule_due_plan_ids) when it has room. Rows live seconds to minutes.';
+
+--
+-- Name: schedule_groups_id_seq; Type: SEQUENCE; Schema: sync_engine; Owner: -
+--
+
+ALTER TABLE sync_engine.schedule_groups ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME sync_engine.schedule_groups_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: settings; Type: TABLE; Schema: sync_engine; Owner: -
 --
 
@@ -4866,6 +5064,13 @@ ALTER TABLE ONLY sync_engine.notification_secrets
 
 ALTER TABLE ONLY sync_engine.prewarms
     ADD CONSTRAINT prewarms_pkey PRIMARY KEY (integration_id);
+
+--
+-- Name: schedule_groups schedule_groups_pkey; Type: CONSTRAINT; Schema: sync_engine; Owner: -
+--
+
+ALTER TABLE ONLY sync_engine.schedule_groups
+    ADD CONSTRAINT schedule_groups_pkey PRIMARY KEY (id);
 
 --
 -- Name: settings settings_pkey; Type: CONSTRAINT; Schema: sync_engine; Owner: -
@@ -5137,6 +5342,12 @@ CREATE INDEX sync_trigger_audit_run_idx ON public.sync_trigger_audit USING btree
 --
 
 CREATE INDEX export_in_flight_entry_idx ON sync_engine.export_in_flight USING btree (entry_id);
+
+--
+-- Name: schedule_groups_plan_idx; Type: INDEX; Schema: sync_engine; Owner: -
+--
+
+CREATE INDEX schedule_groups_plan_idx ON sync_engine.schedule_groups USING btree (schedule_cron, schedule_timezone, expected_next_run_at);
 
 --
 -- Name: export_rejection_audit export_rejection_audit_append_only; Type: TRIGGER; Schema: public; Owner: -
@@ -5915,6 +6126,13 @@ REVOKE ALL ON FUNCTION sync_engine.admin_audit_is_append_only() FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.admin_audit_is_append_only() TO service_role;
 
 --
+-- Name: FUNCTION apply_schedule_group(); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.apply_schedule_group() FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.apply_schedule_group() TO service_role;
+
+--
 -- Name: FUNCTION audit_is_append_only(); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -6321,6 +6539,13 @@ REVOKE ALL ON FUNCTION sync_engine.purge_trigger_audit(p_older_than interval) FR
 GRANT ALL ON FUNCTION sync_engine.purge_trigger_audit(p_older_than interval) TO service_role;
 
 --
+-- Name: FUNCTION queue_schedule_groups(p_ids uuid[], p_plans integer[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_group_size integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.queue_schedule_groups(p_ids uuid[], p_plans integer[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_group_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.queue_schedule_groups(p_ids uuid[], p_plans integer[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_group_size integer) TO service_role;
+
+--
 -- Name: FUNCTION raise_api_error(p_code text, p_status integer, p_message text, p_details jsonb, p_hint text, p_headers jsonb); Type: ACL; Schema: sync_engine; Owner: -
 --
 
@@ -6682,6 +6907,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE sync_engine.export_in_flight TO servi
 --
 
 GRANT ALL ON TABLE sync_engine.prewarms TO service_role;
+
+--
+-- Name: TABLE schedule_groups; Type: ACL; Schema: sync_engine; Owner: -
+--
+
+GRANT ALL ON TABLE sync_engine.schedule_groups TO service_role;
 
 --
 -- Name: TABLE settings; Type: ACL; Schema: sync_engine; Owner: -

@@ -69,14 +69,16 @@ async function scalePoint(template: string, n: number, workers: number): Promise
       silentLogger,
     );
     const enqueueMs = performance.now() - t0;
-    if (result.enqueued !== n) throw new Error(`scheduler enqueued ${result.enqueued} of ${n}`);
+    if (result.enqueued + result.queued !== n)
+      throw new Error(`scheduler enqueued ${result.enqueued} and queued ${result.queued} of ${n}`);
     const { rows: atTickEnd } = await db.query<{ done: number }>(
       "select count(*)::int as done from public.sync_run_log where status not in ('pending', 'running')",
     );
     const doneAtTickEnd = atTickEnd[0]?.done ?? 0;
     for (;;) {
       const { rows } = await db.query<{ done: boolean }>(
-        "select not exists (select from public.sync_run_log where status in ('pending', 'running')) as done",
+        `select not exists (select from public.sync_run_log where status in ('pending', 'running'))
+                and not exists (select from sync_engine.schedule_groups) as done`,
       );
       if (rows[0]?.done) break;
       await sleep(50);
@@ -147,14 +149,15 @@ export async function schedulerSection(opts: {
     title: "5. Scheduler scale (integrations due in the same minute)",
     method:
       `N integrations (one org each, cron \`0 * * * *\` UTC) whose next period is the same instant T. At T one ` +
-      `\`schedulerTick\` (due ids read once, then \`schedule_due_plan_ids\` per batch of 500 ids, locked FOR NO KEY UPDATE SKIP LOCKED by primary key, 2 at once) enqueues them through the production path while ` +
-      `${opts.workers} worker processes (concurrency 10 each, bench-only no-op executor) drain them. Enqueue lag = ` +
-      `triggered_at − T; drift = first start − T (the engine's drift_ms). One round per scale.`,
+      `\`schedulerTick\` (due ids read once; the first 500 enqueued by \`schedule_due_plan_ids\`, locked FOR NO KEY UPDATE SKIP LOCKED by primary key; the rest queued as schedule groups of 100 by \`queue_schedule_groups\`) enqueues them through the production path while ` +
+      `${opts.workers} worker processes (concurrency 10 each, bench-only no-op executor) drain them; their claims apply the groups (\`apply_schedule_group\`: the same \`schedule_due_plan_ids\`) as they have room. ` +
+      `"tick" = until every due period is durably enqueued or queued; run row written = triggered_at − T (when the run's row was inserted, by the tick or by a claim); ` +
+      `drift = first start − T (the engine's drift_ms). One round per scale.`,
     header: [
       "integrations",
-      "tick (all enqueued)",
-      "enqueued/s",
-      "enqueue lag p50 / p99",
+      "tick (all enqueued or queued)",
+      "per s",
+      "run row written p50 / p99",
       "drift p50 / p99",
       "all done",
       "runs/s",
@@ -163,7 +166,7 @@ export async function schedulerSection(opts: {
     rows,
     goals: [
       {
-        what: `schedule ${int(top.integrations)}: all enqueued`,
+        what: `schedule ${int(top.integrations)}: all enqueued (first batch as runs, the rest as schedule groups; durable)`,
         goal: "≤ 2 s",
         value: ms(top.enqueueMs),
         met: top.enqueueMs <= 2000,
@@ -182,6 +185,10 @@ export async function schedulerSection(opts: {
         `CPU-hungry enqueue, a late wake-up all count against it); ` +
         `the raw figure is in the table. Largest scale measured with raw drift p99 ≤ 1 s: ` +
         `${fits ? int(fits.integrations) : "none"}.`,
+      `Until 2026-11-30 the tick wrote every run at the due instant (one run row per integration, ≈ 62 µs of backend CPU ` +
+        `each under load): 100,000 took 6.6–8.8 s to enqueue and all 100,000 had started after ≈ 27–39 s (same harness, ` +
+        `docs/benchmarks.md "What the optimisations bought"). Now the runs beyond the first batch are written by the ` +
+        `workers' claims as they have room, so "run row written" follows the drift instead of preceding it.`,
     ],
     seconds: (performance.now() - t0) / 1000,
   };

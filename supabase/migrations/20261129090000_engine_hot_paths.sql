@@ -1,4 +1,4 @@
--- Superseded: sync_engine.claim_runs → 20261130100000_bounded_numbers.sql; sync_engine.complete_runs → 20261130100000_bounded_numbers.sql; sync_engine.schedule_due_periods → 20261130090000_sql_single_sources.sql (live: supabase/schema.sql)
+-- Superseded: sync_engine.claim_runs → 20261130180000_schedule_groups.sql; sync_engine.complete_runs → 20261130100000_bounded_numbers.sql; sync_engine.schedule_due_periods → 20261130090000_sql_single_sources.sql (live: supabase/schema.sql)
 -- Hot paths the benchmark suite (bench/, docs/benchmarks.md) found slow on PostgreSQL 15,
 -- each with the figure that made the change (2 shared cores, fsync on):
 --

@@ -1,4 +1,4 @@
--- Superseded: sync_engine.bounded_seconds → 20261130150200_bounded_seconds_resolution.sql (live: supabase/schema.sql)
+-- Superseded: sync_engine.bounded_seconds → 20261130150200_bounded_seconds_resolution.sql; sync_engine.claim_runs → 20261130180000_schedule_groups.sql (live: supabase/schema.sql)
 -- No poison rows (docs/reliability.md, "Numbers that cannot overflow" and "One bad row").
 --
 -- 1. drift_ms becomes bigint. As integer it held at most 2^31 − 1 ms ≈ 24.86 days: a scheduled

@@ -121,6 +121,8 @@ describe.each(testDbKinds())("the worker Edge Function handler (Node, %s)", (kin
     );
     expect((await h(post("{not json"))).status).toBe(400);
     expect((await h(post({ run_id: "42" }))).status).toBe(400);
+    expect((await h(post({ schedule_group: "7" }))).status).toBe(400);
+    expect((await h(post({ schedule_group: 0 }))).status).toBe(400);
     expect((await h(post([1, 2]))).status).toBe(400);
     // No secret configured: fail closed.
     const open = handlerWith({ secrets: [""] });
@@ -146,6 +148,17 @@ describe.each(testDbKinds())("the worker Edge Function handler (Node, %s)", (kin
     const received = sandbox.state().xledger.received;
     expect(Object.keys(received)).toHaveLength(12);
     expect(Object.values(received).every((n) => n === 1)).toBe(true);
+  });
+
+  it("a schedule group's dispatch claims without ticking the scheduler or pinging", async () => {
+    const h = handlerWith();
+    const runId = await enqueue();
+    const res = await h(post({ schedule_group: 42 }));
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ kind: "dispatch" });
+    const [summary] = await h.settled();
+    expect(summary).toMatchObject({ kind: "dispatch", claimed: 1, results: { succeeded: 1 } });
+    expect((await runRow(runId)).status).toBe("succeeded");
   });
 
   it("sweep: ticks the scheduler and claims every pending run", async () => {

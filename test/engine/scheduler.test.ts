@@ -177,7 +177,7 @@ describe.each(testDbKinds())("scheduler on %s", (kind) => {
       ids.push({ id, kind });
     }
     const result = await tick(new Date(T.getTime() + 30_000));
-    expect(result).toEqual({ enqueued: 5, duplicate: 0, skipped: 0, missed: 6, planned: 7 });
+    expect(result).toEqual({ enqueued: 5, queued: 0, duplicate: 0, skipped: 0, missed: 6, planned: 7 });
     const { rows } = await db.query<{ id: string; next: Date | null; runs: string[] | null }>(
       `select i.id, i.next_run_at as next,
               array_agg(r.status || ':' || coalesce(r.skip_reason, '') || ':' || to_char(r.scheduled_for at time zone 'UTC', 'HH24:MI')
@@ -209,6 +209,130 @@ describe.each(testDbKinds())("scheduler on %s", (kind) => {
       }
     }
     expect((await tick(new Date(T.getTime() + 30_000))).planned).toBe(0);
+  });
+
+  describe("a due backlog beyond one batch", () => {
+    // schedulerBatch 2: the tick writes 2 runs itself and queues the other due integrations as
+    // schedule groups of 2, which claim_runs applies when a worker asks for more than is pending.
+    const T = new Date("2026-11-29T10:00:00Z");
+    const now = new Date(T.getTime() + 30_000);
+    const small = { schedulerBatch: 2, catchUpWindowSeconds: 86_400 };
+    const dueIntegrations = async (n: number) => {
+      const { rows } = await db.query<{ id: string }>(
+        `with o as (insert into public.organizations (name) select 'Backlog ' || g from generate_series(1, $1::int) g returning id)
+         insert into public.organization_integrations (org_id, integration_type, schedule_cron, schedule_timezone)
+         select id, 'xledger', '0 * * * *', 'UTC' from o returning id`,
+        [n],
+      );
+      const ids = rows.map((r) => r.id);
+      await db.query(
+        "update public.organization_integrations set next_run_at = $2 where id = any ($1::uuid[])",
+        [ids, T],
+      );
+      return ids;
+    };
+    const runsOf = async (ids: string[]) =>
+      (
+        await db.query<{ integration_id: string; status: string; skip_reason: string | null; key: string }>(
+          `select integration_id, status, skip_reason, idempotency_key as key from public.sync_run_log
+           where integration_id = any ($1::uuid[]) order by integration_id`,
+          [ids],
+        )
+      ).rows;
+    const groups = async () =>
+      (await db.query<{ ids: string[] }>("select integration_ids as ids from sync_engine.schedule_groups"))
+        .rows;
+
+    it("is queued as a group that claims turn into runs, each period once", async () => {
+      const ids = await dueIntegrations(7);
+      const first = await schedulerTick(db, now, small, silentLogger);
+      expect(first).toMatchObject({ enqueued: 2, queued: 5, planned: 7 });
+      expect((await runsOf(ids)).length).toBe(2);
+      expect((await groups()).map((g) => g.ids.length)).toEqual([2, 2, 1]);
+      // Queued integrations stay due (next_run_at unchanged) but are not planned again.
+      expect(await schedulerTick(db, now, small, silentLogger)).toMatchObject({
+        enqueued: 0,
+        queued: 0,
+        planned: 0,
+      });
+
+      const { rows: claimed } = await db.query<{ integration_id: string; status: string; drift_ms: string }>(
+        "select integration_id, status, drift_ms from sync_engine.claim_runs('w1', 10, 60)",
+      );
+      expect(claimed.map((r) => r.integration_id).sort()).toEqual([...ids].sort());
+      expect(claimed.every((r) => r.status === "running" && Number(r.drift_ms) > 0)).toBe(true);
+      const all = await runsOf(ids);
+      expect(all.map((r) => r.key)).toEqual(ids.map((id) => `${id}:2026-11-29T10:00:00.000Z`).sort());
+      expect(await groups()).toEqual([]);
+      const { rows: next } = await db.query<{ n: number }>(
+        "select count(*)::int as n from public.organization_integrations where id = any ($1::uuid[]) and next_run_at = $2",
+        [ids, new Date(T.getTime() + 3_600_000)],
+      );
+      expect(next[0]?.n).toBe(7);
+      expect(await schedulerTick(db, now, small, silentLogger)).toMatchObject({ planned: 0 });
+    });
+
+    it("a claim asking for fewer runs than a group holds leaves the rest pending, not lost", async () => {
+      const ids = await dueIntegrations(6);
+      await schedulerTick(db, now, small, silentLogger);
+      const claim = (n: number) => db.query("select * from sync_engine.claim_runs('w1', $1, 60)", [n]);
+      const byStatus = async () => {
+        const m: Record<string, number> = {};
+        for (const r of await runsOf(ids)) m[r.status] = (m[r.status] ?? 0) + 1;
+        return m;
+      };
+      // 2 pending, then one group of 2 applied: 3 claimed, 1 pending, 1 group left.
+      expect((await claim(3)).rows.length).toBe(3);
+      expect(await byStatus()).toEqual({ running: 3, pending: 1 });
+      expect((await groups()).length).toBe(1);
+      expect((await claim(10)).rows.length).toBe(3);
+      expect(await byStatus()).toEqual({ running: 6 });
+      expect(await groups()).toEqual([]);
+    });
+
+    it("records a queued period skipped (overlap) when a manual run started meanwhile", async () => {
+      const ids = await dueIntegrations(4);
+      await schedulerTick(db, now, small, silentLogger);
+      const queued = (await groups())[0]?.ids[0] as string;
+      await db.query("select * from sync_engine.enqueue_run($1, 'manual', p_user_id => $2)", [
+        queued,
+        s.users.coordinator,
+      ]);
+      await db.query("select * from sync_engine.claim_runs('w1', 10, 60)");
+      const mine = (await runsOf(ids)).filter((r) => r.integration_id === queued);
+      expect(mine.map((r) => [r.status, r.skip_reason]).sort()).toEqual([
+        ["running", null],
+        ["skipped", "overlap"],
+      ]);
+    });
+
+    it("parks a queued integration whose run cannot be written and applies the rest of its group", async () => {
+      const ids = await dueIntegrations(5);
+      await schedulerTick(db, now, small, silentLogger);
+      const broken = (await groups())[0]?.ids[1] as string;
+      await db.exec(`
+        create function public.test_broken_group() returns trigger language plpgsql as $$
+        begin raise exception 'cannot insert a run for this integration'; end $$;
+        create trigger test_broken_group before insert on public.sync_run_log for each row
+          when (new.integration_id = '${broken}'::uuid) execute function public.test_broken_group();`);
+      try {
+        const { rows } = await db.query<{ integration_id: string }>(
+          "select integration_id from sync_engine.claim_runs('w1', 10, 60)",
+        );
+        expect(rows.map((r) => r.integration_id).sort()).toEqual(ids.filter((id) => id !== broken).sort());
+      } finally {
+        await db.exec(
+          "drop trigger test_broken_group on public.sync_run_log; drop function public.test_broken_group()",
+        );
+      }
+      const { rows: parked } = await db.query<{ next: number; code: string }>(
+        `select i.next_run_at as next, a.details ->> 'error_code' as code
+         from public.organization_integrations i join public.sync_alerts a on a.integration_id = i.id and a.kind = 'parked'
+         where i.id = $1`,
+        [broken],
+      );
+      expect(parked).toEqual([{ next: Number.POSITIVE_INFINITY, code: "schedule_unprocessable" }]);
+    });
   });
 
   it("parks an integration whose cron cannot be parsed until its schedule changes", async () => {
@@ -281,7 +405,14 @@ describe.runIf(testDbKinds().includes("postgres"))("concurrent scheduler ticks o
       ]);
       await a.close();
       await b.close();
-      expect((ra?.enqueued ?? 0) + (rb?.enqueued ?? 0)).toBeLessThanOrEqual(200);
+      // Beyond each tick's first batch the due periods are queued as groups; claims apply them.
+      expect((ra?.enqueued ?? 0) + (ra?.queued ?? 0) + (rb?.enqueued ?? 0) + (rb?.queued ?? 0)).toBe(200);
+      for (;;) {
+        const { rows } = await t.db.query<{ n: number | null }>(
+          "select sync_engine.apply_schedule_group() as n",
+        );
+        if (rows[0]?.n === null) break;
+      }
       const { rows } = await t.db.query<{ n: number; keys: number }>(
         "select count(*)::int as n, count(distinct idempotency_key)::int as keys from public.sync_run_log",
       );

@@ -89,6 +89,12 @@ const EXPECTED_TABLES: Record<string, Record<Actor, TableRow>> = {
   // Engine internals: the schema is not even USAGE-able by anon/authenticated.
   "sync_engine.settings": { ...memberReadable, member: noAccess, viewer: noAccess, non_member: noAccess },
   "sync_engine.prewarms": { ...memberReadable, member: noAccess, viewer: noAccess, non_member: noAccess },
+  "sync_engine.schedule_groups": {
+    ...memberReadable,
+    member: noAccess,
+    viewer: noAccess,
+    non_member: noAccess,
+  },
   "sync_engine.export_in_flight": {
     ...memberReadable,
     member: noAccess,
@@ -200,6 +206,10 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
     ENGINE,
   "sync_engine.schedule_due_plan_ids(timestamp with time zone,uuid[],text[],text[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[])":
     ENGINE,
+  // Due periods queued beyond the tick's first batch, applied by claims (20261130180000).
+  "sync_engine.queue_schedule_groups(uuid[],integer[],text[],text[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[],integer)":
+    ENGINE,
+  "sync_engine.apply_schedule_group()": ENGINE,
   "sync_engine.schedule_periods(uuid,timestamp with time zone,timestamp with time zone,timestamp with time zone[],timestamp with time zone)":
     ENGINE,
   "sync_engine.set_integration_credentials(uuid,jsonb)": ENGINE,
@@ -327,6 +337,9 @@ describe.each(testDbKinds())("privilege matrix on %s", (kind) => {
                ('${s.otherXledgerId}', '${s.otherOrgId}', '2026-11-01', 'ping', 1);
       insert into sync_engine.settings (key, value) values ('dispatch_url', 'http://127.0.0.1:9/never');
       insert into sync_engine.prewarms (integration_id, period_at, sent_at) values ('${s.xledgerId}', now(), now());
+      insert into sync_engine.schedule_groups (schedule_cron, schedule_timezone, expected_next_run_at, run_period,
+          new_next_run_at, integration_ids)
+        values ('0 * * * *', 'UTC', now(), now(), now() + interval '1 hour', array['${s.xledgerId}'::uuid]);
       insert into public.function_cold_starts (kind, org_id, integration_id)
         values ('dispatch', '${s.orgId}', '${s.xledgerId}'), ('dispatch', '${s.otherOrgId}', '${s.otherXledgerId}');
       select sync_engine.set_integration_credentials('${s.xledgerId}', '{"token":"matrix-secret-token"}');

@@ -56,14 +56,17 @@ export const workerConfigSchema = z
       .describe("On SIGTERM, time for in-flight runs before they are released to pending"),
     /** Scheduler tick interval; cron has minute resolution, so 15 s keeps drift well under a minute. */
     schedulerSeconds: z.coerce.number().min(0.05).max(300).default(15).describe("Scheduler tick interval"),
-    /** Integrations planned per scheduler transaction. */
+    /**
+     * Integrations per scheduler transaction: the tick's own batch, and the size of each schedule
+     * group a claim applies (docs/engine.md "Schedule groups").
+     */
     schedulerBatch: z.coerce
       .number()
       .int()
       .min(1)
       .max(10_000)
       .default(500)
-      .describe("Integrations planned per scheduler transaction"),
+      .describe("Integrations per scheduler transaction (the tick's batch; each schedule group a claim applies)"),
     /** After downtime, the latest missed period still runs if it is at most this old; else it is skipped too. */
     catchUpWindowSeconds: z.coerce
       .number()

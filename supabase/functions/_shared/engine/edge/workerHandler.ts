@@ -9,6 +9,9 @@
  *   `{"run_id":"…"}`    pg_net's dispatch at enqueue (sync_engine.dispatch_run). The id is a hint:
  *                       the claim takes the oldest due runs, which includes it unless another
  *                       worker already has it.
+ *   `{"schedule_group":n}` the scheduler queued a group of due periods
+ *                       (sync_engine.queue_schedule_groups): a dispatch without a run id; the
+ *                       claim applies groups when it finds fewer due runs than it has room for.
  *   `{}`                pg_cron's sweep every minute (sync_engine.serverless_sweep): also runs the
  *                       health pings. Any other keys are ignored (Supabase's own cron examples
  *                       send `{"time": …}`).
@@ -133,6 +136,11 @@ async function parseRequest(req: Request): Promise<Parsed> {
     return { kind: "invalid", message: "The body must be a JSON object." };
   const b = body as Record<string, unknown>;
   if (b.warmup === true) return { kind: "warmup" };
+  if (b.schedule_group !== undefined) {
+    if (!Number.isSafeInteger(b.schedule_group) || (b.schedule_group as number) < 1)
+      return { kind: "invalid", message: "schedule_group must be a positive integer." };
+    return { kind: "dispatch", runId: null };
+  }
   if (b.run_id === undefined || b.run_id === null) return { kind: "sweep", runId: null };
   if (typeof b.run_id !== "string" || !UUID.test(b.run_id))
     return { kind: "invalid", message: "run_id must be a uuid." };

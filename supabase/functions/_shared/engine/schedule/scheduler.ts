@@ -7,6 +7,8 @@ import { type PlanResult, planSchedule } from "./schedulePlan.ts";
 
 export interface TickResult {
   enqueued: number;
+  /** Due integrations queued as schedule groups, enqueued by the workers' claims (sync_engine.apply_schedule_group). */
+  queued: number;
   duplicate: number;
   skipped: number;
   missed: number;
@@ -66,8 +68,10 @@ const KEY_JOIN = `k.cron = i.schedule_cron and k.zone = i.schedule_timezone
  * Integrations due together mostly share a schedule, so the tick plans each distinct
  * (cron, zone, next_run_at) once (croner ≈ 0.1 ms a plan) and:
  * - plans without missed periods (the common case): their due ids are read once, then
- *   `sync_engine.schedule_due_plan_ids` locks (by primary key), enqueues and advances each batch
- *   of `schedulerBatch` ids; `PARALLEL_BATCHES` calls run at once;
+ *   `sync_engine.schedule_due_plan_ids` locks (by primary key), enqueues and advances the first
+ *   `schedulerBatch` ids (and every new schedule's); the rest are queued as schedule groups of
+ *   `schedulerBatch` ids (`sync_engine.queue_schedule_groups`), which `claim_runs` applies with
+ *   the same function when a worker has room (`queued` in the result);
  * - integrations with missed periods, and paused ones (each period recorded as skipped 'disabled'),
  *   go one by one to `sync_engine.schedule_periods`; an unparseable schedule parks its integrations.
  * Measured (bench/sections/scheduler.ts, 100,000 integrations due at once, PostgreSQL 15 on 2
@@ -79,7 +83,7 @@ export async function schedulerTick(
   config: Pick<WorkerConfig, "schedulerBatch" | "catchUpWindowSeconds">,
   log: EngineLogger,
 ): Promise<TickResult> {
-  const total: TickResult = { enqueued: 0, duplicate: 0, skipped: 0, missed: 0, planned: 0 };
+  const total: TickResult = { enqueued: 0, queued: 0, duplicate: 0, skipped: 0, missed: 0, planned: 0 };
   const count = (o: Outcome) => {
     // enqueued | duplicate (period already handled) | skipped (overlap, paused) | missed; null: no period yet
     if (o.outcome === "enqueued") total.enqueued++;
@@ -158,16 +162,53 @@ export async function schedulerTick(
     // each batch then locks its own ids by primary key. Batches that each walked the due index
     // from its start re-read every row earlier batches had moved (their old versions stay in the
     // index while other transactions' snapshots can see them): ≈ 10 million tuples for 100,000
-    // due (docs/benchmarks.md "Scheduler profile").
-    const { rows: due } = await db.query<{ id: string }>(
-      `select i.id from public.organization_integrations i
-       join unnest($2::text[], $3::text[], $4::timestamptz[]) as k (cron, zone, expected) on ${KEY_JOIN}
+    // due (docs/benchmarks.md "Scheduler profile"). A plan that still has a schedule group is
+    // left to it: its integrations are queued already (sync_engine.queue_schedule_groups).
+    const { rows: due } = await db.query<{ id: string; plan: number }>(
+      `select i.id, k.n::int as plan from public.organization_integrations i
+       join unnest($2::text[], $3::text[], $4::timestamptz[]) with ordinality as k (cron, zone, expected, n) on ${KEY_JOIN}
        where ${DUE}
+         and not exists (select from sync_engine.schedule_groups g
+                         where g.schedule_cron = k.cron and g.schedule_timezone = k.zone
+                           and g.expected_next_run_at = k.expected)
        order by i.id`,
       [now, ...plans],
     );
-    const ids = due.map((r) => r.id);
+    // The first batch of periods to run, and every new schedule (no run, only a next_run_at),
+    // are written by this tick; the rest is queued as groups of one batch each, which the
+    // workers' claims apply as they have room (docs/architecture.md §5.3): writing 100,000 runs
+    // here took 6.6–8.8 s of the 2 cores the workers need, for runs that could not start sooner
+    // anyway. Groups of a whole batch (500), not 100: with 100 the workers drained 100,000 at
+    // 2,400 runs/s instead of 4,000 (one claim transaction, with its commit flush, per group).
     const batch = Math.max(1, config.schedulerBatch);
+    const ids: string[] = [];
+    const queuedIds: string[] = [];
+    const queuedPlans: number[] = [];
+    for (const r of due) {
+      const plan = slice[r.plan - 1]?.plan;
+      if (!plan || plan.runPeriod === null || ids.length < batch) ids.push(r.id);
+      else {
+        queuedIds.push(r.id);
+        queuedPlans.push(r.plan);
+      }
+    }
+    if (queuedIds.length > 0) {
+      const { rows: q } = await db.query<{ groups: number; integrations: number }>(
+        "select * from sync_engine.queue_schedule_groups($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8)",
+        [
+          queuedIds,
+          queuedPlans,
+          ...plans,
+          slice.map((b) => b.plan.runPeriod),
+          slice.map((b) => b.plan.newNextRunAt),
+          batch,
+        ],
+      );
+      const queued = q[0]?.integrations ?? 0;
+      total.queued += queued;
+      total.planned += queued;
+      if (queued > 0) log.info({ event: "schedule_queued", integrations: queued, groups: q[0]?.groups ?? 0 });
+    }
     let next = 0;
     const loop = async () => {
       while (next < ids.length) {
