@@ -140,6 +140,25 @@ describe.each(testDbKinds())("serverless dispatch install (pg_cron/pg_net stand-
     ]);
   });
 
+  it("a scheduler tick's queued groups each post one {schedule_group} dispatch, not one per run", async () => {
+    await db.exec(PG_CRON + PG_NET);
+    await install("$1, p_token => 's3cret'", [URL_]);
+    const ids = [integrationId, crypto.randomUUID(), crypto.randomUUID()];
+    const at = new Date("2026-11-30T10:00:00Z");
+    const { rows } = await db.query<{ groups: number; integrations: number }>(
+      `select * from sync_engine.queue_schedule_groups($1::uuid[], array[1, 1, 1], array['0 * * * *'], array['UTC'],
+         array[$2::timestamptz], array[$2::timestamptz], array[$3::timestamptz], 2)`,
+      [ids, at, new Date(at.getTime() + 3_600_000)],
+    );
+    expect(rows[0]).toEqual({ groups: 2, integrations: 3 });
+    const { rows: groups } = await db.query<{ id: string }>(
+      "select id from sync_engine.schedule_groups order by id",
+    );
+    const { rows: calls } = await db.query<{ body: unknown }>("select body from net.calls order by id");
+    expect(calls.map((c) => c.body)).toEqual(groups.map((g) => ({ schedule_group: Number(g.id) })));
+    await db.query("delete from sync_engine.schedule_groups");
+  });
+
   it("is idempotent: installing again updates the one job and the settings", async () => {
     await db.exec(PG_CRON + PG_NET);
     const first = await install("$1, p_token => 'one'", [URL_]);
