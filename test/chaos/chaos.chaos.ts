@@ -97,7 +97,14 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
     ];
     // Retry backoff of 1 s doubling to 5 s (defaults: 30 s to 1 h): runs cycle through failures
     // many times within the test instead of waiting out minutes of backoff with idle workers.
-    const env = { ...process.env, SYNC_BACKOFF_BASE_SECONDS: "1", SYNC_BACKOFF_CAP_SECONDS: "5" };
+    // Scheduler batches of 4: of each wave's 16 due integrations the tick writes 4 runs and queues
+    // the rest as schedule groups, so kills also land in claims that apply a group.
+    const env = {
+      ...process.env,
+      SYNC_BACKOFF_BASE_SECONDS: "1",
+      SYNC_BACKOFF_CAP_SECONDS: "5",
+      SYNC_SCHEDULER_BATCH: "4",
+    };
     const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
     const p: Proc = { proc, workerId: null, lines: [], killedAt: null, steady, metricsPort: null };
     let buffer = "";
@@ -344,7 +351,9 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
     const active = async () =>
       (
         await db.query<{ n: number }>(
-          "select count(*)::int as n from public.sync_run_log where status in ('pending', 'running') and run_after <= now() + interval '5 minutes'",
+          `select (select count(*)::int from public.sync_run_log
+                   where status in ('pending', 'running') and run_after <= now() + interval '5 minutes')
+                + (select count(*)::int from sync_engine.schedule_groups) as n`,
         )
       ).rows[0]?.n ?? 0;
     while ((await active()) > 0 && Date.now() - drainStarted < 180_000) {
@@ -376,7 +385,12 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
 
     // --- Assertions -----------------------------------------------------------------------------
     const stuck = await db.query<{ n: number }>(
-      "select count(*)::int as n from public.sync_run_log where status in ('pending', 'running')",
+      `select (select count(*)::int from public.sync_run_log where status in ('pending', 'running'))
+            + (select count(*)::int from sync_engine.schedule_groups) as n`,
+    );
+    const queuedTicks = procs.reduce(
+      (n, p) => n + p.lines.filter((e) => e.event === "schedule_queued").length,
+      0,
     );
     const approved = await db.query<{ id: string }>(
       "select id::text from public.ledger_entries where approved_at is not null",
@@ -403,13 +417,17 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
     for (const p of procs) {
       const open = new Map<string, number>();
       for (const e of p.lines) {
-        if (e.event === "run_started") open.set(e.run_id as string, e._t as number);
+        // Times from the worker's own log lines (its clock is this machine's): when the line was
+        // read here depends on pipe scheduling, and an attempt ends when its executor returned
+        // (work_ms), before its outcome is recorded; the next attempt can only be claimed after.
+        if (e.event === "run_started") open.set(e.run_id as string, Date.parse(e.time as string));
         if (e.event === "run_attempt_ended") {
           const list = attempts.get(e.run_id as string) ?? [];
+          const start = open.get(e.run_id as string) ?? 0;
           list.push({
             worker: p.workerId ?? "?",
-            start: open.get(e.run_id as string) ?? 0,
-            end: e._t as number,
+            start,
+            end: start + (e.work_ms as number),
             result: e.result as string,
           });
           attempts.set(e.run_id as string, list);
@@ -429,13 +447,17 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
     }
     let doubleCompletions = 0;
     let overlaps = 0;
+    const overlapExamples: unknown[] = [];
     for (const list of attempts.values()) {
       if (list.filter((a) => a.result === "succeeded").length > 1) doubleCompletions++;
       const recorded = list
         .filter((a) => a.result !== "lost" && a.result !== "killed")
         .sort((a, b) => a.start - b.start);
       for (let i = 1; i < recorded.length; i++)
-        if ((recorded[i]?.start ?? 0) < (recorded[i - 1]?.end ?? 0)) overlaps++;
+        if ((recorded[i]?.start ?? 0) < (recorded[i - 1]?.end ?? 0)) {
+          overlaps++;
+          overlapExamples.push(recorded);
+        }
     }
     const runs = await db.query<{ status: string; n: number }>(
       "select status, count(*)::int as n from public.sync_run_log group by status order by status",
@@ -462,8 +484,10 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
       duplicates,
       lost,
       stuck: stuck.rows[0]?.n,
+      ticks_that_queued_groups: queuedTicks,
       double_completions: doubleCompletions,
       overlapping_recorded_attempts: overlaps,
+      overlap_examples: overlapExamples.slice(0, 3),
       median_time_to_recovery_ms:
         [...stats.recoveries].sort((a, b) => a - b)[Math.floor(stats.recoveries.length / 2)] ?? 0,
       worst_time_to_recovery_ms: Math.max(0, ...stats.recoveries),
@@ -482,6 +506,8 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
     expect(stats.kills).toBeGreaterThanOrEqual(20);
     expect(stats.restarts).toBe(1);
     expect(summary.stuck).toBe(0);
+    // The schedule-group path was exercised (the waves exceed the batch of 4).
+    expect(queuedTicks).toBeGreaterThan(0);
     expect(duplicates).toBe(0);
     expect(lost).toBe(0);
     expect(exportRows.rows[0]?.n).toBe(approved.rows.length * 2);

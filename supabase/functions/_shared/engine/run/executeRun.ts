@@ -64,6 +64,9 @@ export async function executeRun(
   } catch (error) {
     outcome = errorToOutcome(error);
   }
+  // The executor's own time, before the outcome is recorded: the run is this attempt's alone
+  // until the record commits, so no other attempt can start within [run_started, + work_ms].
+  const workMs = Date.now() - started;
 
   const result = await record(deps, run, controller, outcome, log);
   const seconds = (Date.now() - started) / 1000;
@@ -73,6 +76,7 @@ export async function executeRun(
     result,
     outcome: outcome.kind,
     duration_ms: Math.round(seconds * 1000),
+    work_ms: workMs,
   });
   return result;
 }
