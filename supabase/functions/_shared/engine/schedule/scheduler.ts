@@ -185,8 +185,11 @@ export async function schedulerTick(
     const queuedIds: string[] = [];
     const queuedPlans: number[] = [];
     for (const r of due) {
-      const plan = slice[r.plan - 1]?.plan;
-      if (!plan || plan.runPeriod === null || ids.length < batch) ids.push(r.id);
+      const entry = slice[r.plan - 1];
+      // Only a plan with a period to run and a known next_run_at can be queued (the group is
+      // matched on both); anything else is stepped here.
+      if (!entry || entry.plan.runPeriod === null || entry.key.next_run_at === null || ids.length < batch)
+        ids.push(r.id);
       else {
         queuedIds.push(r.id);
         queuedPlans.push(r.plan);
