@@ -66,7 +66,9 @@ export const workerConfigSchema = z
       .min(1)
       .max(10_000)
       .default(500)
-      .describe("Integrations per scheduler transaction (the tick's batch; each schedule group a claim applies)"),
+      .describe(
+        "Integrations per scheduler transaction (the tick's batch; each schedule group a claim applies)",
+      ),
     /** After downtime, the latest missed period still runs if it is at most this old; else it is skipped too. */
     catchUpWindowSeconds: z.coerce
       .number()
