@@ -5,7 +5,7 @@ import type { Binding, ChangeData, ChangeSubscription, Identity } from "./change
 import { type Notification, parseNotification } from "./notification.ts";
 import { readRows } from "./rowKeys.ts";
 import { SubscriptionIndex } from "./subscriptionIndex.ts";
-import { visibleKeys } from "./visibility.ts";
+import { claimsText, visibleKeys } from "./visibility.ts";
 
 // A backlog larger than this (e.g. a bulk UPDATE of 10k rows while a burst is being judged) is
 // shed rather than queued without bound.
@@ -47,16 +47,7 @@ interface Audience {
   items: Map<Item, ChangeSubscription[]>;
 }
 
-// A channel's claims object is replaced, never changed, when its token is: its text is cached.
-const claimsText = new WeakMap<object, string>();
-const identityKey = (i: Identity) => {
-  let text = claimsText.get(i.claims);
-  if (text === undefined) {
-    text = JSON.stringify(i.claims);
-    claimsText.set(i.claims, text);
-  }
-  return `${i.role}\u0000${text}`;
-};
+const identityKey = (i: Identity) => `${i.role}\u0000${claimsText(i.claims)}`;
 
 /**
  * Delivers captured row changes to subscribers, each change only to the subscribers whose own

@@ -1,7 +1,7 @@
 import { type Db, pgError } from "../../../db/types.ts";
 import type { TableInfo } from "./catalog.ts";
 import type { Identity } from "./changes.ts";
-import { tableName } from "./rowKeys.ts";
+import { keyText, tableName } from "./rowKeys.ts";
 
 /** One identity's question: which of these rows (by primary key) may it SELECT? */
 export interface VisibilityCheck {
@@ -20,10 +20,23 @@ interface Row {
 // a policy that hangs must not stall the feed for longer.
 const STATEMENT_TIMEOUT = "8s";
 
+// A channel's claims object is replaced, never changed, when its token is: its text is cached.
+const claimsTexts = new WeakMap<object, string>();
+
+/** An identity's claims as the JSON text `request.jwt.claims` holds, built once per claims object. */
+export function claimsText(claims: object): string {
+  let text = claimsTexts.get(claims);
+  if (text === undefined) {
+    text = JSON.stringify(claims);
+    claimsTexts.set(claims, text);
+  }
+  return text;
+}
+
 /**
  * Answers every check for one table in ONE statement (`gateway_local.visible_keys`,
- * sql/realtime-visibility.sql): per identity one read-only EXISTS query over its keys, planned
- * under its role and claims as PostgREST would run its request, so its RLS policies decide.
+ * sql/realtime-visibility.sql): per identity one read-only query over its keys, planned under its
+ * role and claims as PostgREST would run its request, so its RLS policies decide.
  * `result[i][j]` answers checks[i].keys[j]. A check whose policy raises sees nothing (logged),
  * as Realtime reports no row; the other checks are unaffected: the call runs without a
  * subtransaction per check, and only when it fails is it repeated with each check isolated.
@@ -36,17 +49,30 @@ export async function visibleKeys(
   log: (event: object) => void,
 ): Promise<boolean[][]> {
   const out = checks.map((c) => c.keys.map(() => false));
-  const asked = checks.filter((c) => c.keys.length > 0);
+  // Only checks with keys are sent (an identity without keys would still cost a role switch).
+  const asked = checks.flatMap((c, i) => (c.keys.length > 0 ? [i] : []));
   if (asked.length === 0) return out;
-  const payload = JSON.stringify(
-    checks.map((c) => ({ role: c.identity.role, claims: c.identity.claims, keys: c.keys })),
-  );
+  const roles: string[] = [];
+  const claims: string[] = [];
+  const ends: number[] = [];
+  // Column by column: every key's first primary-key column, then every key's second…
+  const columns: Array<Array<string | null>> = info.primaryKey.map(() => []);
+  for (const c of asked.map((i) => checks[i] as VisibilityCheck)) {
+    roles.push(c.identity.role);
+    claims.push(claimsText(c.identity.claims));
+    for (const k of c.keys)
+      info.primaryKey.forEach((col, i) => {
+        columns[i]?.push(keyText(k[col.name]));
+      });
+    ends.push(columns[0]?.length ?? 0);
+  }
+  const params = [tableName(info), roles, claims, ends, columns.flat()];
   const call = (isolate: boolean) =>
     db.transaction(async (tx) => {
       await tx.query("select set_config('statement_timeout', $1, true)", [STATEMENT_TIMEOUT]);
       return tx.query<Row>(
-        "select check_no, ords, error from gateway_local.visible_keys($1::regclass, $2::jsonb, $3)",
-        [tableName(info), payload, isolate],
+        "select check_no, ords, error from gateway_local.visible_keys($1::regclass, $2, $3, $4, $5, $6)",
+        [...params, isolate],
       );
     });
   try {
@@ -61,15 +87,12 @@ export async function visibleKeys(
       rows = (await call(true)).rows;
     }
     for (const r of rows) {
-      const verdicts = out[r.check_no - 1];
+      const i = asked[r.check_no - 1];
+      const verdicts = i === undefined ? undefined : out[i];
       if (!verdicts) continue;
       if (r.error === null) for (const ord of r.ords ?? []) verdicts[ord - 1] = true;
       else
-        log({
-          event: "realtime_rls_check_failed",
-          role: checks[r.check_no - 1]?.identity.role,
-          error: r.error,
-        });
+        log({ event: "realtime_rls_check_failed", role: checks[i as number]?.identity.role, error: r.error });
     }
   } catch (error) {
     log({ event: "realtime_rls_check_failed", error: String(error) });
