@@ -5,15 +5,18 @@
 -- claims with set_config for each subscriber inside one function call
 -- (https://github.com/supabase/realtime, priv/repo/migrations, apply_rls).
 --
--- Arguments, one entry per identity ("check") in p_roles, p_claims (the claims' JSON text) and
--- p_ends (check i asks about keys p_ends[i-1]+1 .. p_ends[i]); p_keys holds every key's primary-key
--- values as text, column by column (all keys' first column, then all keys' second…). Returns one
+-- gateway_local.visible_keys_<table oid>(p_roles, p_claims, p_ends, p_keys, p_isolate), one per
+-- table (visible_keys_function below writes it). One entry per identity ("check") in p_roles,
+-- p_claims (the claims' JSON text) and p_ends (check i asks about keys p_ends[i-1]+1 .. p_ends[i]);
+-- p_keys holds every key's primary-key values as text, column by column (all keys' first column,
+-- then all keys' second…). Returns one
 -- row per check: (check_no, ords) with the 1-based positions within the check of its visible keys
 -- (null when none), or (check_no, null, error) for a check that raised (a policy error hides that
 -- check's rows only). One row per check, not per key: 1,000 rows a burst were ≈ 10 % of the
 -- call's CPU on PGlite, most of it reading them in JavaScript. Typed arrays, not a jsonb document:
 -- parsing the jsonb and building each check's EXECUTE text cost more than the check itself.
--- The caller runs it as its own transaction: every set_config here is local to it.
+-- The caller runs it as one statement or in a transaction of its own: every set_config here is
+-- local to that transaction.
 --
 -- One statement for a whole burst: per identity one query over its keys (planned with its role, so
 -- its policies apply), instead of one transaction per change and identity (1,000 changes watched
@@ -23,9 +26,10 @@
 -- hides only its own check's rows. Without it (the fast path) any error aborts the whole call and
 -- the caller asks again with p_isolate: the subtransactions were ≈ 20 % of a 100-identity call on
 -- PGlite (≈ 24 → 19 ms CPU), and a policy that raises is the rare case.
--- Earlier signatures (a jsonb document of checks) are replaced, not overloaded.
+-- The one-function form taking a jsonb document of checks (gateway_local.visible_keys) is replaced.
 drop function if exists gateway_local.visible_keys(regclass, jsonb);
 drop function if exists gateway_local.visible_keys(regclass, jsonb, boolean);
+drop function if exists gateway_local.visible_keys(regclass, text[], text[], integer[], text[], boolean);
 
 -- The per-table check, as the body of a function `gateway_local.visible_keys_<table oid>`: static
 -- SQL naming the table and its key columns, so plpgsql keeps each statement's plan for the
@@ -116,12 +120,12 @@ $body$,
 $$;
 revoke all on function gateway_local.visible_keys_body(regclass) from public;
 
--- The entry point: (re)creates the table's check function when it is missing or its text no
--- longer matches the table (a changed primary key, an upgraded gateway), then calls it.
-create or replace function gateway_local.visible_keys(
-  p_table regclass, p_roles text[], p_claims text[], p_ends integer[], p_keys text[],
-  p_isolate boolean default true)
-returns table (check_no integer, ords integer[], error text)
+-- The table's check function, created (or written again) when it is missing or its text no longer
+-- matches the table (a changed primary key, an upgraded gateway); returns its name in
+-- gateway_local. The feed asks once per table and catalog refresh (catalog.ts, 30 s) and then
+-- calls the function itself: asking on every call cost ≈ 0.25 ms of PGlite CPU per call.
+create or replace function gateway_local.visible_keys_function(p_table regclass)
+returns text
 language plpgsql
 volatile
 as $$
@@ -134,7 +138,7 @@ begin
   end if;
   if not exists (select from pg_catalog.pg_proc p
                  where p.pronamespace = 'gateway_local'::regnamespace and p.proname = v_name and p.prosrc = v_body) then
-    -- Two connections judging their first burst at once (PostgreSQL) create it once.
+    -- Two connections asking at once (PostgreSQL) create it once.
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('gateway_local.' || v_name));
     if not exists (select from pg_catalog.pg_proc p
                    where p.pronamespace = 'gateway_local'::regnamespace and p.proname = v_name and p.prosrc = v_body) then
@@ -146,8 +150,7 @@ begin
         'revoke all on function gateway_local.%I(text[], text[], integer[], text[], boolean) from public', v_name);
     end if;
   end if;
-  return query execute pg_catalog.format('select check_no, ords, error from gateway_local.%I($1, $2, $3, $4, $5)', v_name)
-    using p_roles, p_claims, p_ends, p_keys, p_isolate;
+  return v_name;
 end;
 $$;
-revoke all on function gateway_local.visible_keys(regclass, text[], text[], integer[], text[], boolean) from public;
+revoke all on function gateway_local.visible_keys_function(regclass) from public;
