@@ -55,8 +55,8 @@ export function claimsText(claims: object): string {
 
 /**
  * Answers every check for one table in ONE statement (the table's `gateway_local.visible_keys_…`
- * function, sql/realtime-visibility.sql): per identity one read-only query over its keys, planned under its
- * role and claims as PostgREST would run its request, so its RLS policies decide.
+ * function, sql/realtime-visibility.sql): per identity one read-only query over its keys, planned
+ * under its role and claims as PostgREST would run its request, so its RLS policies decide.
  * `result[i][j]` answers checks[i].keys[j]. A check whose policy raises sees nothing (logged),
  * as Realtime reports no row; the other checks are unaffected: the call runs without a
  * subtransaction per check, and only when it fails is it repeated with each check isolated.
