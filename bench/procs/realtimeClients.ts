@@ -10,7 +10,8 @@
  *                 {cmd: "arm", id, runs: string[], expected}   (then the parent commits)
  *                 {cmd: "close"}
  *   messages out: {ev: "subscribed", users, seconds} · {ev: "armed", id} ·
- *                 {ev: "done", id, at: number[]} (ms on the shared clock) · {ev: "failed", error}
+ *                 {ev: "done", id, at: number[], cpuMs} (ms on the shared clock; cpuMs: this
+ *                 process's CPU since arming) · {ev: "failed", error}
  */
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { WebSocket } from "ws";
@@ -30,7 +31,8 @@ const send = (m: object) => process.send?.(m);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const clients = new Map<string, SupabaseClient>();
 /** The armed change: callbacks of its runs are timed until `expected` have arrived. */
-let armed: { id: number; runs: Set<string>; expected: number; at: number[] } | null = null;
+let armed: { id: number; runs: Set<string>; expected: number; at: number[]; cpu: NodeJS.CpuUsage } | null =
+  null;
 
 function onChange(runId: string): void {
   const t = now();
@@ -39,7 +41,8 @@ function onChange(runId: string): void {
   a.at.push(t);
   if (a.at.length === a.expected) {
     armed = null;
-    send({ ev: "done", id: a.id, at: a.at });
+    const cpu = process.cpuUsage(a.cpu);
+    send({ ev: "done", id: a.id, at: a.at, cpuMs: (cpu.user + cpu.system) / 1000 });
   }
 }
 
@@ -81,7 +84,7 @@ process.on("message", (m: Msg) => {
   if (m.cmd === "subscribe") {
     subscribe(m.url, m.anonKey, m.subs).catch((e: unknown) => send({ ev: "failed", error: String(e) }));
   } else if (m.cmd === "arm") {
-    armed = { id: m.id, runs: new Set(m.runs), expected: m.expected, at: [] };
+    armed = { id: m.id, runs: new Set(m.runs), expected: m.expected, at: [], cpu: process.cpuUsage() };
     send({ ev: "armed", id: m.id });
   } else if (m.cmd === "close") {
     for (const c of clients.values()) c.realtime.disconnect();

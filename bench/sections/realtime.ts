@@ -13,7 +13,7 @@ const clientsFile = fileURLToPath(new URL("../procs/realtimeClients.ts", import.
 type ChildMsg =
   | { ev: "subscribed"; users: number; seconds: number }
   | { ev: "armed"; id: number }
-  | { ev: "done"; id: number; at: number[] }
+  | { ev: "done"; id: number; at: number[]; cpuMs: number }
   | { ev: "failed"; error: string };
 
 type Kind = "pglite" | "postgres";
@@ -24,6 +24,8 @@ interface Measured {
   burst: Latency;
   users: number;
   subscribeSeconds: number;
+  /** The clients' process CPU per burst (median), from arming to the last callback. */
+  clientCpuMs: number;
 }
 
 /**
@@ -127,6 +129,7 @@ async function measure(
      * Updates `ids` in one statement; resolves with each callback's latency from the commit
      * returning, both read on the machine's monotonic clock (process.hrtime).
      */
+    const burstCpu: number[] = [];
     const change = async (ids: string[], expected: number): Promise<number[]> => {
       const id = ++armId;
       const armed = awaitMessage(`armed:${id}`);
@@ -139,7 +142,8 @@ async function measure(
         [ids, seq],
       );
       const committed = Number(process.hrtime.bigint()) / 1e6;
-      const { at } = await done;
+      const { at, cpuMs } = await done;
+      if (ids.length > 1) burstCpu.push(cpuMs);
       // On PostgreSQL the listener's connection can hear the NOTIFY before the writer's connection
       // reads its own reply: such a callback counts as 0 ms (on PGlite it cannot happen).
       return at.map((t) => Math.max(0, t - committed));
@@ -172,6 +176,7 @@ async function measure(
       burst: medianLatency(burstRounds),
       users: userCount,
       subscribeSeconds,
+      clientCpuMs: [...burstCpu].sort((a, b) => a - b)[Math.floor(burstCpu.length / 2)] ?? 0,
     };
   } finally {
     for (const c of children) {
@@ -253,10 +258,15 @@ export async function realtimeSection(opts: {
     ],
     notes: [
       `Burst: the feed takes the statement's ${opts.distinct} notifications as one batch and checks RLS once per ` +
-        `identity: ${first?.users ?? 0} users' checks in calls of \`gateway_local.visible_keys\` (on PGlite 25 ` +
-        `identities a call, one after another; on PostgreSQL 50, 2 calls at once on 2 connections; one statement per ` +
-        `identity over its changed rows, a prepared generic plan kept per connection), delivering each call's changes ` +
-        `as soon as it returns, a socket's frames of one tick in one write. Before (one \`select exists\` ` +
+        `identity: ${first?.users ?? 0} users' checks in calls of the table's check function (generated once, ` +
+        `src/local/gateway/sql/realtime-visibility.sql; on PGlite 25 identities a call, one after another; on ` +
+        `PostgreSQL 50, 2 calls at once on 2 connections; one statement per identity over its changed rows, one ` +
+        `primary-key probe per row, plans kept per connection), delivering each call's changes as soon as it returns, ` +
+        `a socket's frames of one tick in one write; a batch is judged while the one before it is in flight ` +
+        `(PostgreSQL's notifications of one statement can arrive in several pieces). The clients' own CPU for a ` +
+        `burst's ${opts.distinct} callbacks (supabase-js decoding each frame, in their process; it runs beside the ` +
+        `gateway on the same 2 cores): ${results.map(([l, m]) => `${m.clientCpuMs.toFixed(0)} ms (${l})`).join(", ")}, ` +
+        `medians. Before (one \`select exists\` ` +
         `transaction per change and identity, serial): p50 688 ms, p99 694 ms on PGlite on a quiet machine. The ` +
         `machine's load average (other sessions share its 2 cores) is printed with the run; compare runs at similar load.`,
     ],

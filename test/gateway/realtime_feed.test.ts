@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHANGE_CHANNEL } from "../../src/local/gateway/localSql.ts";
 import { ChangeFeed } from "../../src/local/gateway/realtime/changeFeed.ts";
 import type { ChangeData, Identity } from "../../src/local/gateway/realtime/changes.ts";
+import { parseNotification } from "../../src/local/gateway/realtime/notification.ts";
 import { encode, encodeChange } from "../../src/local/gateway/realtime/serializer.ts";
 import { type TestDb, testDbKinds } from "../helpers/db.ts";
 import { waitFor } from "../helpers/waitFor.ts";
@@ -69,6 +71,55 @@ describe.each(testDbKinds())("realtime change feed, a burst in chunks, on %s", (
       );
     } finally {
       for (const stop of stops) stop();
+    }
+  });
+
+  it("keeps commit order across batches judged two at a time", async () => {
+    // Batches of 3 changes, one identity per call: the burst below is 4 batches, each judged
+    // while the one before it may still be in flight.
+    const small = new ChangeFeed(t.db, (e) => logged.push(e as Record<string, unknown>), {
+      batchSize: 3,
+      audiencesPerCheck: 1,
+      parallelChecks: 2,
+    });
+    await small.start();
+    // The order PostgreSQL notified in (one listener of the capture channel): the commit order.
+    const committed: string[] = [];
+    const unlisten = await t.db.listen(CHANGE_CHANNEL, (p) => {
+      // The PostgreSQL listener also wakes once with no payload when it connects.
+      const n = parseNotification(p);
+      if (n) committed.push(String(n.pk.id));
+    });
+    const got = new Map<string, string[]>();
+    const stops = (
+      [
+        ["coordinator", member(SEED.coordinator)],
+        ["other", member(SEED.otherCoordinator)],
+        ["service", { role: "service_role", claims: { role: "service_role", exp: EXP } }],
+      ] as const
+    ).map(([name, identity]) => {
+      got.set(name, []);
+      return small.subscribe({
+        identity: () => identity,
+        bindings: [{ id: 1, event: "UPDATE", schema: "public", table: "sync_run_log" }],
+        deliver: (_ids: number[], data: ChangeData) => got.get(name)?.push(String(data.record?.id)),
+      });
+    });
+    try {
+      await t.db.query(
+        "update public.sync_run_log set records_exported = records_exported + 1 where id = any($1::uuid[])",
+        [ours.concat(theirs)],
+      );
+      await waitFor(() => (got.get("service")?.length ?? 0) >= 12, { what: "the batches delivered" });
+      await waitFor(() => committed.length >= 12, { what: "the notifications heard" });
+      const inOrder = (ids: string[]) => committed.filter((id) => ids.includes(id));
+      expect(got.get("service")).toEqual(committed);
+      expect(got.get("coordinator")).toEqual(inOrder(ours));
+      expect(got.get("other")).toEqual(inOrder(theirs));
+    } finally {
+      for (const stop of stops) stop();
+      await unlisten();
+      await small.stop();
     }
   });
 });

@@ -27,15 +27,17 @@ export function keyList(info: TableInfo, keys: Array<Record<string, unknown>>): 
   return {
     from: `unnest(${cols.map((c, i) => `$${i + 1}::${c.sqlType}[]`).join(", ")}) with ordinality as k (${cols.map((c) => c.alias).join(", ")}, ord)`,
     join: cols.map((c) => `t.${quoteIdent(c.name)} = k.${c.alias}`).join(" and "),
-    // Text for everything but null: PostgreSQL parses it with the column's type (to_jsonb wrote
-    // numbers as numbers, so they become their decimal text).
-    params: cols.map((c) =>
-      keys.map((k) => {
-        const v = k[c.name];
-        return typeof v === "string" || v === null || v === undefined ? (v ?? null) : JSON.stringify(v);
-      }),
-    ),
+    params: cols.map((c) => keys.map((k) => keyText(k[c.name]))),
   };
+}
+
+/**
+ * A key value as the capture trigger's to_jsonb wrote it, as text PostgreSQL parses with the
+ * column's type: strings as they are, numbers (and anything else) as their JSON text, null as null.
+ * @example keyText(12) // → "12"
+ */
+export function keyText(v: unknown): string | null {
+  return typeof v === "string" || v === null || v === undefined ? (v ?? null) : JSON.stringify(v);
 }
 
 /**

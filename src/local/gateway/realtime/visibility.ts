@@ -1,7 +1,8 @@
 import { type Db, pgError } from "../../../db/types.ts";
+import { quoteIdent } from "../rest/catalog.ts";
 import type { TableInfo } from "./catalog.ts";
 import type { Identity } from "./changes.ts";
-import { tableName } from "./rowKeys.ts";
+import { keyText, tableName } from "./rowKeys.ts";
 
 /** One identity's question: which of these rows (by primary key) may it SELECT? */
 export interface VisibilityCheck {
@@ -17,12 +18,44 @@ interface Row {
 }
 
 // What Supabase gives `authenticated` (the longest per-role statement_timeout, requestContext.ts):
-// a policy that hangs must not stall the feed for longer.
+// a policy that hangs must not stall the feed for longer. PostgreSQL only: PGlite does not enforce
+// statement_timeout (pg_sleep(0.5) under a 50 ms timeout ran 504 ms), so there the transaction
+// that set it was three round trips (≈ 0.25 ms of CPU per call) for nothing.
 const STATEMENT_TIMEOUT = "8s";
 
+// The table's check function (sql/realtime-visibility.sql), asked for once per TableInfo: the
+// catalog replaces that object when it reads the table again (catalog.ts, 30 s), so a changed
+// primary key gets its function written again no later than the feed sees the new key.
+const checkFunctions = new WeakMap<TableInfo, Promise<string>>();
+const checkFunction = (db: Db, info: TableInfo): Promise<string> => {
+  let name = checkFunctions.get(info);
+  if (!name) {
+    name = db
+      .query<{ name: string }>("select gateway_local.visible_keys_function($1::regclass) as name", [
+        tableName(info),
+      ])
+      .then(({ rows }) => `gateway_local.${quoteIdent(rows[0]?.name ?? "")}`);
+    checkFunctions.set(info, name);
+  }
+  return name;
+};
+
+// A channel's claims object is replaced, never changed, when its token is: its text is cached.
+const claimsTexts = new WeakMap<object, string>();
+
+/** An identity's claims as the JSON text `request.jwt.claims` holds, built once per claims object. */
+export function claimsText(claims: object): string {
+  let text = claimsTexts.get(claims);
+  if (text === undefined) {
+    text = JSON.stringify(claims);
+    claimsTexts.set(claims, text);
+  }
+  return text;
+}
+
 /**
- * Answers every check for one table in ONE statement (`gateway_local.visible_keys`,
- * sql/realtime-visibility.sql): per identity one read-only EXISTS query over its keys, planned
+ * Answers every check for one table in ONE statement (the table's `gateway_local.visible_keys_…`
+ * function, sql/realtime-visibility.sql): per identity one read-only query over its keys, planned
  * under its role and claims as PostgREST would run its request, so its RLS policies decide.
  * `result[i][j]` answers checks[i].keys[j]. A check whose policy raises sees nothing (logged),
  * as Realtime reports no row; the other checks are unaffected: the call runs without a
@@ -36,19 +69,33 @@ export async function visibleKeys(
   log: (event: object) => void,
 ): Promise<boolean[][]> {
   const out = checks.map((c) => c.keys.map(() => false));
-  const asked = checks.filter((c) => c.keys.length > 0);
+  // Only checks with keys are sent (an identity without keys would still cost a role switch).
+  const asked = checks.flatMap((c, i) => (c.keys.length > 0 ? [i] : []));
   if (asked.length === 0) return out;
-  const payload = JSON.stringify(
-    checks.map((c) => ({ role: c.identity.role, claims: c.identity.claims, keys: c.keys })),
-  );
-  const call = (isolate: boolean) =>
-    db.transaction(async (tx) => {
+  const roles: string[] = [];
+  const claims: string[] = [];
+  const ends: number[] = [];
+  // Column by column: every key's first primary-key column, then every key's second…
+  const columns: Array<Array<string | null>> = info.primaryKey.map(() => []);
+  for (const c of asked.map((i) => checks[i] as VisibilityCheck)) {
+    roles.push(c.identity.role);
+    claims.push(claimsText(c.identity.claims));
+    for (const k of c.keys)
+      info.primaryKey.forEach((col, i) => {
+        columns[i]?.push(keyText(k[col.name]));
+      });
+    ends.push(columns[0]?.length ?? 0);
+  }
+  const keys = columns.flat();
+  const call = async (isolate: boolean) => {
+    const sql = `select check_no, ords, error from ${await checkFunction(db, info)}($1, $2, $3, $4, $5)`;
+    const params = [roles, claims, ends, keys, isolate];
+    if (db.kind === "pglite") return db.query<Row>(sql, params);
+    return db.transaction(async (tx) => {
       await tx.query("select set_config('statement_timeout', $1, true)", [STATEMENT_TIMEOUT]);
-      return tx.query<Row>(
-        "select check_no, ords, error from gateway_local.visible_keys($1::regclass, $2::jsonb, $3)",
-        [tableName(info), payload, isolate],
-      );
+      return tx.query<Row>(sql, params);
     });
+  };
   try {
     let rows: Row[];
     try {
@@ -61,17 +108,16 @@ export async function visibleKeys(
       rows = (await call(true)).rows;
     }
     for (const r of rows) {
-      const verdicts = out[r.check_no - 1];
+      const i = asked[r.check_no - 1];
+      const verdicts = i === undefined ? undefined : out[i];
       if (!verdicts) continue;
       if (r.error === null) for (const ord of r.ords ?? []) verdicts[ord - 1] = true;
       else
-        log({
-          event: "realtime_rls_check_failed",
-          role: checks[r.check_no - 1]?.identity.role,
-          error: r.error,
-        });
+        log({ event: "realtime_rls_check_failed", role: checks[i as number]?.identity.role, error: r.error });
     }
   } catch (error) {
+    // Asked for again next time: the function may have been dropped, or the table replaced.
+    checkFunctions.delete(info);
     log({ event: "realtime_rls_check_failed", error: String(error) });
   }
   return out;
