@@ -1,3 +1,4 @@
+-- Superseded: sync_engine.schedule_due_plan_ids → 20261130180000_schedule_groups.sql (live: supabase/schema.sql)
 -- The scheduler's bulk path (sync_engine.schedule_due_plans) made cheaper per row; issue 15's goal
 -- "100,000 due at once → all enqueued in ≤ 2 s while 4 workers drain" (docs/benchmarks.md §5,
 -- docs/scaling.md §3). Measured per row as backend CPU time (/proc/<pid>/schedstat, batches of

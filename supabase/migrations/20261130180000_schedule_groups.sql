@@ -55,6 +55,134 @@ grant all on table sync_engine.schedule_groups to service_role;
 comment on table sync_engine.schedule_groups is
   'Due scheduled periods queued by the scheduler tick beyond its first batch; claim_runs applies one group at a time (schedule_due_plan_ids) when it has room. Rows live seconds to minutes.';
 
+-- From 20261130170000_scheduler_hot_path (latest), unchanged but for one filter on the bulk insert
+-- (see there): now that workers' claims call it, it must not wait on the runs they are changing.
+create or replace function sync_engine.schedule_due_plan_ids(
+  p_now timestamptz,
+  p_ids uuid[],
+  p_crons text[],
+  p_zones text[],
+  p_expected_next_run_at timestamptz[],
+  p_run_periods timestamptz[],
+  p_new_next_run_at timestamptz[]
+) returns table (integration_id uuid, org_id uuid, integration_type text, run_id uuid, outcome text)
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_ids uuid[];
+  v_orgs uuid[];
+  v_types text[];
+  v_max integer[];
+  v_periods timestamptz[];
+  v_next timestamptz[];
+  v_done uuid[];
+  v_runs uuid[];
+  v_rec record;
+begin
+  -- See the top of 20261130170000_scheduler_hot_path.sql for why this is safe.
+  perform pg_catalog.set_config('synchronous_commit', 'off', true);
+
+  -- These due rows whose (cron, zone, next_run_at at ms) is one of the caller's plans, by primary
+  -- key (never a walk of the due index: see the top of this file), locked FOR NO
+  -- KEY UPDATE SKIP LOCKED (the manual RPC's foreign-key check takes KEY SHARE on this row while
+  -- holding its advisory lock; FOR UPDATE deadlocked with it). Locking re-evaluates the join on
+  -- the latest row version, so a row another tick moved meanwhile is not taken: no stale plans.
+  -- next_run_at is compared at ms: the caller's plans come from JavaScript Dates. Null (a new
+  -- schedule) compares as -infinity so the join stays a hash join.
+  select coalesce(array_agg(d.id), '{}'), array_agg(d.org_id), array_agg(d.integration_type),
+         array_agg(d.max_attempts), array_agg(d.period), array_agg(d.next_at)
+    into v_ids, v_orgs, v_types, v_max, v_periods, v_next
+  from (
+    select i.id, i.org_id, i.integration_type, i.max_attempts, p.period, p.next_at
+    from public.organization_integrations i
+    join unnest(p_crons, p_zones, p_expected_next_run_at, p_run_periods, p_new_next_run_at)
+      as p (cron, zone, expected, period, next_at)
+      on p.cron = i.schedule_cron and p.zone = i.schedule_timezone
+     and coalesce(p.expected, '-infinity') = coalesce(date_trunc('milliseconds', i.next_run_at), '-infinity')
+    where i.id = any (p_ids)
+      and i.enabled and i.schedule_cron is not null
+      and coalesce(i.next_run_at, '-infinity'::timestamptz) <= p_now
+    for no key update of i skip locked
+  ) d;
+  if cardinality(v_ids) = 0 then
+    return;
+  end if;
+
+  -- enqueue_run's per-(org, type) advisory lock, for every integration with a period to run. A
+  -- manual trigger holding one commits first; the next statement's snapshot then sees its run.
+  -- The keys of the whole batch in one call (see the top of this file).
+  perform pg_catalog.pg_advisory_xact_lock(x.k)
+  from unnest(sync_engine.run_lock_keys(v_orgs, v_types), v_periods) as x (k, period)
+  where x.period is not null;
+
+  -- The common case in one statement. No run for the period yet and no active run are left to
+  -- ON CONFLICT DO NOTHING (it probes idempotency_key and the one-active index anyway); a row it
+  -- skips goes through enqueue_run below, which tells duplicate from overlap.
+  with ins as (
+    insert into public.sync_run_log as r (org_id, integration_id, integration_type, status, triggered_by,
+      scheduled_for, idempotency_key, max_attempts)
+    select x.org_id, x.id, x.integration_type, 'pending', 'scheduled', x.period, x.key, x.max_attempts
+    from unnest(v_ids, v_orgs, v_types, v_max, v_periods, sync_engine.period_keys(v_ids, v_periods))
+      as x (id, org_id, integration_type, max_attempts, period, key)
+    where x.period is not null
+      -- An integration with an active run goes to enqueue_run (overlap), never into this insert:
+      -- the insert's check of the one-active index would wait for a transaction that is changing
+      -- that run (a heartbeat, a completion) while this one holds up to a batch of integration
+      -- row and advisory locks. With claims applying groups that wait joined lock cycles with the
+      -- workers' own statements (seen in the chaos suite as a run whose outcome could not be
+      -- recorded). enqueue_run reads the active run first and inserts a skipped row, which the
+      -- one-active index does not hold.
+      and not exists (select from public.sync_run_log r
+                      where r.org_id = x.org_id and r.integration_type = x.integration_type
+                        and r.status in ('pending', 'running'))
+    on conflict do nothing
+    returning r.integration_id, r.id
+  )
+  select coalesce(array_agg(ins.integration_id), '{}'), coalesce(array_agg(ins.id), '{}') into v_done, v_runs from ins;
+
+  -- One NOTIFY per batch wakes every listening worker; a post per run only where a dispatch URL
+  -- is configured (as in schedule_due_periods).
+  if cardinality(v_runs) > 0 then
+    perform sync_engine.wake_workers('');
+    if exists (select from sync_engine.settings s where s.key = 'dispatch_url') then
+      perform sync_engine.post_to_worker(pg_catalog.jsonb_build_object('run_id', d.id)) from unnest(v_runs) as d (id);
+    end if;
+  end if;
+
+  -- Every locked integration is reported: enqueued, no period (a new schedule: run_id and
+  -- outcome null), or whatever enqueue_run decides (duplicate, skipped overlap, a lost race).
+  return query
+    select x.id, x.org_id, x.integration_type, d.run_id, case when d.run_id is not null then 'enqueued' end
+    from unnest(v_ids, v_orgs, v_types, v_periods) as x (id, org_id, integration_type, period)
+    left join unnest(v_done, v_runs) as d (id, run_id) on d.id = x.id
+    where d.run_id is not null or x.period is null;
+  for v_rec in
+    select x.id, x.org_id, x.integration_type, x.period
+    from unnest(v_ids, v_orgs, v_types, v_periods) as x (id, org_id, integration_type, period)
+    left join unnest(v_done) as d (id) on d.id = x.id
+    where x.period is not null and d.id is null
+  loop
+    integration_id := v_rec.id;
+    org_id := v_rec.org_id;
+    integration_type := v_rec.integration_type;
+    select e.run_id, e.outcome into run_id, outcome
+    from sync_engine.enqueue_run(v_rec.id, 'scheduled', p_scheduled_for => v_rec.period,
+      p_idempotency_key => sync_engine.period_key(v_rec.id, v_rec.period)) e;
+    return next;
+  end loop;
+
+  -- updated_at stamped here skips the validation trigger (20261129110000). The rows by primary key
+  -- (`id = any`: `from unnest(…) where i.id = x.id` alone was planned as a hash join over every
+  -- integration, 20261130150000), each one's value from the unnest by id.
+  update public.organization_integrations i
+  set next_run_at = x.next_at, updated_at = now()
+  from unnest(v_ids, v_next) as x (id, next_at)
+  where i.id = any (v_ids) and i.id = x.id;
+end;
+$$;
+
+
 -- Queues due integrations as groups. p_ids are due integration ids, p_plans the 1-based index of
 -- each one''s plan in the plan arrays (the tick read them with the plans). A plan that already has
 -- a group (another tick queued it first) is left out: one tick at a time queues (advisory lock),

@@ -413,7 +413,10 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
     );
 
     // No run completed by two attempts; no two attempts of one run executing at once on live workers.
-    const attempts = new Map<string, Array<{ worker: string; start: number; end: number; result: string }>>();
+    const attempts = new Map<
+      string,
+      Array<{ worker: string; start: number; end: number; result: string; [k: string]: unknown }>
+    >();
     for (const p of procs) {
       const open = new Map<string, number>();
       for (const e of p.lines) {
@@ -441,6 +444,18 @@ describe("chaos: kills, a PostgreSQL restart and API faults", () => {
           start,
           end: p.killedAt ?? Date.now(),
           result: p.killedAt ? "killed" : "open",
+          // What the worker said about this run, and last, to tell a hang from a lost line.
+          ...(p.killedAt
+            ? {}
+            : {
+                said: p.lines
+                  .filter((e) => e.run_id === runId)
+                  .map((e) => `${e.time} ${e.event}${e.error ? ` ${String(e.error).slice(0, 160)}` : ""}`),
+                last: p.lines
+                  .slice(-8)
+                  .map((e) => `${e.time} ${e.event}${e.error ? ` ${String(e.error).slice(0, 160)}` : ""}`),
+                exited: p.proc.exitCode,
+              }),
         });
         attempts.set(runId, list);
       }

@@ -1,4 +1,4 @@
-import type { Db } from "../../db/types.ts";
+import { type Db, pgError } from "../../db/types.ts";
 import { isIntegrationError } from "../../integrations/errors.ts";
 import type { WorkerConfig } from "../config.ts";
 import { type EngineLogger, runBindings } from "../observe/logger.ts";
@@ -67,7 +67,7 @@ export async function executeRun(
   // until the record commits, so no other attempt can start within [run_started, + work_ms].
   const workMs = Date.now() - started;
 
-  const result = await record(deps, run, controller, outcome, log);
+  const result = await recordRetrying(deps, run, controller, outcome, log);
   const seconds = (Date.now() - started) / 1000;
   deps.metrics.runFinished(run.integration_type, run.triggered_by, result, seconds);
   log.info({
@@ -78,6 +78,30 @@ export async function executeRun(
     work_ms: workMs,
   });
   return result;
+}
+
+// A statement chosen as a deadlock victim (40P01) or failed for serialization (40001) was rolled
+// back whole, so recording the outcome again is safe: every record call is fenced by the attempt.
+// Without this the outcome was lost and the run waited for its lease to expire to be retried.
+const RECORD_RETRY_CODES = new Set(["40P01", "40001"]);
+const RECORD_TRIES = 3;
+
+async function recordRetrying(
+  deps: ExecuteDeps,
+  run: ClaimedRun,
+  controller: AbortController,
+  outcome: RunOutcome,
+  log: EngineLogger,
+): Promise<AttemptResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await record(deps, run, controller, outcome, log);
+    } catch (error) {
+      if (attempt >= RECORD_TRIES || !RECORD_RETRY_CODES.has(pgError(error)?.code ?? "")) throw error;
+      log.warn({ event: "run_record_retried", attempt, error: String(error) });
+      await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+    }
+  }
 }
 
 async function record(
