@@ -3945,9 +3945,9 @@ begin
       -- An integration with an active run goes to enqueue_run (overlap), never into this insert:
       -- the insert's check of the one-active index would wait for a transaction that is changing
       -- that run (a heartbeat, a completion) while this one holds up to a batch of integration
-      -- row and advisory locks. With claims applying groups that wait joined lock cycles with the
-      -- workers' own statements (seen in the chaos suite as a run whose outcome could not be
-      -- recorded). enqueue_run reads the active run first and inserts a skipped row, which the
+      -- row and advisory locks, so any lock wait of the other side can close a deadlock (one of
+      -- the two aborted). Now that claims apply groups, that other side is a worker's own
+      -- statement. enqueue_run reads the active run first and inserts a skipped row, which the
       -- one-active index does not hold.
       and not exists (select from public.sync_run_log r
                       where r.org_id = x.org_id and r.integration_type = x.integration_type
