@@ -1,11 +1,7 @@
 /** The pure comparison of a reconciliation (src/engine/reconcile/compare.ts), rule by rule. */
 import { describe, expect, it } from "vitest";
-import {
-  cents,
-  compareReconciliation,
-  type ExportedEntryRow,
-  formatCents,
-} from "../../src/engine/reconcile/compare.ts";
+import { compareReconciliation, type ExportedEntryRow } from "../../src/engine/reconcile/compare.ts";
+import { cents, formatCents } from "../../src/integrations/money.ts";
 import type { ActualLine } from "../../src/integrations/reconcile.ts";
 
 const period = { start: "2026-10-01", end: "2026-11-30" };

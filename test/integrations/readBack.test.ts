@@ -1,8 +1,8 @@
 /** The read-back helpers: money as two-decimal text without floats, the period check, the request allowance. */
 import { describe, expect, it } from "vitest";
+import { formatCents } from "../../src/integrations/money.ts";
 import {
   canonicalIds,
-  centsText,
   checkPeriod,
   decimalText,
   numberCents,
@@ -35,10 +35,10 @@ describe("read-back helpers", () => {
     expect(numberCents(101.1)).toBe(10110);
     expect(numberCents(-0.29)).toBe(-29);
     expect(numberCents(1.005)).toBe(100); // 1.005 is 1.00499… as a double; BC sends two decimals anyway
-    expect(centsText(-1250)).toBe("-12.50");
-    expect(centsText(7)).toBe("0.07");
-    expect(centsText(-7)).toBe("-0.07");
-    expect(centsText(0)).toBe("0.00");
+    expect(formatCents(-1250)).toBe("-12.50");
+    expect(formatCents(7)).toBe("0.07");
+    expect(formatCents(-7)).toBe("-0.07");
+    expect(formatCents(0)).toBe("0.00");
   });
 
   it("keeps only uuids, canonical and de-duplicated", () => {

@@ -3,6 +3,7 @@
  * accounting system holds for our references. Pure — no I/O, no clock — so every rule is tested on its own.
  * Money is compared and summed in integer cents (BigInt), never as floats.
  */
+import { cents, formatCents } from "../../integrations/money.ts";
 import type { ActualLine, PostingPeriod } from "../../integrations/reconcile.ts";
 
 /** One entry exported to the integration (ledger_entries ⋈ ledger_entry_exports), as the SQL hands it over. */
@@ -275,29 +276,4 @@ function monthOf(date: string): string {
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * Integer cents of a decimal text (`"101"`, `"-12.5"`, `"0.07"`); more than two decimals are rounded half away
- * from zero, as numeric(14,2) does.
- *
- * @example
- * cents("-12.50"); // -1250n
- */
-export function cents(amount: string): bigint {
-  const m = /^\s*([+-])?(\d*)(?:\.(\d*))?\s*$/.exec(amount);
-  if (m === null || (m[2] === "" && (m[3] ?? "") === ""))
-    throw new Error(`not an amount: ${JSON.stringify(amount)}`);
-  const sign = m[1] === "-" ? -1n : 1n;
-  const fraction = (m[3] ?? "").padEnd(3, "0");
-  let value = BigInt(m[2] === "" ? "0" : (m[2] as string)) * 100n + BigInt(fraction.slice(0, 2));
-  if (Number(fraction[2]) >= 5) value += 1n;
-  return sign * value;
-}
-
-/** `-1250n` → `"-12.50"`. */
-export function formatCents(value: bigint): string {
-  const negative = value < 0n;
-  const abs = negative ? -value : value;
-  return `${negative ? "-" : ""}${abs / 100n}.${(abs % 100n).toString().padStart(2, "0")}`;
 }

@@ -4,12 +4,13 @@
  * call before it exceeds `ctx.maxRequests`, the period check, and money as two-decimal text without floats.
  */
 import { IntegrationError } from "./errors.ts";
+import { cents, formatCents } from "./money.ts";
 import type { PostingPeriod, ReconcileContext } from "./reconcile.ts";
 import type { RequestPurpose } from "./types.ts";
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DECIMAL = /^(-?)(\d+)(?:\.(\d*))?$/;
+const DECIMAL = /^-?\d+(?:\.\d*)?$/;
 
 /**
  * A copy of `ctx` whose `onRequest("reconcile")` throws `budget_exhausted` instead of letting request
@@ -86,18 +87,6 @@ export function canonicalId(text: string): string | undefined {
 }
 
 /**
- * Integer cents as signed two-decimal text.
- *
- * @example
- * centsText(-1250); // "-12.50"
- */
-export function centsText(cents: number): string {
-  const sign = cents < 0 ? "-" : "";
-  const abs = Math.abs(cents);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
-}
-
-/**
  * A JSON number amount (Business Central's Edm.Decimal) as cents, rounded half away from zero. BC amounts
  * carry at most two decimals for LCY; doubles hold every such value of up to 15 digits closely enough that
  * the rounding lands on the right cent.
@@ -118,13 +107,5 @@ export function numberCents(value: number): number {
  * decimalText("-7"); // "-7.00"
  */
 export function decimalText(value: string): string | undefined {
-  const m = DECIMAL.exec(value.trim());
-  if (m === null) return undefined;
-  const [, sign = "", whole = "0", fraction = ""] = m;
-  const padded = `${fraction}000`;
-  let cents = BigInt(whole) * 100n + BigInt(padded.slice(0, 2));
-  if (Number(padded.charAt(2)) >= 5) cents += 1n;
-  if (cents === 0n) return "0.00";
-  const text = `${cents / 100n}.${String(cents % 100n).padStart(2, "0")}`;
-  return sign === "-" ? `-${text}` : text;
+  return DECIMAL.test(value.trim()) ? formatCents(cents(value)) : undefined;
 }

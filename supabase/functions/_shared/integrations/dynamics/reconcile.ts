@@ -13,7 +13,8 @@
  * {@link attributePosted}; docs/export-pipeline.md "Reading back" explains the choice.
  */
 import { chunk } from "../http.ts";
-import { canonicalIds, centsText, checkPeriod, numberCents, withRequestAllowance } from "../readBack.ts";
+import { cents, formatCents } from "../money.ts";
+import { canonicalIds, checkPeriod, numberCents, withRequestAllowance } from "../readBack.ts";
 import type { ActualLine, ExpectedEntry, PostingPeriod, ReconcileContext } from "../reconcile.ts";
 import type { AdapterContext } from "../types.ts";
 import {
@@ -173,7 +174,7 @@ function journalLine(row: LineRow): ActualLine[] {
       externalId: row.id,
       state: "journal",
       account: typeof row.accountNumber === "string" ? row.accountNumber : "",
-      amount: centsText(numberCents(row.amount)),
+      amount: formatCents(numberCents(row.amount)),
       // v2.0 journal lines have no currency: they post in the company's local currency.
       currency: null,
       postingDate: typeof row.postingDate === "string" ? row.postingDate.slice(0, 10) : "",
@@ -229,7 +230,7 @@ export function attributePosted(
     let open = entries.map((entry) => ({
       entry,
       account: toAccountNumber(entry.account) ?? entry.account,
-      cents: Math.round(Number(entry.amount) * 100),
+      cents: Number(cents(entry.amount)),
     }));
     const pass = (same: (c: Candidate, e: (typeof open)[number]) => boolean) => {
       const stillOpen: typeof open = [];
@@ -264,7 +265,7 @@ function postedLine(entryId: string, c: Candidate): ActualLine {
     externalId: String(c.row.id),
     state: "posted",
     account: c.account,
-    amount: centsText(c.cents),
+    amount: formatCents(c.cents),
     currency: null,
     postingDate: typeof c.row.postingDate === "string" ? c.row.postingDate.slice(0, 10) : "",
   };
