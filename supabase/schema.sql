@@ -3153,17 +3153,22 @@ begin
   -- leaves its integrations due, and the next tick queues them again.
   perform pg_catalog.set_config('synchronous_commit', 'off', true);
 
-  with x as (
+  -- The plans still to queue, judged once per plan (not per integration): a period to run, a
+  -- known next_run_at, and no group yet.
+  with open_plans as (
+    select p.n
+    from unnest(p_crons, p_zones, p_expected_next_run_at, p_run_periods)
+      with ordinality as p (cron, zone, expected, period, n)
+    where p.period is not null and p.expected is not null
+      and not exists (
+        select from sync_engine.schedule_groups g
+        where g.schedule_cron = p.cron and g.schedule_timezone = p.zone
+          and g.expected_next_run_at = p.expected)
+  ), x as (
     select x.id, x.plan, x.ord,
            (pg_catalog.row_number() over (partition by x.plan order by x.ord) - 1) / v_size as chunk
     from unnest(p_ids, p_plans) with ordinality as x (id, plan, ord)
-    where x.id is not null
-      and p_run_periods[x.plan] is not null
-      and p_expected_next_run_at[x.plan] is not null
-      and not exists (
-        select from sync_engine.schedule_groups g
-        where g.schedule_cron = p_crons[x.plan] and g.schedule_timezone = p_zones[x.plan]
-          and g.expected_next_run_at = p_expected_next_run_at[x.plan])
+    where x.id is not null and x.plan in (select o.n from open_plans o)
   ), ins as (
     insert into sync_engine.schedule_groups (schedule_cron, schedule_timezone, expected_next_run_at,
       run_period, new_next_run_at, integration_ids)
