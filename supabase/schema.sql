@@ -921,11 +921,13 @@ COMMENT ON FUNCTION public.trigger_integration_sync(org_id uuid, integration_typ
 --
 
 CREATE FUNCTION sync_auth.user_admin_org_ids() RETURNS SETOF uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select m.org_id from public.organization_members m
-  where m.user_id = auth.uid() and m.role in ('admin', 'coordinator')
+begin
+  return query select m.org_id from public.organization_members m
+  where m.user_id = auth.uid() and m.role in ('admin', 'coordinator');
+end;
 $$;
 
 --
@@ -939,10 +941,12 @@ COMMENT ON FUNCTION sync_auth.user_admin_org_ids() IS 'Definer: orgs where the c
 --
 
 CREATE FUNCTION sync_auth.user_org_admin_ids() RETURNS SETOF uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select m.org_id from public.organization_members m where m.user_id = auth.uid() and m.role = 'admin'
+begin
+  return query select m.org_id from public.organization_members m where m.user_id = auth.uid() and m.role = 'admin';
+end;
 $$;
 
 --
@@ -956,10 +960,12 @@ COMMENT ON FUNCTION sync_auth.user_org_admin_ids() IS 'Definer: reads membership
 --
 
 CREATE FUNCTION sync_auth.user_org_ids() RETURNS SETOF uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select m.org_id from public.organization_members m where m.user_id = auth.uid()
+begin
+  return query select m.org_id from public.organization_members m where m.user_id = auth.uid();
+end;
 $$;
 
 --

@@ -1,3 +1,4 @@
+-- Superseded: sync_auth.user_admin_org_ids → 20261130190000_membership_helpers_plpgsql.sql; sync_auth.user_org_ids → 20261130190000_membership_helpers_plpgsql.sql (live: supabase/schema.sql)
 -- Row-level security and grants. Clients (anon, authenticated) write nothing directly: every
 -- change goes through a SECURITY DEFINER RPC or the engine. Members read their org's rows.
 

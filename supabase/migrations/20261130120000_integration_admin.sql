@@ -1,4 +1,4 @@
--- Superseded: public.configure_integration → 20261130160000_reconciliation.sql (live: supabase/schema.sql)
+-- Superseded: public.configure_integration → 20261130160000_reconciliation.sql; sync_auth.user_org_admin_ids → 20261130190000_membership_helpers_plpgsql.sql (live: supabase/schema.sql)
 -- Day-2 operations without SQL (docs/admin.md): an org admin configures an integration (schedule,
 -- time zone, pause, config), stores its credentials and sets health monitoring back to active,
 -- through SECURITY DEFINER RPCs with the trigger's identity rules and error shape, every change
