@@ -33,7 +33,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { pg
     extensions: { pgcrypto },
   });
   const base = wrap(pglite);
-  return {
+  const db: Db & { pglite: PGlite } = {
     kind: "pglite",
     pglite,
     ...base,
@@ -42,8 +42,10 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { pg
       const unsubscribe = await pglite.listen(channel, onNotify);
       return async () => unsubscribe();
     },
+    sibling: () => ({ ...db, close: async () => {} }),
     close: () => pglite.close(),
   };
+  return db;
 }
 
 /** Dumps a PGlite database to a tarball that {@link openPglite} can start from. */

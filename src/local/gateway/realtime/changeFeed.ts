@@ -2,10 +2,10 @@ import type { Db } from "../../../db/types.ts";
 import { CHANGE_CHANNEL } from "../localSql.ts";
 import { FeedCatalog, type RoleView, type TableInfo } from "./catalog.ts";
 import type { Binding, ChangeData, ChangeSubscription, Identity } from "./changes.ts";
-import { type Notification, parseNotification } from "./notification.ts";
+import { NewRow, type Notification, parseNotification } from "./notification.ts";
 import { readRows } from "./rowKeys.ts";
 import { SubscriptionIndex } from "./subscriptionIndex.ts";
-import { claimsText, visibleKeys } from "./visibility.ts";
+import { CHECK_STATEMENT_TIMEOUT_MS, claimsText, visibleKeys } from "./visibility.ts";
 
 // A backlog larger than this (e.g. a bulk UPDATE of 10k rows while a burst is being judged) is
 // shed rather than queued without bound.
@@ -18,7 +18,10 @@ export interface FeedTuning {
    */
   batchSize: number;
   audiencesPerCheck: number;
-  /** Calls in flight at once (PGlite has one connection: a second call would only queue). */
+  /**
+   * Calls in flight at once, and on PostgreSQL the feed's own connections (PGlite has one
+   * connection: a second call would only queue).
+   */
   parallelChecks: number;
 }
 
@@ -40,7 +43,8 @@ const TUNING: Record<Db["kind"], FeedTuning> = {
 interface Item {
   n: Notification;
   info: TableInfo;
-  record: Record<string, unknown> | null;
+  /** The new row (null for DELETEs). */
+  row: NewRow | null;
   matched: Map<ChangeSubscription, number[]>;
   /** The payload per role (its visible columns), built once however many identities share the role. */
   data: Map<string, ChangeData>;
@@ -59,9 +63,11 @@ const identityKey = (i: Identity) => `${i.role}\u0000${claimsText(i.claims)}`;
  * role and claims can SELECT the row under RLS. Changes that arrive together (one statement's
  * NOTIFYs) are judged together: per identity and table ONE read-only statement over all the
  * batch's keys it watches (visibility.ts), identities in chunks of one visibility call each (on
- * PostgreSQL two calls at once), each chunk's deliveries leaving as its call returns. DELETEs are delivered only to identities that bypass RLS (or for
- * tables without RLS): a deleted row can no longer be checked, and unlike Supabase we do not
- * hand its key to everyone.
+ * PostgreSQL two calls at once, on connections of the feed's own), each chunk's deliveries
+ * leaving as its call returns. A change's row travels as the JSON text the capture trigger wrote
+ * (parsed only when a filter or a role's column list needs it). DELETEs are delivered only to
+ * identities that bypass RLS (or for tables without RLS): a deleted row can no longer be checked,
+ * and unlike Supabase we do not hand its key to everyone.
  *
  * Order: a batch is delivered only after the batch before it (two are judged at once), and within
  * a batch each identity (judged in one chunk) receives its changes in commit order, so every
@@ -78,6 +84,8 @@ export class ChangeFeed {
   private wake: (() => void) | null = null;
   private stopped = false;
   private readonly tuning: FeedTuning;
+  /** The connections the checks run on (db.sibling): warm, never waiting behind the shared pool. */
+  private checks: Db | null = null;
 
   constructor(
     private readonly db: Db,
@@ -89,6 +97,17 @@ export class ChangeFeed {
   }
 
   async start(): Promise<void> {
+    // On PostgreSQL a burst's calls ran on whatever pool connection was free: a second one often
+    // had to be opened (a fresh backend compiling the check and planning it: ≈ 10–25 ms more for
+    // that call), and each call was a transaction of its own to set statement_timeout.
+    const checks = this.db.sibling({
+      size: this.tuning.parallelChecks,
+      statementTimeoutMs: CHECK_STATEMENT_TIMEOUT_MS,
+      applicationName: "sync-scheduler realtime",
+    });
+    this.checks = checks;
+    // Open them now, not in the first burst.
+    await Promise.all(Array.from({ length: this.tuning.parallelChecks }, () => checks.query("select 1")));
     this.unlisten = await this.db.listen(CHANGE_CHANNEL, (payload) => this.enqueue(payload));
   }
 
@@ -98,6 +117,8 @@ export class ChangeFeed {
     await this.unlisten?.();
     this.unlisten = null;
     await this.running;
+    await this.checks?.close();
+    this.checks = null;
   }
 
   subscribe(sub: ChangeSubscription): () => void {
@@ -222,7 +243,7 @@ export class ChangeFeed {
     }
     // Too large for NOTIFY: re-read by key (as the owner, one statement per table), so this is the row's latest state.
     const reread = new Map<Notification, Record<string, unknown> | null>();
-    const omitted = parsed.filter(({ n }) => n.type !== "DELETE" && !n.record);
+    const omitted = parsed.filter(({ n }) => n.type !== "DELETE" && n.recordJson === null);
     for (const info of new Set(omitted.map((p) => p.info))) {
       const ofTable = omitted.filter((p) => p.info === info);
       const rows = await readRows(
@@ -236,10 +257,17 @@ export class ChangeFeed {
     }
     const items: Item[] = [];
     for (const { n, info } of parsed) {
-      const record = n.type === "DELETE" ? null : (n.record ?? reread.get(n) ?? null);
-      if (n.type !== "DELETE" && !record) continue;
-      const matched = this.index.match(info, n.type, record);
-      if (matched.size > 0) items.push({ n, info, record, matched, data: new Map() });
+      let row: NewRow | null = null;
+      if (n.type !== "DELETE") {
+        if (reread.has(n)) {
+          const latest = reread.get(n);
+          // Gone since: a later change (its DELETE) follows.
+          if (!latest) continue;
+          row = new NewRow(n.pk, null, latest);
+        } else row = new NewRow(n.pk, n.recordJson);
+      }
+      const matched = this.index.match(info, n.type, row);
+      if (matched.size > 0) items.push({ n, info, row, matched, data: new Map() });
     }
     return items;
   }
@@ -261,7 +289,7 @@ export class ChangeFeed {
         if (checked.length > 0) checks.push({ audience, view, items: checked });
       }
       const verdicts = await visibleKeys(
-        this.db,
+        this.checks ?? this.db,
         info,
         checks.map((c) => ({ identity: c.audience.identity, keys: c.items.map((i) => i.n.pk) })),
         this.log,
@@ -294,26 +322,71 @@ function deliver(audiences: Audience[], visible: Map<Audience, Map<Item, RoleVie
 function payload(item: Item, role: string, view: RoleView): ChangeData {
   const hit = item.data.get(role);
   if (hit) return hit;
-  const { n, record } = item;
-  // A role that may SELECT every column gets the captured rows as they are (to_jsonb of the
-  // row: every column); otherwise only its columns are copied.
+  const { n, row } = item;
+  // A role that may SELECT every column gets the row as captured: its JSON text goes into the
+  // frames as it is (serializer.ts), and `record` parses it only if something reads it.
+  // Otherwise only its columns are copied.
   const all = view.columns.length === item.info.columns.length;
-  const pick = (row: Record<string, unknown> | null | undefined) => {
-    if (all && row) return row;
-    const out: Record<string, unknown> = {};
-    if (row) for (const c of view.columns) if (c.name in row) out[c.name] = row[c.name];
-    return out;
-  };
+  if (all && row?.json != null) {
+    const data = new CapturedChange(n, view.columns, row);
+    if (n.type !== "INSERT") data.old_record = visibleColumns(n.old_record, view, all);
+    item.data.set(role, data);
+    return data;
+  }
   const data: ChangeData = {
     schema: n.schema,
     table: n.table,
     commit_timestamp: n.commit_timestamp,
     type: n.type,
     columns: view.columns,
-    ...(n.type !== "DELETE" ? { record: pick(record) } : {}),
-    ...(n.type !== "INSERT" ? { old_record: pick(n.old_record) } : {}),
+    ...(row ? { record: visibleColumns(row.row(), view, all) } : {}),
+    ...(n.type !== "INSERT" ? { old_record: visibleColumns(n.old_record, view, all) } : {}),
     errors: null,
   };
   item.data.set(role, data);
   return data;
+}
+
+/**
+ * A change whose row every column of which the role may read: `recordJson` is the captured text
+ * (what frames carry), `record` its parse, made on first read. A class, not an object with a
+ * defined getter: such objects fell back to dictionary mode (≈ 0.9 KB each, a burst's worth of
+ * them for the young generation to copy).
+ */
+class CapturedChange implements ChangeData {
+  readonly schema: string;
+  readonly table: string;
+  readonly commit_timestamp: string;
+  readonly type: Notification["type"];
+  readonly recordJson: string;
+  old_record?: Record<string, unknown>;
+  readonly errors = null;
+
+  constructor(
+    n: Notification,
+    readonly columns: ChangeData["columns"],
+    private readonly row: NewRow,
+  ) {
+    this.schema = n.schema;
+    this.table = n.table;
+    this.commit_timestamp = n.commit_timestamp;
+    this.type = n.type;
+    this.recordJson = row.json ?? "{}";
+  }
+
+  get record(): Record<string, unknown> {
+    return this.row.row();
+  }
+}
+
+/** The columns of `row` that the role may SELECT (all of them: the row itself). */
+function visibleColumns(
+  row: Record<string, unknown> | null,
+  view: RoleView,
+  all: boolean,
+): Record<string, unknown> {
+  if (all && row) return row;
+  const out: Record<string, unknown> = {};
+  if (row) for (const c of view.columns) if (c.name in row) out[c.name] = row[c.name];
+  return out;
 }

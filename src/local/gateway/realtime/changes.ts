@@ -20,6 +20,8 @@ export interface ChangeData {
   type: ChangeEvent;
   columns: Array<{ name: string; type: string }>;
   record?: Record<string, unknown>;
+  /** `record` as JSON text, when the feed has it as captured: frames carry it as it is. */
+  recordJson?: string;
   old_record?: Record<string, unknown>;
   errors: null;
 }

@@ -75,15 +75,11 @@ export function equalityKey(value: unknown, typname: string): string | null {
 }
 
 /**
- * True when a changed record passes the filter. SQL semantics: a NULL value passes nothing.
- * @example matchesChangeFilter({ column: "id", op: "eq", values: [id] }, record, "uuid")
+ * True when a changed row's value of the filter's column passes the filter. SQL semantics: a
+ * NULL value passes nothing.
+ * @example matchesChangeFilter({ column: "id", op: "eq", values: [id] }, record.id, "uuid")
  */
-export function matchesChangeFilter(
-  f: ChangeFilter,
-  record: Record<string, unknown>,
-  typname: string,
-): boolean {
-  const value = record[f.column];
+export function matchesChangeFilter(f: ChangeFilter, value: unknown, typname: string): boolean {
   if (f.op === "in") return f.values.some((v) => compare(value, v, typname) === 0);
   const c = compare(value, f.values[0] ?? "", typname);
   if (c === null) return false;

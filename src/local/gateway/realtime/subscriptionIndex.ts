@@ -1,6 +1,7 @@
 import type { TableInfo } from "./catalog.ts";
 import type { Binding, ChangeEvent, ChangeSubscription } from "./changes.ts";
 import { equalityKey, matchesChangeFilter } from "./filters.ts";
+import type { NewRow } from "./notification.ts";
 
 interface Entry {
   sub: ChangeSubscription;
@@ -18,7 +19,7 @@ interface TableIndex {
  * The joined channels' bindings, indexed per table so a change finds its subscribers without
  * testing every binding: `id=eq.<run>` (what `watchRun` subscribes) is a map lookup. 1,000
  * changes × 1,100 bindings tested one by one were ≈ 1.1 M filter evaluations per burst.
- * @example const stop = index.add(sub); index.match(info, "UPDATE", record); stop();
+ * @example const stop = index.add(sub); index.match(info, "UPDATE", row); stop();
  */
 export class SubscriptionIndex {
   private readonly subs = new Set<ChangeSubscription>();
@@ -45,32 +46,23 @@ export class SubscriptionIndex {
 
   /**
    * The subscriptions a change reaches by event, schema, table and filter, each with the ids of
-   * its matching bindings. `record` is null for DELETEs, which no filter matches (Realtime does
-   * not filter DELETEs).
+   * its matching bindings. `row` is null for DELETEs, which no filter matches (Realtime does not
+   * filter DELETEs).
    */
-  match(
-    info: TableInfo,
-    type: ChangeEvent,
-    record: Record<string, unknown> | null,
-  ): Map<ChangeSubscription, number[]> {
+  match(info: TableInfo, type: ChangeEvent, row: NewRow | null): Map<ChangeSubscription, number[]> {
     const index = this.tableIndex(info);
     const out = new Map<ChangeSubscription, number[]>();
-    const take = (e: Entry) => {
-      if (e.binding.event !== "*" && e.binding.event !== type) return;
-      const ids = out.get(e.sub);
-      if (!ids) out.set(e.sub, [e.binding.id]);
-      else if (!ids.includes(e.binding.id)) ids.push(e.binding.id);
-    };
     for (const e of index.scan) {
       const f = e.binding.filter;
-      if (!f || (record !== null && matchesChangeFilter(f, record, typnameOf(info, f.column)))) take(e);
+      if (!f || (row !== null && matchesChangeFilter(f, row.get(f.column), typnameOf(info, f.column))))
+        take(out, e, type);
     }
-    if (record !== null) {
+    if (row !== null) {
       for (const [column, { typname, byKey }] of index.eq) {
-        const key = equalityKey(record[column], typname);
+        const key = equalityKey(row.get(column), typname);
         if (key === null) continue;
         const entries = byKey.get(key);
-        if (entries) for (const e of entries) take(e);
+        if (entries) for (const e of entries) take(out, e, type);
       }
     }
     return out;
@@ -105,6 +97,14 @@ export class SubscriptionIndex {
     this.tables.set(name, { version: this.version, info, index });
     return index;
   }
+}
+
+/** Adds the entry's binding to its subscription's matches when it listens to this event. */
+function take(out: Map<ChangeSubscription, number[]>, e: Entry, type: ChangeEvent): void {
+  if (e.binding.event !== "*" && e.binding.event !== type) return;
+  const ids = out.get(e.sub);
+  if (!ids) out.set(e.sub, [e.binding.id]);
+  else if (!ids.includes(e.binding.id)) ids.push(e.binding.id);
 }
 
 function coversTable(b: Binding, info: TableInfo): boolean {

@@ -17,11 +17,13 @@ interface Row {
   error: string | null;
 }
 
-// What Supabase gives `authenticated` (the longest per-role statement_timeout, requestContext.ts):
-// a policy that hangs must not stall the feed for longer. PostgreSQL only: PGlite does not enforce
-// statement_timeout (pg_sleep(0.5) under a 50 ms timeout ran 504 ms), so there the transaction
-// that set it was three round trips (≈ 0.25 ms of CPU per call) for nothing.
-const STATEMENT_TIMEOUT = "8s";
+/**
+ * The statement_timeout the feed's own connections carry (ChangeFeed: `db.sibling`): what Supabase
+ * gives `authenticated` (the longest per-role statement_timeout, requestContext.ts), so a policy
+ * that hangs cannot stall the feed for longer. Set for the session, not in a transaction per
+ * call: that transaction was three more round trips a call (and PGlite does not enforce it).
+ */
+export const CHECK_STATEMENT_TIMEOUT_MS = 8_000;
 
 // The table's check function (sql/realtime-visibility.sql), asked for once per TableInfo: the
 // catalog replaces that object when it reads the table again (catalog.ts, 30 s), so a changed
@@ -87,15 +89,15 @@ export async function visibleKeys(
     ends.push(columns[0]?.length ?? 0);
   }
   const keys = columns.flat();
-  const call = async (isolate: boolean) => {
-    const sql = `select check_no, ords, error from ${await checkFunction(db, info)}($1, $2, $3, $4, $5)`;
-    const params = [roles, claims, ends, keys, isolate];
-    if (db.kind === "pglite") return db.query<Row>(sql, params);
-    return db.transaction(async (tx) => {
-      await tx.query("select set_config('statement_timeout', $1, true)", [STATEMENT_TIMEOUT]);
-      return tx.query<Row>(sql, params);
-    });
-  };
+  // One statement, so its set_config(…, true) calls end with it.
+  const call = async (isolate: boolean) =>
+    db.query<Row>(`select check_no, ords, error from ${await checkFunction(db, info)}($1, $2, $3, $4, $5)`, [
+      roles,
+      claims,
+      ends,
+      keys,
+      isolate,
+    ]);
   try {
     let rows: Row[];
     try {

@@ -9,6 +9,10 @@ export interface PostgresOptions {
   /** Pool size; the worker's concurrency plus a couple for heartbeats and the sweep. Default 10. */
   max?: number;
   applicationName?: string;
+  /** Close a connection idle this long (ms); 0 keeps it open. Default 10 s (node-postgres'). */
+  idleTimeoutMillis?: number;
+  /** statement_timeout for every session of the pool (ms); default none (the server's). */
+  statementTimeoutMs?: number;
 }
 
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
@@ -33,6 +37,9 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
     connectionString: options.connectionString,
     max: options.max ?? 10,
     application_name: options.applicationName ?? "sync-scheduler",
+    ...(options.idleTimeoutMillis !== undefined ? { idleTimeoutMillis: options.idleTimeoutMillis } : {}),
+    // Sent as a startup parameter: the session's own setting, not one per transaction.
+    ...(options.statementTimeoutMs !== undefined ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // An idle client losing its connection (e.g. a PostgreSQL restart) must not crash the process;
   // the next checkout reconnects.
@@ -121,6 +128,14 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
         await client?.end().catch(() => {});
       };
     },
+    sibling: (o) =>
+      openPostgres({
+        connectionString: options.connectionString,
+        max: o.size,
+        applicationName: o.applicationName,
+        idleTimeoutMillis: 0,
+        statementTimeoutMs: o.statementTimeoutMs,
+      }),
     close: () => pool.end(),
   };
 }

@@ -36,8 +36,23 @@ export interface Db extends Queryable {
    * @example const stop = await db.listen("sync_engine_wakeup", (payload) => console.log(payload));
    */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * A pool of its own on the same database, for work that must neither wait behind the shared
+   * pool nor pay a fresh backend's start (the Realtime feed's checks): `size` connections, kept
+   * open while idle, each with `statementTimeoutMs` set for the session, so a statement needs no
+   * transaction around it to be bounded. PGlite has one connection and does not enforce
+   * statement_timeout: it answers with a handle on itself whose `close` does nothing.
+   * @example const checks = db.sibling({ size: 2, statementTimeoutMs: 8_000, applicationName: "realtime" });
+   */
+  sibling(options: SiblingOptions): Db;
   /** Closes every connection. */
   close(): Promise<void>;
+}
+
+export interface SiblingOptions {
+  size: number;
+  statementTimeoutMs: number;
+  applicationName: string;
 }
 
 /** The fields PostgreSQL reports for an error; both drivers expose them under these names. */
