@@ -38,8 +38,6 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
     max: options.max ?? 10,
     application_name: options.applicationName ?? "sync-scheduler",
     ...(options.idleTimeoutMillis !== undefined ? { idleTimeoutMillis: options.idleTimeoutMillis } : {}),
-    // Sent as a startup parameter: the session's own setting, not one per transaction.
-    ...(options.statementTimeoutMs !== undefined ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // An idle client losing its connection (e.g. a PostgreSQL restart) must not crash the process;
   // the next checkout reconnects.
@@ -51,6 +49,12 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
   // the error still reaches the query that was running, through its rejection.
   pool.on("connect", (client) => {
     client.on("error", () => {});
+    // The session's own setting, set before the connection's first query (a client runs its
+    // queries in order). A SET, not a startup parameter: poolers such as PgBouncer refuse startup
+    // parameters they do not know.
+    const ms = options.statementTimeoutMs;
+    if (ms !== undefined)
+      client.query(`set statement_timeout = ${Math.max(0, Math.trunc(ms))}`).catch(() => {});
   });
   const base = wrap(pool);
   return {
