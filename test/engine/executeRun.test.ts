@@ -63,4 +63,23 @@ describe("executeRun records the outcome", () => {
     await expect(executeRun(broken, run, new AbortController())).rejects.toMatchObject({ code: "22003" });
     expect(calls).toBe(1);
   });
+
+  it("says the attempt ended, as lost, when its outcome cannot be recorded", async () => {
+    const said: Array<Record<string, unknown>> = [];
+    const logger = {
+      ...silentLogger,
+      info: (e: object) => said.push(e as Record<string, unknown>),
+      child: () => logger,
+    };
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    const down = {
+      ...deps(async () => {
+        throw refused;
+      }),
+      log: logger,
+    };
+    await expect(executeRun(down, run, new AbortController())).rejects.toBe(refused);
+    expect(said.map((e) => e.event)).toEqual(["run_started", "run_attempt_ended"]);
+    expect(said[1]).toMatchObject({ result: "lost", outcome: "succeeded", work_ms: expect.any(Number) });
+  });
 });

@@ -67,7 +67,24 @@ export async function executeRun(
   // until the record commits, so no other attempt can start within [run_started, + work_ms].
   const workMs = Date.now() - started;
 
-  const result = await recordRetrying(deps, run, controller, outcome, log);
+  let result: AttemptResult;
+  try {
+    result = await recordRetrying(deps, run, controller, outcome, log);
+  } catch (error) {
+    // The outcome could not be recorded (the database went away, say): the attempt is over all the
+    // same — nothing more runs for it, its lease expires and the reaper returns the run. Said here,
+    // or a reader of the log (the chaos suite) sees an attempt that never ended and overlaps the
+    // next one (seen once: a PostgreSQL restart between the export and its record).
+    log.info({
+      event: "run_attempt_ended",
+      result: "lost",
+      outcome: outcome.kind,
+      duration_ms: Date.now() - started,
+      work_ms: workMs,
+      error: String(error),
+    });
+    throw error;
+  }
   const seconds = (Date.now() - started) / 1000;
   deps.metrics.runFinished(run.integration_type, run.triggered_by, result, seconds);
   log.info({
