@@ -6,7 +6,7 @@ import { startStack } from "../../src/local/stack/startStack.ts";
 import { createDatabase, dropDatabase } from "../lib/pg.ts";
 import type { SectionResult } from "../lib/report.ts";
 import { memberToken } from "../lib/seed.ts";
-import { type Latency, latency, medianLatency, ms, sleep } from "../lib/stats.ts";
+import { type Latency, latency, median, medianLatency, ms, sleep } from "../lib/stats.ts";
 
 const clientsFile = fileURLToPath(new URL("../procs/realtimeClients.ts", import.meta.url));
 
@@ -164,6 +164,7 @@ async function measure(
         distinctRuns.length,
       ),
     );
+    burstCpu.length = 0;
     for (let r = 0; r < opts.rounds; r++) {
       const s: number[] = [];
       for (const run of distinctRuns) s.push(...(await change([run.id], 1)));
@@ -187,7 +188,7 @@ async function measure(
       coldBurstP99: coldBurst.p99,
       users: userCount,
       subscribeSeconds,
-      clientCpuMs: [...burstCpu].sort((a, b) => a - b)[Math.floor(burstCpu.length / 2)] ?? 0,
+      clientCpuMs: burstCpu.length > 0 ? median(burstCpu) : 0,
     };
   } finally {
     for (const c of children) {

@@ -38,10 +38,10 @@ export interface Db extends Queryable {
   /**
    * A pool of its own on the same database, for work that must neither wait behind the shared
    * pool nor pay a fresh backend's start (the Realtime feed's checks): `size` connections, kept
-   * open while idle, each with `statementTimeoutMs` set for the session, so a statement needs no
+   * open while idle, each with `statementTimeout` set for the session, so a statement needs no
    * transaction around it to be bounded. PGlite has one connection and does not enforce
    * statement_timeout: it answers with a handle on itself whose `close` does nothing.
-   * @example const checks = db.sibling({ size: 2, statementTimeoutMs: 8_000, applicationName: "realtime" });
+   * @example const checks = db.sibling({ size: 2, statementTimeout: "8s", applicationName: "realtime" });
    */
   sibling(options: SiblingOptions): Db;
   /** Closes every connection. */
@@ -50,7 +50,8 @@ export interface Db extends Queryable {
 
 export interface SiblingOptions {
   size: number;
-  statementTimeoutMs: number;
+  /** In PostgreSQL's syntax, e.g. "8s". */
+  statementTimeout: string;
   applicationName: string;
 }
 

@@ -11,7 +11,7 @@ describe.each(testDbKinds())("Db.sibling, on %s", (kind) => {
   });
 
   it("opens connections of its own with the session's statement_timeout, and closes only them", async () => {
-    const sibling = t.db.sibling({ size: 2, statementTimeoutMs: 1234, applicationName: "sibling test" });
+    const sibling = t.db.sibling({ size: 2, statementTimeout: "1234ms", applicationName: "sibling test" });
     if (kind === "postgres") {
       // Set for the session: no transaction around the statement.
       const { rows } = await sibling.query<{ v: string }>("select current_setting('statement_timeout') as v");

@@ -53,9 +53,13 @@ break "quoted" ' || k.n)
          from unnest($1::uuid[]) with ordinality as k (id, n) where r.id = k.id`,
         [ours],
       );
-      await waitFor(() => got.length >= 3, { what: "the three matching changes" });
-      // A fourth (the one under 20) never comes: give it the time the others took.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // A later change that passes the filter: delivered in commit order, it comes after anything
+      // the first statement could have delivered, so the one under 20 is known not to come.
+      await t.db.query("update public.sync_run_log set records_exported = 50 where id = $1", [ours[0]]);
+      await waitFor(() => got.length >= 4, { what: "the three matching changes and the later one" });
+      expect(got.slice(3).map((d) => [d.record?.id, d.record?.records_exported])).toEqual([[ours[0], 50]]);
+      got.length = 3;
+      frames.length = 3;
       const byId = (rows: Array<Record<string, unknown> | undefined>) =>
         [...rows].sort((a, b) => String(a?.id).localeCompare(String(b?.id)));
       const { rows } = await t.db.query<{ r: Record<string, unknown> }>(

@@ -11,7 +11,7 @@ export const SWITCHABLE_ROLES: ReadonlySet<string> = new Set(["anon", "authentic
 // Supabase sets these per role (`alter role anon set statement_timeout = '3s'`, authenticated 8s;
 // supabase/postgres initial schema) and PostgREST applies them per transaction. Our bootstrap
 // does not alter roles, so the gateway applies them itself.
-const STATEMENT_TIMEOUT: Record<string, string> = { anon: "3s", authenticated: "8s" };
+export const STATEMENT_TIMEOUT: Record<string, string> = { anon: "3s", authenticated: "8s" };
 
 /** What PostgREST puts into the transaction of one request (PostgREST docs, transactions.rst). */
 export interface RequestContext {

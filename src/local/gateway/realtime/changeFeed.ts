@@ -5,7 +5,7 @@ import type { Binding, ChangeData, ChangeSubscription, Identity } from "./change
 import { NewRow, type Notification, parseNotification } from "./notification.ts";
 import { readRows } from "./rowKeys.ts";
 import { SubscriptionIndex } from "./subscriptionIndex.ts";
-import { CHECK_STATEMENT_TIMEOUT_MS, claimsText, visibleKeys } from "./visibility.ts";
+import { CHECK_STATEMENT_TIMEOUT, claimsText, visibleKeys } from "./visibility.ts";
 
 // A backlog larger than this (e.g. a bulk UPDATE of 10k rows while a burst is being judged) is
 // shed rather than queued without bound.
@@ -84,8 +84,13 @@ export class ChangeFeed {
   private wake: (() => void) | null = null;
   private stopped = false;
   private readonly tuning: FeedTuning;
-  /** The connections the checks run on (db.sibling): warm, never waiting behind the shared pool. */
-  private checks: Db | null = null;
+  /**
+   * The connections the checks run on (db.sibling): warm, never waiting behind the shared pool.
+   * On PostgreSQL a burst's calls ran on whatever pool connection was free: a second one often
+   * had to be opened (a fresh backend compiling the check and planning it: ≈ 10–25 ms more for
+   * that call), and each call was a transaction of its own to set statement_timeout.
+   */
+  private readonly checks: Db;
 
   constructor(
     private readonly db: Db,
@@ -94,20 +99,19 @@ export class ChangeFeed {
   ) {
     this.catalog = new FeedCatalog(db, log);
     this.tuning = { ...TUNING[db.kind], ...tuning };
+    // A pool opens its connections when first asked (start), not here.
+    this.checks = db.sibling({
+      size: this.tuning.parallelChecks,
+      statementTimeout: CHECK_STATEMENT_TIMEOUT,
+      applicationName: "sync-scheduler realtime",
+    });
   }
 
   async start(): Promise<void> {
-    // On PostgreSQL a burst's calls ran on whatever pool connection was free: a second one often
-    // had to be opened (a fresh backend compiling the check and planning it: ≈ 10–25 ms more for
-    // that call), and each call was a transaction of its own to set statement_timeout.
-    const checks = this.db.sibling({
-      size: this.tuning.parallelChecks,
-      statementTimeoutMs: CHECK_STATEMENT_TIMEOUT_MS,
-      applicationName: "sync-scheduler realtime",
-    });
-    this.checks = checks;
-    // Open them now, not in the first burst.
-    await Promise.all(Array.from({ length: this.tuning.parallelChecks }, () => checks.query("select 1")));
+    // Open the checks' connections now, not in the first burst.
+    await Promise.all(
+      Array.from({ length: this.tuning.parallelChecks }, () => this.checks.query("select 1")),
+    );
     this.unlisten = await this.db.listen(CHANGE_CHANNEL, (payload) => this.enqueue(payload));
   }
 
@@ -117,8 +121,7 @@ export class ChangeFeed {
     await this.unlisten?.();
     this.unlisten = null;
     await this.running;
-    await this.checks?.close();
-    this.checks = null;
+    await this.checks.close();
   }
 
   subscribe(sub: ChangeSubscription): () => void {
@@ -289,7 +292,7 @@ export class ChangeFeed {
         if (checked.length > 0) checks.push({ audience, view, items: checked });
       }
       const verdicts = await visibleKeys(
-        this.checks ?? this.db,
+        this.checks,
         info,
         checks.map((c) => ({ identity: c.audience.identity, keys: c.items.map((i) => i.n.pk) })),
         this.log,
@@ -328,7 +331,7 @@ function payload(item: Item, role: string, view: RoleView): ChangeData {
   // Otherwise only its columns are copied.
   const all = view.columns.length === item.info.columns.length;
   if (all && row?.json != null) {
-    const data = new CapturedChange(n, view.columns, row);
+    const data = new CapturedChange(n, view.columns, row, row.json);
     if (n.type !== "INSERT") data.old_record = visibleColumns(n.old_record, view, all);
     item.data.set(role, data);
     return data;
@@ -366,12 +369,13 @@ class CapturedChange implements ChangeData {
     n: Notification,
     readonly columns: ChangeData["columns"],
     private readonly row: NewRow,
+    recordJson: string,
   ) {
     this.schema = n.schema;
     this.table = n.table;
     this.commit_timestamp = n.commit_timestamp;
     this.type = n.type;
-    this.recordJson = row.json ?? "{}";
+    this.recordJson = recordJson;
   }
 
   get record(): Record<string, unknown> {

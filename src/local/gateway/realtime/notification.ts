@@ -36,9 +36,10 @@ export function parseNotification(text: string): Notification | null {
     ) {
       const n = v as Notification;
       const rest = text.slice(newline + 1);
-      // Only the shape is checked here (a row is an object); the feed parses it when it must, and
-      // drops the change if it is not JSON. Whoever can NOTIFY on the channel can already forge a
-      // whole change, so this guards against accidents, not against a database user.
+      // Only the shape is checked here (a row is an object; anything else is read again by key).
+      // The text is not parsed: it goes into frames as it is, and NewRow reads a row that is not
+      // JSON as empty. Whoever can NOTIFY on the channel can already forge a whole change, so this
+      // guards against accidents, not against a database user.
       n.recordJson = v.type !== "DELETE" && rest.startsWith("{") && rest.endsWith("}") ? rest : null;
       return n;
     }

@@ -1,4 +1,5 @@
 import { type Db, pgError } from "../../../db/types.ts";
+import { STATEMENT_TIMEOUT } from "../requestContext.ts";
 import { quoteIdent } from "../rest/catalog.ts";
 import type { TableInfo } from "./catalog.ts";
 import type { Identity } from "./changes.ts";
@@ -19,11 +20,11 @@ interface Row {
 
 /**
  * The statement_timeout the feed's own connections carry (ChangeFeed: `db.sibling`): what Supabase
- * gives `authenticated` (the longest per-role statement_timeout, requestContext.ts), so a policy
- * that hangs cannot stall the feed for longer. Set for the session, not in a transaction per
- * call: that transaction was three more round trips a call (and PGlite does not enforce it).
+ * gives `authenticated`, the longest per-role one, so a policy that hangs cannot stall the feed for
+ * longer. Set for the session, not in a transaction per call: that transaction was three more
+ * round trips a call (and PGlite does not enforce it).
  */
-export const CHECK_STATEMENT_TIMEOUT_MS = 8_000;
+export const CHECK_STATEMENT_TIMEOUT = STATEMENT_TIMEOUT.authenticated ?? "8s";
 
 // The table's check function (sql/realtime-visibility.sql), asked for once per TableInfo: the
 // catalog replaces that object when it reads the table again (catalog.ts, 30 s), so a changed

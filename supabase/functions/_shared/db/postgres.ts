@@ -11,8 +11,8 @@ export interface PostgresOptions {
   applicationName?: string;
   /** Close a connection idle this long (ms); 0 keeps it open. Default 10 s (node-postgres'). */
   idleTimeoutMillis?: number;
-  /** statement_timeout for every session of the pool (ms); default none (the server's). */
-  statementTimeoutMs?: number;
+  /** statement_timeout for every session of the pool (PostgreSQL's syntax: "8s"); default the server's. */
+  statementTimeout?: string;
 }
 
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
@@ -38,6 +38,18 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
     max: options.max ?? 10,
     application_name: options.applicationName ?? "sync-scheduler",
     ...(options.idleTimeoutMillis !== undefined ? { idleTimeoutMillis: options.idleTimeoutMillis } : {}),
+    // The session's own setting, made before the pool hands the connection out (pg-pool awaits
+    // onConnect). A SET, not a startup parameter: poolers such as PgBouncer refuse startup
+    // parameters they do not know.
+    ...(options.statementTimeout !== undefined
+      ? {
+          onConnect: async (client: pg.ClientBase) => {
+            await client.query(
+              `set statement_timeout = ${pg.escapeLiteral(options.statementTimeout ?? "0")}`,
+            );
+          },
+        }
+      : {}),
   });
   // An idle client losing its connection (e.g. a PostgreSQL restart) must not crash the process;
   // the next checkout reconnects.
@@ -49,12 +61,6 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
   // the error still reaches the query that was running, through its rejection.
   pool.on("connect", (client) => {
     client.on("error", () => {});
-    // The session's own setting, set before the connection's first query (a client runs its
-    // queries in order). A SET, not a startup parameter: poolers such as PgBouncer refuse startup
-    // parameters they do not know.
-    const ms = options.statementTimeoutMs;
-    if (ms !== undefined)
-      client.query(`set statement_timeout = ${Math.max(0, Math.trunc(ms))}`).catch(() => {});
   });
   const base = wrap(pool);
   return {
@@ -138,7 +144,7 @@ export function openPostgres(options: PostgresOptions): Db & { pool: pg.Pool } {
         max: o.size,
         applicationName: o.applicationName,
         idleTimeoutMillis: 0,
-        statementTimeoutMs: o.statementTimeoutMs,
+        statementTimeout: o.statementTimeout,
       }),
     close: () => pool.end(),
   };
