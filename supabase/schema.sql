@@ -3895,6 +3895,7 @@ COMMENT ON FUNCTION sync_engine.run_lock_keys(p_org_ids uuid[], p_integration_ty
 CREATE FUNCTION sync_engine.schedule_due_plan_ids(p_now timestamp with time zone, p_ids uuid[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[]) RETURNS TABLE(integration_id uuid, org_id uuid, integration_type text, run_id uuid, outcome text)
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET enable_seqscan TO 'off'
     AS $$
 declare
   v_ids uuid[];

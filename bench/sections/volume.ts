@@ -330,13 +330,18 @@ export async function volumeSection(s: VolumeSizes): Promise<SectionResult> {
           await schedulerTick(db, new Date(), tickConfig, silentLogger);
         },
         async (db, i) => {
-          // Untimed: 500 integrations become due (their runs finish first, so they enqueue).
-          await db.query(
-            `with d as (select id from public.organization_integrations order by id offset $1 limit 500)
-             update public.organization_integrations i set next_run_at = now() - interval '1 second'
-             from d where i.id = d.id`,
-            [(i * 500) % Math.max(s.orgs * 2 - 500, 1)],
-          );
+          // Untimed: 500 integrations become due (their runs finish first, so they enqueue). By
+          // key: the harness's own set-up must not count as the product reading a whole table
+          // (an OFFSET of up to 9,500 rows is planned as a scan and a sort).
+          await db.transaction(async (tx) => {
+            await tx.query("set local enable_seqscan = off");
+            await tx.query(
+              `with d as (select id from public.organization_integrations order by id offset $1 limit 500)
+               update public.organization_integrations i set next_run_at = now() - interval '1 second'
+               from d where i.id = d.id`,
+              [(i * 500) % Math.max(s.orgs * 2 - 500, 1)],
+            );
+          });
         },
       ),
     );
