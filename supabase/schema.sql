@@ -3139,6 +3139,101 @@ end;
 $$;
 
 --
+-- Name: queue_due_schedule_groups(timestamp with time zone, text[], text[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], integer, integer); Type: FUNCTION; Schema: sync_engine; Owner: -
+--
+
+CREATE FUNCTION sync_engine.queue_due_schedule_groups(p_now timestamp with time zone, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_first integer, p_group_size integer DEFAULT 500) RETURNS TABLE(integration_id uuid, plan integer, groups integer, integrations integer)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_size integer := least(greatest(coalesce(p_group_size, 500), 1), 10000);
+  v_first integer := greatest(coalesce(p_first, 0), 0);
+  v_step_ids uuid[];
+  v_step_plans integer[];
+  v_groups bigint[];
+  v_count integer;
+begin
+  if pg_catalog.cardinality(p_crons) is distinct from pg_catalog.cardinality(p_zones)
+     or pg_catalog.cardinality(p_crons) is distinct from pg_catalog.cardinality(p_expected_next_run_at)
+     or pg_catalog.cardinality(p_crons) is distinct from pg_catalog.cardinality(p_run_periods)
+     or pg_catalog.cardinality(p_crons) is distinct from pg_catalog.cardinality(p_new_next_run_at) then
+    raise exception 'the plan arrays differ in length' using errcode = '22023';
+  end if;
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('sync:schedule_groups', 0));
+  -- Safe for the same reason as the scheduler's batches (20261130170000): a group lost in a crash
+  -- leaves its integrations due, and the next tick queues them again.
+  perform pg_catalog.set_config('synchronous_commit', 'off', true);
+
+  -- Due rows of the plans (the tick's own filter: the due index, one range scan), next_run_at
+  -- compared at ms as the plans are; a plan with a group already is left out.
+  with due as (
+    select i.id, k.n::integer as plan,
+           pg_catalog.row_number() over (order by i.id) as rn
+    from public.organization_integrations i
+    join unnest(p_crons, p_zones, p_expected_next_run_at) with ordinality as k (cron, zone, expected, n)
+      on k.cron = i.schedule_cron and k.zone = i.schedule_timezone
+     and coalesce(k.expected, '-infinity') = coalesce(date_trunc('milliseconds', i.next_run_at), '-infinity')
+    where i.enabled and i.schedule_cron is not null
+      and coalesce(i.next_run_at, '-infinity'::timestamptz) <= p_now
+      and not exists (select from sync_engine.schedule_groups g
+                      where g.schedule_cron = k.cron and g.schedule_timezone = k.zone
+                        and g.expected_next_run_at = k.expected)
+  ), split as (
+    select d.id, d.plan, d.rn,
+           d.rn <= v_first or p_run_periods[d.plan] is null or p_expected_next_run_at[d.plan] is null as stepped
+    from due d
+  ), queued as (
+    select s.id, s.plan, s.rn,
+           (pg_catalog.row_number() over (partition by s.plan order by s.rn) - 1) / v_size as chunk
+    from split s
+    where not s.stepped
+  ), ins as (
+    insert into sync_engine.schedule_groups (schedule_cron, schedule_timezone, expected_next_run_at,
+      run_period, new_next_run_at, integration_ids)
+    select p_crons[q.plan], p_zones[q.plan], p_expected_next_run_at[q.plan], p_run_periods[q.plan],
+           p_new_next_run_at[q.plan], pg_catalog.array_agg(q.id order by q.rn)
+    from queued q
+    group by q.plan, q.chunk
+    returning id, pg_catalog.cardinality(integration_ids) as n
+  )
+  select (select coalesce(pg_catalog.array_agg(s.id order by s.rn), '{}') from split s where s.stepped),
+         (select coalesce(pg_catalog.array_agg(s.plan order by s.rn), '{}') from split s where s.stepped),
+         (select coalesce(pg_catalog.array_agg(ins.id), '{}') from ins),
+         (select coalesce(sum(ins.n), 0)::integer from ins)
+    into v_step_ids, v_step_plans, v_groups, v_count;
+
+  if pg_catalog.cardinality(v_groups) > 0 then
+    perform sync_engine.wake_workers('');
+    -- Serverless: one dispatch per group (not per run), as queue_schedule_groups.
+    if exists (select from sync_engine.settings s where s.key = 'dispatch_url') then
+      perform sync_engine.post_to_worker(pg_catalog.jsonb_build_object('schedule_group', g))
+      from unnest(v_groups) as g;
+    end if;
+  end if;
+
+  -- One row per integration to step (in id order), each carrying the totals; one row with a null
+  -- integration when there is none to step.
+  groups := pg_catalog.cardinality(v_groups);
+  integrations := v_count;
+  if pg_catalog.cardinality(v_step_ids) = 0 then
+    return next;
+    return;
+  end if;
+  return query
+    select x.id, x.plan, groups, integrations
+    from unnest(v_step_ids, v_step_plans) with ordinality as x (id, plan, ord)
+    order by x.ord;
+end;
+$$;
+
+--
+-- Name: FUNCTION queue_due_schedule_groups(p_now timestamp with time zone, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_first integer, p_group_size integer); Type: COMMENT; Schema: sync_engine; Owner: -
+--
+
+COMMENT ON FUNCTION sync_engine.queue_due_schedule_groups(p_now timestamp with time zone, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_first integer, p_group_size integer) IS 'Scheduler tick: reads the due integrations of the given plans once, queues all but the first p_first (and those of plans that cannot be queued) as schedule groups, and returns those the tick steps itself.';
+
+--
 -- Name: queue_schedule_groups(uuid[], integer[], text[], text[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], integer); Type: FUNCTION; Schema: sync_engine; Owner: -
 --
 
@@ -6559,6 +6654,13 @@ GRANT ALL ON FUNCTION sync_engine.prune_run_log(p_older_than interval, p_limit i
 
 REVOKE ALL ON FUNCTION sync_engine.purge_trigger_audit(p_older_than interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION sync_engine.purge_trigger_audit(p_older_than interval) TO service_role;
+
+--
+-- Name: FUNCTION queue_due_schedule_groups(p_now timestamp with time zone, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_first integer, p_group_size integer); Type: ACL; Schema: sync_engine; Owner: -
+--
+
+REVOKE ALL ON FUNCTION sync_engine.queue_due_schedule_groups(p_now timestamp with time zone, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_first integer, p_group_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION sync_engine.queue_due_schedule_groups(p_now timestamp with time zone, p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_first integer, p_group_size integer) TO service_role;
 
 --
 -- Name: FUNCTION queue_schedule_groups(p_ids uuid[], p_plans integer[], p_crons text[], p_zones text[], p_expected_next_run_at timestamp with time zone[], p_run_periods timestamp with time zone[], p_new_next_run_at timestamp with time zone[], p_group_size integer); Type: ACL; Schema: sync_engine; Owner: -

@@ -149,7 +149,7 @@ export async function schedulerSection(opts: {
     title: "5. Scheduler scale (integrations due in the same minute)",
     method:
       `N integrations (one org each, cron \`0 * * * *\` UTC) whose next period is the same instant T. At T one ` +
-      `\`schedulerTick\` (due ids read once; the first 500 enqueued by \`schedule_due_plan_ids\`, locked FOR NO KEY UPDATE SKIP LOCKED by primary key; the rest queued as schedule groups of 100 by \`queue_schedule_groups\`) enqueues them through the production path while ` +
+      `\`schedulerTick\` (due ids read once, in the database; the rest beyond the first 500 queued there as schedule groups of 500 by \`queue_due_schedule_groups\`; the first 500 enqueued by \`schedule_due_plan_ids\`, locked FOR NO KEY UPDATE SKIP LOCKED by primary key) enqueues them through the production path while ` +
       `${opts.workers} worker processes (concurrency 10 each, bench-only no-op executor) drain them; their claims apply the groups (\`apply_schedule_group\`: the same \`schedule_due_plan_ids\`) as they have room. ` +
       `"tick" = until every due period is durably enqueued or queued; run row written = triggered_at − T (when the run's row was inserted, by the tick or by a claim); ` +
       `drift = first start − T (the engine's drift_ms). One round per scale.`,

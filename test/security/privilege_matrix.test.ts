@@ -209,6 +209,9 @@ const EXPECTED_FUNCTIONS: Record<string, DbRole[]> = {
   // Due periods queued beyond the tick's first batch, applied by claims (20261130180000).
   "sync_engine.queue_schedule_groups(uuid[],integer[],text[],text[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[],integer)":
     ENGINE,
+  // The tick's due read, split and queueing in one statement (20261130200100).
+  "sync_engine.queue_due_schedule_groups(timestamp with time zone,text[],text[],timestamp with time zone[],timestamp with time zone[],timestamp with time zone[],integer,integer)":
+    ENGINE,
   "sync_engine.apply_schedule_group()": ENGINE,
   "sync_engine.schedule_periods(uuid,timestamp with time zone,timestamp with time zone,timestamp with time zone[],timestamp with time zone)":
     ENGINE,

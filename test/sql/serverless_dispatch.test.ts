@@ -159,6 +159,41 @@ describe.each(testDbKinds())("serverless dispatch install (pg_cron/pg_net stand-
     await db.query("delete from sync_engine.schedule_groups");
   });
 
+  it("the tick's due read (queue_due_schedule_groups) posts one {schedule_group} dispatch per group it makes", async () => {
+    await db.exec(PG_CRON + PG_NET);
+    await install("$1, p_token => 's3cret'", [URL_]);
+    const at = new Date("2026-11-30T10:00:00Z");
+    const others = [
+      await addIntegration(db, await createOrg(db), "xledger"),
+      await addIntegration(db, await createOrg(db), "xledger"),
+    ];
+    const ids = [integrationId, ...others];
+    await db.query(
+      "update public.organization_integrations set schedule_cron = '0 * * * *', schedule_timezone = 'UTC' where id = any ($1::uuid[])",
+      [ids],
+    );
+    await db.query(
+      "update public.organization_integrations set next_run_at = $2 where id = any ($1::uuid[])",
+      [ids, at],
+    );
+    const { rows } = await db.query<{ integration_id: string | null; groups: number; integrations: number }>(
+      `select * from sync_engine.queue_due_schedule_groups($1, array['0 * * * *'], array['UTC'], array[$2::timestamptz],
+         array[$2::timestamptz], array[$3::timestamptz], 0, 2)`,
+      [new Date(at.getTime() + 1_000), at, new Date(at.getTime() + 3_600_000)],
+    );
+    expect(rows).toEqual([{ integration_id: null, plan: null, groups: 2, integrations: 3 }]);
+    const { rows: groups } = await db.query<{ id: string }>(
+      "select id from sync_engine.schedule_groups order by id",
+    );
+    const { rows: calls } = await db.query<{ body: unknown }>("select body from net.calls order by id");
+    expect(calls.map((c) => c.body)).toEqual(groups.map((g) => ({ schedule_group: Number(g.id) })));
+    await db.query("delete from sync_engine.schedule_groups");
+    await db.query(
+      "update public.organization_integrations set schedule_cron = null where id = any ($1::uuid[])",
+      [ids],
+    );
+  });
+
   it("is idempotent: installing again updates the one job and the settings", async () => {
     await db.exec(PG_CRON + PG_NET);
     const first = await install("$1, p_token => 'one'", [URL_]);

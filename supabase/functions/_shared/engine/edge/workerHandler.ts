@@ -10,7 +10,7 @@
  *                       the claim takes the oldest due runs, which includes it unless another
  *                       worker already has it.
  *   `{"schedule_group":n}` the scheduler queued a group of due periods
- *                       (sync_engine.queue_schedule_groups): a dispatch without a run id; the
+ *                       (sync_engine.queue_due_schedule_groups): a dispatch without a run id; the
  *                       claim applies groups when it finds fewer due runs than it has room for.
  *   `{}`                pg_cron's sweep every minute (sync_engine.serverless_sweep): also runs the
  *                       health pings. Any other keys are ignored (Supabase's own cron examples

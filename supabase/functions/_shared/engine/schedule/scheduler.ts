@@ -67,11 +67,12 @@ const KEY_JOIN = `k.cron = i.schedule_cron and k.zone = i.schedule_timezone
  *
  * Integrations due together mostly share a schedule, so the tick plans each distinct
  * (cron, zone, next_run_at) once (croner ≈ 0.1 ms a plan) and:
- * - plans without missed periods (the common case): their due ids are read once, then
- *   `sync_engine.schedule_due_plan_ids` locks (by primary key), enqueues and advances the first
- *   `schedulerBatch` ids (and every new schedule's); the rest are queued as schedule groups of
- *   `schedulerBatch` ids (`sync_engine.queue_schedule_groups`), which `claim_runs` applies with
- *   the same function when a worker has room (`queued` in the result);
+ * - plans without missed periods (the common case): their due ids are read once, in the database
+ *   (`sync_engine.queue_due_schedule_groups`), which queues all but the first `schedulerBatch`
+ *   (and every new schedule's) as schedule groups of `schedulerBatch` ids, applied by
+ *   `claim_runs` when a worker has room (`queued` in the result), and returns those to
+ *   `sync_engine.schedule_due_plan_ids`, which locks them (by primary key), enqueues and advances
+ *   them;
  * - integrations with missed periods, and paused ones (each period recorded as skipped 'disabled'),
  *   go one by one to `sync_engine.schedule_periods`; an unparseable schedule parks its integrations.
  * Measured (bench/sections/scheduler.ts, 100,000 integrations due at once, PostgreSQL 15 on 2
@@ -158,59 +159,44 @@ export async function schedulerTick(
       slice.map((b) => b.key.zone),
       slice.map((b) => b.key.next_run_at),
     ];
-    // The due ids of these plans, read once (one range scan of organization_integrations_due_idx);
-    // each batch then locks its own ids by primary key. Batches that each walked the due index
-    // from its start re-read every row earlier batches had moved (their old versions stay in the
-    // index while other transactions' snapshots can see them): ≈ 10 million tuples for 100,000
-    // due (docs/benchmarks.md "Scheduler profile"). A plan that still has a schedule group is
-    // left to it: its integrations are queued already (sync_engine.queue_schedule_groups).
-    const { rows: due } = await db.query<{ id: string; plan: number }>(
-      `select i.id, k.n::int as plan from public.organization_integrations i
-       join unnest($2::text[], $3::text[], $4::timestamptz[]) with ordinality as k (cron, zone, expected, n) on ${KEY_JOIN}
-       where ${DUE}
-         and not exists (select from sync_engine.schedule_groups g
-                         where g.schedule_cron = k.cron and g.schedule_timezone = k.zone
-                           and g.expected_next_run_at = k.expected)
-       order by i.id`,
-      [now, ...plans],
-    );
+    // The due ids of these plans are read once, in the database (one range scan of
+    // organization_integrations_due_idx); each batch then locks its own ids by primary key.
+    // Batches that each walked the due index from its start re-read every row earlier batches had
+    // moved (their old versions stay in the index while other transactions' snapshots can see
+    // them): ≈ 10 million tuples for 100,000 due (docs/benchmarks.md "Scheduler profile"). A plan
+    // that still has a schedule group is left to it: its integrations are queued already.
+    //
     // The first batch of periods to run, and every new schedule (no run, only a next_run_at),
     // are written by this tick; the rest is queued as groups of one batch each, which the
     // workers' claims apply as they have room (docs/architecture.md §5.3): writing 100,000 runs
     // here took 6.6–8.8 s of the 2 cores the workers need, for runs that could not start sooner
     // anyway. Groups of a whole batch (500), not 100: with 100 the workers drained 100,000 at
     // 2,400 runs/s instead of 4,000 (one claim transaction, with its commit flush, per group).
+    // The split and the groups are made in SQL (sync_engine.queue_due_schedule_groups): reading
+    // 100,000 ids here and sending 99,500 back took ≈ 0.46 s, during which the workers had
+    // nothing to claim.
     const batch = Math.max(1, config.schedulerBatch);
-    const ids: string[] = [];
-    const queuedIds: string[] = [];
-    const queuedPlans: number[] = [];
-    for (const r of due) {
-      const entry = slice[r.plan - 1];
-      // Only a plan with a period to run and a known next_run_at can be queued (the group is
-      // matched on both); anything else is stepped here.
-      if (!entry || entry.plan.runPeriod === null || entry.key.next_run_at === null || ids.length < batch)
-        ids.push(r.id);
-      else {
-        queuedIds.push(r.id);
-        queuedPlans.push(r.plan);
-      }
-    }
-    if (queuedIds.length > 0) {
-      const { rows: q } = await db.query<{ groups: number; integrations: number }>(
-        "select * from sync_engine.queue_schedule_groups($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8)",
-        [
-          queuedIds,
-          queuedPlans,
-          ...plans,
-          slice.map((b) => b.plan.runPeriod),
-          slice.map((b) => b.plan.newNextRunAt),
-          batch,
-        ],
-      );
-      const queued = q[0]?.integrations ?? 0;
+    const { rows: stepped } = await db.query<{
+      integration_id: string | null;
+      groups: number;
+      integrations: number;
+    }>(
+      "select * from sync_engine.queue_due_schedule_groups($1, $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7, $8)",
+      [
+        now,
+        ...plans,
+        slice.map((b) => b.plan.runPeriod),
+        slice.map((b) => b.plan.newNextRunAt),
+        batch,
+        batch,
+      ],
+    );
+    const ids = stepped.flatMap((r) => (r.integration_id === null ? [] : [r.integration_id]));
+    const queued = stepped[0]?.integrations ?? 0;
+    if (queued > 0) {
       total.queued += queued;
       total.planned += queued;
-      if (queued > 0) log.info({ event: "schedule_queued", integrations: queued, groups: q[0]?.groups ?? 0 });
+      log.info({ event: "schedule_queued", integrations: queued, groups: stepped[0]?.groups ?? 0 });
     }
     let next = 0;
     const loop = async () => {
