@@ -28,17 +28,14 @@ create function sync_engine.queue_due_schedule_groups(
   p_new_next_run_at timestamptz[],
   p_first integer,
   p_group_size integer default 500
-) returns table (integration_id uuid, plan integer, groups integer, integrations integer)
+) returns table (step_ids uuid[], groups integer, integrations integer)
 language plpgsql
 set search_path = ''
 as $$
 declare
   v_size integer := least(greatest(coalesce(p_group_size, 500), 1), 10000);
   v_first integer := greatest(coalesce(p_first, 0), 0);
-  v_step_ids uuid[];
-  v_step_plans integer[];
   v_groups bigint[];
-  v_count integer;
 begin
   if pg_catalog.cardinality(p_crons) is distinct from pg_catalog.cardinality(p_zones)
      or pg_catalog.cardinality(p_crons) is distinct from pg_catalog.cardinality(p_expected_next_run_at)
@@ -84,10 +81,9 @@ begin
     returning id, pg_catalog.cardinality(integration_ids) as n
   )
   select (select coalesce(pg_catalog.array_agg(s.id order by s.rn), '{}') from split s where s.stepped),
-         (select coalesce(pg_catalog.array_agg(s.plan order by s.rn), '{}') from split s where s.stepped),
          (select coalesce(pg_catalog.array_agg(ins.id), '{}') from ins),
          (select coalesce(sum(ins.n), 0)::integer from ins)
-    into v_step_ids, v_step_plans, v_groups, v_count;
+    into step_ids, v_groups, integrations;
 
   if pg_catalog.cardinality(v_groups) > 0 then
     perform sync_engine.wake_workers('');
@@ -98,22 +94,13 @@ begin
     end if;
   end if;
 
-  -- One row per integration to step (in id order), each carrying the totals; one row with a null
-  -- integration when there is none to step.
+  -- One row: the integrations to step (in id order), the groups made and the integrations in them.
   groups := pg_catalog.cardinality(v_groups);
-  integrations := v_count;
-  if pg_catalog.cardinality(v_step_ids) = 0 then
-    return next;
-    return;
-  end if;
-  return query
-    select x.id, x.plan, groups, integrations
-    from unnest(v_step_ids, v_step_plans) with ordinality as x (id, plan, ord)
-    order by x.ord;
+  return next;
 end;
 $$;
 comment on function sync_engine.queue_due_schedule_groups(timestamptz, text[], text[], timestamptz[], timestamptz[], timestamptz[], integer, integer) is
-  'Scheduler tick: reads the due integrations of the given plans once, queues all but the first p_first (and those of plans that cannot be queued) as schedule groups, and returns those the tick steps itself.';
+  'Scheduler tick: reads the due integrations of the given plans once, queues all but the first p_first (and those of plans that cannot be queued) as schedule groups, and returns the ids the tick steps itself.';
 
 revoke all on function sync_engine.queue_due_schedule_groups(timestamptz, text[], text[], timestamptz[], timestamptz[], timestamptz[], integer, integer) from public, anon, authenticated;
 grant execute on function sync_engine.queue_due_schedule_groups(timestamptz, text[], text[], timestamptz[], timestamptz[], timestamptz[], integer, integer) to service_role;

@@ -60,7 +60,7 @@ describe.each(testDbKinds())("queue_due_schedule_groups on %s", (kind) => {
   });
 
   const queue = (first: number, size: number, arrays: unknown[] = plans) =>
-    db.query<{ integration_id: string | null; plan: number | null; groups: number; integrations: number }>(
+    db.query<{ step_ids: string[]; groups: number; integrations: number }>(
       "select * from sync_engine.queue_due_schedule_groups($1, $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7, $8)",
       [now, ...arrays, first, size],
     );
@@ -77,10 +77,10 @@ describe.each(testDbKinds())("queue_due_schedule_groups on %s", (kind) => {
     const { rows } = await queue(4, 3);
     const firstFour = all.slice(0, 4);
     const stepped = all.filter((id) => firstFour.includes(id) || fresh.includes(id));
-    expect(rows.map((r) => r.integration_id)).toEqual(stepped);
-    expect(rows.map((r) => r.plan)).toEqual(stepped.map((id) => (fresh.includes(id) ? 2 : 1)));
     const rest = hourly.filter((id) => !firstFour.includes(id));
-    expect(rows[0]).toMatchObject({ groups: Math.ceil(rest.length / 3), integrations: rest.length });
+    expect(rows).toEqual([
+      { step_ids: stepped, groups: Math.ceil(rest.length / 3), integrations: rest.length },
+    ]);
     const made = await groups();
     expect(made.flatMap((g) => g.ids)).toEqual(rest);
     expect(made.map((g) => g.ids.length)).toEqual(
@@ -98,14 +98,13 @@ describe.each(testDbKinds())("queue_due_schedule_groups on %s", (kind) => {
     const before = await groups();
     expect(before).toHaveLength(1);
     const { rows } = await queue(0, 500);
-    expect(rows.map((r) => r.integration_id).sort()).toEqual([...fresh].sort());
-    expect(rows[0]).toMatchObject({ groups: 0, integrations: 0 });
+    expect(rows).toEqual([{ step_ids: [...fresh].sort(), groups: 0, integrations: 0 }]);
     expect(await groups()).toEqual(before);
   });
 
-  it("returns one row with no integration when nothing is due", async () => {
+  it("returns no ids and no groups when nothing is due", async () => {
     const { rows } = await queue(500, 500, [["0 3 * * *"], ["UTC"], [period], [period], [next]]);
-    expect(rows).toEqual([{ integration_id: null, plan: null, groups: 0, integrations: 0 }]);
+    expect(rows).toEqual([{ step_ids: [], groups: 0, integrations: 0 }]);
   });
 
   it("refuses plan arrays of different lengths (22023) and queues nothing", async () => {

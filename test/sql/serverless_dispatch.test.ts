@@ -176,12 +176,12 @@ describe.each(testDbKinds())("serverless dispatch install (pg_cron/pg_net stand-
       "update public.organization_integrations set next_run_at = $2 where id = any ($1::uuid[])",
       [ids, at],
     );
-    const { rows } = await db.query<{ integration_id: string | null; groups: number; integrations: number }>(
+    const { rows } = await db.query<{ step_ids: string[]; groups: number; integrations: number }>(
       `select * from sync_engine.queue_due_schedule_groups($1, array['0 * * * *'], array['UTC'], array[$2::timestamptz],
          array[$2::timestamptz], array[$3::timestamptz], 0, 2)`,
       [new Date(at.getTime() + 1_000), at, new Date(at.getTime() + 3_600_000)],
     );
-    expect(rows).toEqual([{ integration_id: null, plan: null, groups: 2, integrations: 3 }]);
+    expect(rows).toEqual([{ step_ids: [], groups: 2, integrations: 3 }]);
     const { rows: groups } = await db.query<{ id: string }>(
       "select id from sync_engine.schedule_groups order by id",
     );
