@@ -52,7 +52,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
 
 describe("chaos: kills, a PostgreSQL restart and API faults", () => {
-  const cluster = new ThrowawayCluster(54_000 + Math.floor(Math.random() * 900));
+  const cluster = new ThrowawayCluster();
   let db: Db;
   let sandbox: SandboxApp;
   let sandboxServer: import("node:http").Server;

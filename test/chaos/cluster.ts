@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from "node:child_process";
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -13,11 +14,15 @@ const BIN = "/usr/lib/postgresql/15/bin";
  */
 export class ThrowawayCluster {
   readonly dir: string;
-  readonly url: string;
-  constructor(readonly port: number) {
+  #port = 0;
+  constructor() {
     this.dir = mkdtempSync(join(tmpdir(), "chaos-pg-"));
     chownSync(this.dir, uidOf("postgres"), gidOf("postgres"));
-    this.url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  }
+  /** Known once start() has succeeded: the port is chosen there, free at that moment. */
+  get url(): string {
+    if (!this.#port) throw new Error("ThrowawayCluster: url read before start()");
+    return `postgres://postgres@127.0.0.1:${this.#port}/postgres`;
   }
   // Asynchronous, so the test process (which also serves the sandbox) keeps answering while
   // PostgreSQL stops and starts. The server's output goes to the log file, never to our pipes:
@@ -28,33 +33,48 @@ export class ThrowawayCluster {
   init(): Promise<void> {
     return this.#pg(`${BIN}/initdb`, "-D", this.dir, "--auth=trust", "--no-sync", "-U", "postgres");
   }
-  start(): Promise<void> {
-    return this.#pg(
-      `${BIN}/pg_ctl`,
-      "-D",
-      this.dir,
-      "-o",
-      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c max_connections=200`,
-      "-l",
-      join(this.dir, "log"),
-      "-w",
-      "start",
-    );
+  /**
+   * Starts the server on a port the kernel reports free. A CI run once failed here with only
+   * "could not start server" (a random port, no log shown): the port is now checked, a failed
+   * start is tried again on another port (3 tries), and the error carries the server's log.
+   */
+  async start(): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = await freePort();
+      try {
+        await this.#pg(
+          `${BIN}/pg_ctl`,
+          "-D",
+          this.dir,
+          "-o",
+          `-p ${port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c max_connections=200`,
+          "-l",
+          this.#logFile,
+          "-w",
+          "start",
+        );
+        this.#port = port;
+        return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw new Error(`throwaway cluster did not start (3 ports tried); its log:\n${this.#logTail()}`, {
+      cause: lastError,
+    });
+  }
+  get #logFile(): string {
+    return join(this.dir, "log");
+  }
+  #logTail(): string {
+    if (!existsSync(this.#logFile)) return "(no log written)";
+    return readFileSync(this.#logFile, "utf8").split("\n").slice(-30).join("\n");
   }
   /** A fast restart: every connection is dropped, in-flight transactions roll back. */
   restart(): Promise<void> {
     // `restart` does not remember -l: without it the new postmaster would log to our stdout.
-    return this.#pg(
-      `${BIN}/pg_ctl`,
-      "-D",
-      this.dir,
-      "-l",
-      join(this.dir, "log"),
-      "-m",
-      "fast",
-      "-w",
-      "restart",
-    );
+    return this.#pg(`${BIN}/pg_ctl`, "-D", this.dir, "-l", this.#logFile, "-m", "fast", "-w", "restart");
   }
   stop(): void {
     try {
@@ -69,6 +89,23 @@ export class ThrowawayCluster {
       // already down
     }
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A port nothing listens on right now, below the kernel's ephemeral range (32768–60999 here):
+ * during the restart the port has no listener, and an outbound connection's ephemeral port must
+ * not be able to take it.
+ */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
   }
 }
 
