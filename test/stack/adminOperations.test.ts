@@ -35,6 +35,20 @@ describe("admin operations with supabase-js against the stack", () => {
     coordinator = await signIn("coordinator@demo.test");
     viewer = await signIn("viewer@demo.test");
     other = await signIn("coordinator@other.test");
+    // The worker's health monitor checks the seeded integrations right after start. Let that first
+    // check land before any test takes a "changes nothing" snapshot: a result recorded between the
+    // snapshot and the comparison is the monitor's, not a refused call's.
+    await waitFor(
+      async () =>
+        (
+          await stack.db.query<{ checked: boolean }>(
+            `select health_checked_at is not null as checked from public.organization_integrations
+             where org_id = $1 and integration_type = 'xledger'`,
+            [DEMO_ORG],
+          )
+        ).rows[0]?.checked,
+      { what: "the first health check of the demo org's Xledger integration" },
+    );
   });
   afterAll(async () => {
     for (const c of clients) await c.removeAllChannels();
