@@ -76,19 +76,24 @@ async function hasSupabaseBase(tx: Queryable): Promise<boolean> {
   return rows[0]?.ok === true;
 }
 
-/**
- * Applies the Supabase-compatible bootstrap (only where Supabase's own objects are missing),
- * then every migration not yet recorded in `supabase_migrations.schema_migrations`, each in its
- * own transaction, recorded the way the Supabase CLI records them. Safe to run twice and from
- * several processes at once.
- * @example await migrate(db, { seed: true });
- */
-export async function migrate(db: Db, options: MigrateOptions = {}): Promise<MigrateResult> {
-  const log = options.log ?? (() => {});
-  const migrationsDir = options.migrationsDir ?? defaultPaths.migrationsDir;
-  const bootstrapFile = options.bootstrapFile ?? defaultPaths.bootstrapFile;
+/** The versions in `supabase_migrations.schema_migrations`, or null when the table is missing. */
+async function recordedVersions(db: Db): Promise<Set<string> | null> {
+  const { rows: table } = await db.query<{ ok: boolean }>(
+    "select to_regclass('supabase_migrations.schema_migrations') is not null as ok",
+  );
+  if (!table[0]?.ok) return null;
+  const { rows } = await db.query<{ version: string }>(
+    "select version from supabase_migrations.schema_migrations",
+  );
+  return new Set(rows.map((r) => r.version));
+}
 
-  const bootstrapped = await locked(db, async (tx) => {
+/**
+ * Creates the migrations table the Supabase CLI uses and applies the bootstrap file where
+ * Supabase's own objects are missing (PGlite, a bare PostgreSQL); true when it applied it.
+ */
+async function bootstrap(db: Db, bootstrapFile: string): Promise<boolean> {
+  return locked(db, async (tx) => {
     // Same table as `supabase db push` creates, so `supabase migration list` agrees with us.
     await tx.exec(`
       create schema if not exists supabase_migrations;
@@ -104,22 +109,38 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<Mig
     await runScript(tx, bootstrapFile, await readFile(bootstrapFile, "utf8"));
     return true;
   });
-  if (bootstrapped) log({ event: "bootstrap_applied", file: basename(bootstrapFile) });
+}
+
+/**
+ * Applies the Supabase-compatible bootstrap (only where Supabase's own objects are missing),
+ * then every migration not yet recorded in `supabase_migrations.schema_migrations`, each in its
+ * own transaction, recorded the way the Supabase CLI records them. Safe to run twice and from
+ * several processes at once.
+ * @example await migrate(db, { seed: true });
+ */
+export async function migrate(db: Db, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const log = options.log ?? (() => {});
+  const migrationsDir = options.migrationsDir ?? defaultPaths.migrationsDir;
+  const bootstrapFile = options.bootstrapFile ?? defaultPaths.bootstrapFile;
 
   const files = (await readdir(migrationsDir)).filter((f) => MIGRATION_FILE.test(f)).sort();
+  const versionOf = (file: string) => MIGRATION_FILE.exec(file)?.[1] ?? "";
+  // The versions recorded already, read once: an up-to-date database (every warm start) then
+  // opens no transaction at all. Each one is a commit to PGlite's files; one per migration file
+  // took 58–185 ms in process, and the bootstrap check's lock, DDL and catalog reads another
+  // ≈ 80 ms of a warm `sync-scheduler start` on PGlite (2-core machine). A version missing here is
+  // looked up again under the lock before it is applied, so runners started at once still apply
+  // each migration once.
+  const recorded = await recordedVersions(db);
+  const upToDate = recorded !== null && files.every((file) => recorded.has(versionOf(file)));
+  const bootstrapped = upToDate ? false : await bootstrap(db, bootstrapFile);
+  if (bootstrapped) log({ event: "bootstrap_applied", file: basename(bootstrapFile) });
+
   const applied: string[] = [];
   const alreadyApplied: string[] = [];
-  // The versions recorded already, read once: a warm start then opens no transaction per file
-  // (39 locked transactions, each a commit to PGlite's files, took 58–185 ms in process and
-  // ≈ 0.5 s of a loaded `sync-scheduler start`). A version missing here is looked up again under
-  // the lock before it is applied, so runners started at once still apply each migration once.
-  const { rows: recordedRows } = await db.query<{ version: string }>(
-    "select version from supabase_migrations.schema_migrations",
-  );
-  const recorded = new Set(recordedRows.map((r) => r.version));
   for (const file of files) {
     const [, version = "", name = ""] = MIGRATION_FILE.exec(file) ?? [];
-    if (recorded.has(version)) {
+    if (recorded?.has(version)) {
       alreadyApplied.push(version);
       continue;
     }

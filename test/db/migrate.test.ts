@@ -12,6 +12,21 @@ const migrationFiles = (await readdir(defaultPaths.migrationsDir))
   .sort();
 const migrationNames = migrationFiles.map((f) => f.replace(/^\d+_/, "").replace(/\.sql$/, ""));
 
+/** `db`, counting the transactions opened through it (each is a commit). */
+function countingTransactions(db: Db): { db: Db; transactions: number } {
+  const counter = {
+    transactions: 0,
+    db: {
+      ...db,
+      transaction: (fn) => {
+        counter.transactions++;
+        return db.transaction(fn);
+      },
+    } satisfies Db,
+  };
+  return counter;
+}
+
 describe.each(testDbKinds())("migration runner on %s", (kind) => {
   let t: TestDb;
   let db: Db;
@@ -41,19 +56,24 @@ describe.each(testDbKinds())("migration runner on %s", (kind) => {
     expect(result.alreadyApplied).toHaveLength(migrationFiles.length);
   });
 
-  it("on an up-to-date database opens one transaction (the bootstrap check), not one per migration", async () => {
-    // Each transaction is a commit: 39 of them were most of a warm `sync-scheduler start`'s migrate.
-    let transactions = 0;
-    const counting: Db = {
-      ...db,
-      transaction: (fn) => {
-        transactions++;
-        return db.transaction(fn);
-      },
-    };
-    const result = await migrate(counting);
-    expect(result.applied).toEqual([]);
-    expect(transactions).toBe(1);
+  it("on an up-to-date database opens no transaction: no bootstrap check, none per migration", async () => {
+    // Each transaction is a commit: 40 of them (the bootstrap check and one per migration) were
+    // most of a warm `sync-scheduler start`'s migrate.
+    const counting = countingTransactions(db);
+    const result = await migrate(counting.db);
+    expect(result).toEqual({ bootstrapped: false, applied: [], alreadyApplied: expect.any(Array) });
+    expect(counting.transactions).toBe(0);
+  });
+
+  it("checks the bootstrap under the lock once a migration is pending, then applies only that one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "migrations-"));
+    for (const file of migrationFiles) await writeFile(join(dir, file), "select 1;");
+    await writeFile(join(dir, "20980101000000_pending_one.sql"), "create table public.pending_one (id int);");
+    const counting = countingTransactions(db);
+    const result = await migrate(counting.db, { migrationsDir: dir });
+    expect(result.applied).toEqual(["20980101000000"]);
+    expect(result.bootstrapped).toBe(false);
+    expect(counting.transactions).toBe(2);
   });
 
   it("applies the seed idempotently", async () => {

@@ -3,8 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applySeed, migrate } from "../../db/migrate.ts";
-import { openPglite } from "../../db/pglite.ts";
-import { openPostgres } from "../../db/postgres.ts";
+import { openDb } from "../../db/open.ts";
 import type { Db } from "../../db/types.ts";
 import type { WorkerConfig } from "../../engine/config.ts";
 import { createWorkerHandler, type WorkerHandler } from "../../engine/edge/workerHandler.ts";
@@ -77,16 +76,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
   }
   const log = options.log;
-  let db: Db;
-  if (options.dbUrl) {
-    db = openPostgres({ connectionString: options.dbUrl, max: 12 });
-  } else if (options.inMemory) {
-    db = await openPglite();
-  } else {
-    const dataDir = options.dataDir ?? ".sync-scheduler";
-    await mkdir(dataDir, { recursive: true });
-    db = await openPglite({ dataDir: join(dataDir, "pgdata") });
+  let dataDir: string | undefined;
+  if (!options.dbUrl && !options.inMemory) {
+    const root = options.dataDir ?? ".sync-scheduler";
+    await mkdir(root, { recursive: true });
+    dataDir = join(root, "pgdata");
   }
+  const db = await openDb({ dbUrl: options.dbUrl, dataDir, poolSize: 12 });
   const closers: Array<() => Promise<void>> = [() => db.close()];
   try {
     const migrated = await migrate(db, { log: (e) => log.info(e) });
@@ -188,10 +184,11 @@ async function pointDemoIntegrationsAt(db: Db, url: string): Promise<void> {
   );
   for (const integration of DEMO_INTEGRATIONS) {
     const s = settings[integration.type];
-    await db.query("update public.organization_integrations set config = $2 where id = $1", [
-      integration.id,
-      s.config,
-    ]);
+    // Unchanged on a restart on the same port: no write, and no validation trigger to run.
+    await db.query(
+      "update public.organization_integrations set config = $2 where id = $1 and config is distinct from $2",
+      [integration.id, s.config],
+    );
     if (rows[0]?.ok) {
       await db.query("select sync_engine.set_integration_credentials($1, $2)", [
         integration.id,

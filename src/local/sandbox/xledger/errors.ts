@@ -2,7 +2,7 @@
  * Xledger-shaped GraphQL errors: HTTP 200, `{"errors":[{"code":"BAD_REQUEST.…","message":"…","extensions":{…}}]}`
  * with `code` as a top-level field of each error (Xledger's official sample, https://github.com/xledger/graphql-samples, GraphQL/GraphQLClient.cs).
  */
-import { GraphQLError } from "graphql";
+import type { GraphQLError } from "graphql";
 import type { Reply } from "../http.ts";
 
 /** One error object as Xledger writes it. */
@@ -12,16 +12,6 @@ export interface XledgerErrorObject {
   locations?: readonly { line: number; column: number }[];
   path?: readonly (string | number)[];
   extensions?: Record<string, unknown>;
-}
-
-/**
- * A resolver error that serializes with a top-level Xledger `code`.
- *
- * @example
- * throw xledgerGraphQLError("BAD_REQUEST.INVALID_VALUE", "amount must be a decimal string");
- */
-export function xledgerGraphQLError(code: string, message: string, extensions: Record<string, unknown> = {}) {
-  return new GraphQLError(message, { extensions: { ...extensions, code } });
 }
 
 /**

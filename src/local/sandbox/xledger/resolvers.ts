@@ -3,10 +3,20 @@
  * any, so a rejected `addGLImportItems` or `updateGLImportItems` never leaves a partial change behind.
  */
 
+import { GraphQLError } from "graphql";
 import { isCalendarDate, isWallClockDateTime, xledgerWallClock } from "../dates.ts";
 import type { ReceivedCounter } from "../state.ts";
-import { xledgerGraphQLError } from "./errors.ts";
 import type { GLImportItem, GLImportItemStore } from "./store.ts";
+
+/**
+ * A resolver error that serializes with a top-level Xledger `code` (errors.ts `toXledgerError`).
+ *
+ * @example
+ * throw xledgerGraphQLError("BAD_REQUEST.INVALID_VALUE", "amount must be a decimal string");
+ */
+function xledgerGraphQLError(code: string, message: string, extensions: Record<string, unknown> = {}) {
+  return new GraphQLError(message, { extensions: { ...extensions, code } });
+}
 
 // Xledger returns at most 10,000 records per query (help centre "GraphQL pagination").
 const MAX_RECORDS_PER_QUERY = 10_000;

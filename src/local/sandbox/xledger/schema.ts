@@ -4,7 +4,6 @@
  * community libraries: `addGLImportItems(inputs:[{node:{…}}])`, `glImportItems(first, after, filter)`,
  * `{ code }` / `{ dbId }` object references, decimal amounts as strings).
  */
-import { buildSchema, type GraphQLSchema } from "graphql";
 
 export const XLEDGER_SDL = /* GraphQL */ `
   "Decimal number sent as a string, e.g. \\"101.00\\"."
@@ -166,19 +165,17 @@ export const GL_IMPORT_ITEM_FILTER_FIELDS = [
 export type GLImportItemFilterField = (typeof GL_IMPORT_ITEM_FILTER_FIELDS)[number];
 
 /**
- * Builds the executable schema (resolvers come from the root value, see resolvers.ts). `without` drops one
- * filter field, which is exactly what a server lacking it looks like: graphql-js then refuses a query using
- * it during validation, before any resolver runs.
+ * The schema's SDL; `without` drops one filter field, which is exactly what a server lacking it looks like:
+ * graphql-js then refuses a query using it during validation, before any resolver runs. Plain text, so the
+ * sandbox can start without loading graphql-js (engine.ts builds the executable schema on the first query).
  *
  * @example
- * const schema = buildXledgerSchema();
- * const older = buildXledgerSchema({ without: "extIdentifier_in" });
+ * const older = buildSchema(xledgerSdl({ without: "extIdentifier_in" }));
  */
-export function buildXledgerSchema(options: { without?: GLImportItemFilterField } = {}): GraphQLSchema {
+export function xledgerSdl(options: { without?: GLImportItemFilterField } = {}): string {
   const field = options.without;
-  if (field === undefined) return buildSchema(XLEDGER_SDL);
-  const sdl = XLEDGER_SDL.replace(/input GLImportItemFilter \{[^}]*\}/, (block) =>
+  if (field === undefined) return XLEDGER_SDL;
+  return XLEDGER_SDL.replace(/input GLImportItemFilter \{[^}]*\}/, (block) =>
     block.replace(new RegExp(`\\n\\s*${field}:[^\\n]*`), ""),
   );
-  return buildSchema(sdl);
 }

@@ -2,7 +2,7 @@
  * Fake Xledger: `POST /xledger/graphql` with `Authorization: token <token>`, executed by graphql-js
  * against ./schema.ts. Every answer — errors included — is HTTP 200, as with the real API.
  */
-import { type GraphQLSchema, graphql, parse, validate } from "graphql";
+import type { GraphQLSchema } from "graphql";
 import type { Fault } from "../faults.ts";
 import { type Reply, type SandboxRequest, tryParseJson } from "../http.ts";
 import { ReceivedCounter } from "../state.ts";
@@ -13,9 +13,15 @@ import {
   insufficientCreditsError,
   toXledgerError,
 } from "./errors.ts";
-import { xledgerRoot } from "./resolvers.ts";
-import { buildXledgerSchema, type GLImportItemFilterField } from "./schema.ts";
+import type { GLImportItemFilterField } from "./schema.ts";
 import { GLImportItemStore } from "./store.ts";
+
+type Engine = typeof import("./engine.ts");
+interface Executor {
+  engine: Engine;
+  schema: GraphQLSchema;
+  root: ReturnType<Engine["xledgerRoot"]>;
+}
 
 /** The one API token the sandbox accepts (docs/architecture.md §9). */
 export const SANDBOX_XLEDGER_TOKEN = "sandbox-xledger-token";
@@ -33,10 +39,10 @@ const BAD_FORMAT = 'Bad format for API Token. Expected header: "Authorization: t
 export class XledgerSandbox {
   readonly received = new ReceivedCounter();
   readonly store = new GLImportItemStore();
-  readonly #schema = buildXledgerSchema();
-  readonly #root = xledgerRoot({ store: this.store, received: this.received });
+  /** graphql-js, the schema and the root value, made on the first query (engine.ts says why). */
+  #executor: Promise<Executor> | undefined;
   /** Filter fields the next N queries using them are refused for (the `unsupported_filter` fault). */
-  readonly #refusals = new Map<GLImportItemFilterField, { schema: GraphQLSchema; left: number }>();
+  readonly #refusals = new Map<GLImportItemFilterField, { schema?: GraphQLSchema; left: number }>();
 
   /**
    * Answers the next `count` queries that use `field` in a `glImportItems` filter as a server without that
@@ -46,7 +52,7 @@ export class XledgerSandbox {
   refuseFilter(field: GLImportItemFilterField, count: number): void {
     const current = this.#refusals.get(field);
     if (current !== undefined) current.left += count;
-    else this.#refusals.set(field, { schema: buildXledgerSchema({ without: field }), left: count });
+    else this.#refusals.set(field, { left: count });
   }
 
   /** Queries still to be refused, summed over fields. */
@@ -84,12 +90,13 @@ export class XledgerSandbox {
       body.variables !== null && typeof body.variables === "object"
         ? (body.variables as Record<string, unknown>)
         : undefined;
-    const refused = this.#refusal(body.query);
+    const executor = await this.#executorLoaded();
+    const refused = this.#refusal(executor, body.query);
     if (refused !== undefined) return refused;
-    const result = await graphql({
-      schema: this.#schema,
+    const result = await executor.engine.graphql({
+      schema: executor.schema,
       source: body.query,
-      rootValue: this.#root,
+      rootValue: executor.root,
       variableValues: variables ?? null,
       operationName: typeof body.operationName === "string" ? body.operationName : null,
     });
@@ -105,23 +112,35 @@ export class XledgerSandbox {
    * (official sample GraphQLClient.cs reads `err["code"]`). No public source shows the code Xledger gives a
    * validation error; the adapter does not depend on it (any non-retryable refusal makes it fall back).
    */
-  #refusal(source: string): Reply | undefined {
+  #refusal({ engine }: Executor, source: string): Reply | undefined {
     if (this.#refusals.size === 0) return undefined;
-    let document: ReturnType<typeof parse>;
+    let document: ReturnType<Engine["parse"]>;
     try {
-      document = parse(source);
+      document = engine.parse(source);
     } catch {
       return undefined;
     }
     for (const [field, refusal] of this.#refusals) {
       if (refusal.left <= 0) continue;
-      const errors = validate(refusal.schema, document).filter((e) => e.message.includes(`"${field}"`));
+      refusal.schema ??= engine.buildXledgerSchema({ without: field });
+      const errors = engine
+        .validate(refusal.schema, document)
+        .filter((e) => e.message.includes(`"${field}"`));
       if (errors.length === 0) continue;
       refusal.left -= 1;
       if (refusal.left <= 0) this.#refusals.delete(field);
       return { status: 200, body: { errors: errors.map(toXledgerError) } };
     }
     return undefined;
+  }
+
+  #executorLoaded(): Promise<Executor> {
+    this.#executor ??= import("./engine.ts").then((engine) => ({
+      engine,
+      schema: engine.buildXledgerSchema(),
+      root: engine.xledgerRoot({ store: this.store, received: this.received }),
+    }));
+    return this.#executor;
   }
 
   /** The answer for an answering fault (`status`, `rate_limit`, `burst_limit`, `concurrency_limit`, `credits`). */
