@@ -1,9 +1,20 @@
 import { readFileSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
 import { migrateCommand, migrateSpec } from "./cli/migrate.ts";
 import type { CommandSpec } from "./cli/options.ts";
 import { sandboxCommand, sandboxSpec } from "./cli/sandbox.ts";
 import { startCommand, startSpec } from "./cli/start.ts";
 import { workerCommand, workerSpec } from "./cli/worker.ts";
+
+// PGlite is PostgreSQL compiled to WebAssembly. V8 runs it in baseline code first and compiles a
+// function again with its optimizing compiler once it has used up a "tiering budget" (default
+// 1,800,000, roughly bytes executed). Starting PostgreSQL runs thousands of functions past that
+// once, and those optimizing compiles take the 2 cores from the start itself. With a budget 100×
+// higher (2-core machine, warm data dir): `start` ready in ≈ 0.88 s instead of ≈ 1.06 s, the first
+// 600 queries on a fresh process 700 → 420 ms; a warm process runs them ≈ 5 % slower (190 vs
+// 181 ms per 600), since fewer middling functions are ever optimized. Set before any WebAssembly
+// is compiled; only the commands on PGlite run WebAssembly (workers on PostgreSQL do not).
+setFlagsFromString("--wasm-tiering-budget=180000000");
 
 const commands: ReadonlyArray<{ spec: CommandSpec; run: (argv: string[]) => Promise<number> }> = [
   { spec: startSpec, run: startCommand },

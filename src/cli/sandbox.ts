@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { isLoopback } from "../local/gateway/index.ts";
-import { sandboxIntegrationSettings, startSandbox } from "../local/sandbox/index.ts";
+import type { startSandbox } from "../local/sandbox/index.ts";
 import { type CommandSpec, parseCommand } from "./options.ts";
 import { stopSignal } from "./signals.ts";
 
@@ -31,6 +30,11 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
   const options = parseCommand(sandboxSpec, argv);
   if (typeof options === "number") return options;
   const { port, host } = options;
+  // Loaded here: src/cli.ts imports every command's module for its option spec (src/cli/start.ts).
+  const [{ isLoopback }, { sandboxIntegrationSettings, startSandbox }] = await Promise.all([
+    import("../local/gateway/index.ts"),
+    import("../local/sandbox/index.ts"),
+  ]);
   if (!isLoopback(host)) {
     process.stderr.write(
       `sync-scheduler sandbox: listening on ${host}; its credentials are public, so anyone who can reach it can use it.\n`,

@@ -1,8 +1,6 @@
 import { createServer } from "node:http";
 import { z } from "zod";
 import { type WorkerConfig, workerConfigSchema, workerEnv } from "../engine/config.ts";
-import { pingIntegration } from "../engine/health/pingIntegration.ts";
-import { Worker } from "../engine/run/worker.ts";
 import { createLogger } from "./log.ts";
 import { type CommandSpec, parseCommand } from "./options.ts";
 
@@ -28,11 +26,14 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const config: WorkerConfig = workerOptions;
 
   const log = createLogger();
-  // Loaded here, not at the top: src/cli.ts imports every command's module, and `start` on
-  // PGlite needs neither pg nor prom-client (≈ 35 ms of module loading each, 2-core machine).
-  const [{ openPostgres }, { createPromMetrics }] = await Promise.all([
+  // Loaded here, not at the top: src/cli.ts imports every command's module for its option spec,
+  // and the other commands need none of this (pg and prom-client alone are ≈ 35 ms of module
+  // loading each on a 2-core machine; `start` opens its database while it loads, src/cli/start.ts).
+  const [{ openPostgres }, { createPromMetrics }, { Worker }, { pingIntegration }] = await Promise.all([
     import("../db/postgres.ts"),
     import("../engine/observe/promMetrics.ts"),
+    import("../engine/run/worker.ts"),
+    import("../engine/health/pingIntegration.ts"),
   ]);
   // Concurrency + heartbeat + sweep + scheduler + health: a few more connections than runs.
   const db = openPostgres({ connectionString: dbUrl, max: config.concurrency + 4 });

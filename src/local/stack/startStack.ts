@@ -1,9 +1,7 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applySeed, migrate } from "../../db/migrate.ts";
-import { openDb } from "../../db/open.ts";
 import type { Db } from "../../db/types.ts";
 import type { WorkerConfig } from "../../engine/config.ts";
 import { createWorkerHandler, type WorkerHandler } from "../../engine/edge/workerHandler.ts";
@@ -13,6 +11,7 @@ import type { EngineMetrics } from "../../engine/observe/metrics.ts";
 import { Worker } from "../../engine/run/worker.ts";
 import { apiKeys, DEFAULT_JWT_SECRET, type Gateway, isLoopback, startGateway } from "../gateway/index.ts";
 import { createSandboxApp, type SandboxApp, sandboxIntegrationSettings } from "../sandbox/index.ts";
+import { openStackDb, type StackDbOptions } from "./stackDb.ts";
 
 // Three levels up from src/local/stack (a checkout) and from dist/local/stack (the package).
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -27,17 +26,13 @@ const DEMO_INTEGRATIONS = [
   { id: "e0000000-0000-4000-8000-000000000003", type: "xledger" },
 ] as const;
 
-export interface StackOptions {
+export interface StackOptions extends StackDbOptions {
   /** Default 54321 (Supabase's local API port); 0 picks a free one. */
   port?: number;
   /** Default 127.0.0.1. A non-loopback host needs a non-default JWT secret. */
   host?: string;
-  /** PGlite data directory (default `.sync-scheduler` in the working directory); ignored with dbUrl. */
-  dataDir?: string;
-  /** Use this PostgreSQL instead of the embedded PGlite. */
-  dbUrl?: string | undefined;
-  /** In-memory PGlite (tests, benchmarks). */
-  inMemory?: boolean;
+  /** The database, already opened by {@link openStackDb} from these options; the stack closes it. */
+  db?: Db;
   jwtSecret?: string;
   worker?: Partial<WorkerConfig>;
   log: EngineLogger;
@@ -71,18 +66,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const host = options.host ?? "127.0.0.1";
   const jwtSecret = options.jwtSecret ?? DEFAULT_JWT_SECRET;
   if (!isLoopback(host) && jwtSecret === DEFAULT_JWT_SECRET) {
+    await options.db?.close();
     throw new Error(
       `refusing to listen on ${host} with the default JWT secret: anyone could mint tokens. Set SUPABASE_JWT_SECRET (32+ characters) or bind to 127.0.0.1.`,
     );
   }
   const log = options.log;
-  let dataDir: string | undefined;
-  if (!options.dbUrl && !options.inMemory) {
-    const root = options.dataDir ?? ".sync-scheduler";
-    await mkdir(root, { recursive: true });
-    dataDir = join(root, "pgdata");
-  }
-  const db = await openDb({ dbUrl: options.dbUrl, dataDir, poolSize: 12 });
+  const db = options.db ?? (await openStackDb(options));
   const closers: Array<() => Promise<void>> = [() => db.close()];
   try {
     const migrated = await migrate(db, { log: (e) => log.info(e) });
