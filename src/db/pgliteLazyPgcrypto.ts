@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
 import type { Extension } from "@electric-sql/pglite";
 import { parseTar } from "nanotar";
@@ -27,7 +28,7 @@ export const lazyPgcrypto: Extension = {
   async setup(_pg, emscriptenOpts: { preRun?: Array<(mod: EmscriptenModule) => void> }) {
     // The bundle sits next to PGlite's dist/contrib/pgcrypto.* modules, one directory up.
     const contrib = createRequire(import.meta.url).resolve("@electric-sql/pglite/contrib/pgcrypto");
-    const bundle = new URL("../pgcrypto.tar.gz", `file://${contrib}`);
+    const bundle = new URL("../pgcrypto.tar.gz", pathToFileURL(contrib));
     const files = parseTar(gunzipSync(readFileSync(bundle))).filter(
       (f) => f.type === "file" && f.data !== undefined,
     );

@@ -37,7 +37,7 @@ export async function applyLocalSql(db: Db): Promise<boolean> {
     await tx.query(`select pg_advisory_xact_lock(${LOCK_KEY})`);
     for (const sql of scripts) await tx.exec(sql);
     await tx.query(
-      `insert into gateway_local.local_sql_state as s (fingerprint)
+      `insert into gateway_local.local_sql_state (fingerprint)
        values ($1 || ':' || gateway_local.local_sql_inputs())
        on conflict (singleton) do update set fingerprint = excluded.fingerprint, applied_at = now()`,
       [filesHash],
