@@ -52,6 +52,8 @@ const DUE = `i.enabled and i.schedule_cron is not null
 // by one through schedule_periods (a pause is rare; the bulk path stays for enabled rows only).
 const DUE_PAUSED = `not i.enabled and i.schedule_cron is not null
   and coalesce(i.next_run_at, '-infinity'::timestamptz) <= $1`;
+// DUE and KEY_JOIN are written out again in sync_engine.queue_due_schedule_groups (migration
+// 20261130200100), which reads the due rows of the plans in the database: change both together.
 const KEY_JOIN = `k.cron = i.schedule_cron and k.zone = i.schedule_timezone
   and coalesce(k.expected, '-infinity') = coalesce(date_trunc('milliseconds', i.next_run_at), '-infinity')`;
 
